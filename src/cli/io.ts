@@ -1,0 +1,112 @@
+/** Input/output plumbing shared by every CLI command: `-` as stdin, `-o FILE` written atomically, progress. */
+import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Readable, Writable } from 'node:stream';
+import { once } from 'node:events';
+import cliProgress from 'cli-progress';
+import { ioError } from '../errors.js';
+
+export interface InputSource {
+  /** Name used in findings: the path, or `-` for stdin. */
+  readonly name: string;
+  readonly stream: Readable;
+  /** Size in bytes when known (regular files), for progress. */
+  readonly size: number | null;
+}
+
+/** Opens a path (or `-` for stdin). Fails with a SourceError (exit 2) when it cannot be opened. */
+export async function openInput(path: string, stdin: Readable = process.stdin): Promise<InputSource> {
+  if (path === '-') return { name: '-', stream: stdin, size: null };
+  let size: number | null = null;
+  try {
+    const st = await fsp.stat(path);
+    if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    size = st.isFile() ? st.size : null;
+    const handle = await fsp.open(path, 'r');
+    const stream = createReadStream('', { fd: handle.fd, highWaterMark: 1 << 20, autoClose: true });
+    return { name: path, stream, size };
+  } catch (err) {
+    throw ioError(err, path, 'open');
+  }
+}
+
+export interface Output {
+  readonly stream: Writable;
+  /** Flushes and, for a file, renames the temporary file into place. */
+  commit(): Promise<void>;
+  /** Removes the temporary file (a failed run never leaves a half-written file). */
+  abort(): Promise<void>;
+}
+
+/** An output: stdout when `path` is undefined or `-`, else a temporary file renamed on commit. */
+export async function openOutput(path: string | undefined, stdout: Writable = process.stdout): Promise<Output> {
+  if (path === undefined || path === '-') {
+    return {
+      stream: stdout,
+      async commit() {
+        if ((stdout as { writableNeedDrain?: boolean }).writableNeedDrain) await once(stdout, 'drain');
+      },
+      async abort() {},
+    };
+  }
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const stream = createWriteStream(tmp, { flags: 'wx' });
+  try {
+    await once(stream, 'open');
+  } catch (err) {
+    throw ioError(err, path, 'write');
+  }
+  let failure: unknown = null;
+  stream.on('error', (err) => { failure = err; });
+  return {
+    stream,
+    async commit() {
+      if (failure) throw ioError(failure, path, 'write');
+      stream.end();
+      try {
+        await once(stream, 'close');
+        if (failure) throw failure;
+        await fsp.rename(tmp, path);
+      } catch (err) {
+        await fsp.rm(tmp, { force: true });
+        throw ioError(err, path, 'write');
+      }
+    },
+    async abort() {
+      stream.destroy();
+      await fsp.rm(tmp, { force: true }).catch(() => {});
+    },
+  };
+}
+
+/** Writes a chunk, waiting for drain when the stream asks for it (backpressure). */
+export async function writeChunk(stream: Writable, chunk: string | Uint8Array): Promise<void> {
+  if (!stream.write(chunk)) await once(stream, 'drain');
+}
+
+export interface Progress {
+  update(bytes: number): void;
+  stop(): void;
+}
+
+/** A byte progress bar on stderr, only when stderr is a TTY and progress is not disabled. */
+export function createProgress(total: number | null, enabled: boolean, label = 'reading'): Progress {
+  const tty = (process.stderr as { isTTY?: boolean }).isTTY === true;
+  if (!enabled || !tty || !total) return { update() {}, stop() {} };
+  const bar = new cliProgress.SingleBar(
+    { stream: process.stderr, format: `${label} [{bar}] {percentage}% | {value_mb}/{total_mb} MB | {eta}s`, hideCursor: true, etaBuffer: 50 },
+    cliProgress.Presets.shades_classic,
+  );
+  const mb = (n: number): string => (n / 1048576).toFixed(1);
+  bar.start(total, 0, { value_mb: '0.0', total_mb: mb(total) });
+  let last = 0;
+  return {
+    update(bytes: number) {
+      if (bytes - last < 1 << 22 && bytes < total) return;
+      last = bytes;
+      bar.update(bytes, { value_mb: mb(bytes), total_mb: mb(total) });
+    },
+    stop() { bar.stop(); },
+  };
+}
