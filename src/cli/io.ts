@@ -1,5 +1,5 @@
 /** Input/output plumbing shared by every CLI command: `-` as stdin, `-o FILE` written atomically, progress. */
-import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
+import { createWriteStream, promises as fsp } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
@@ -24,7 +24,7 @@ export async function openInput(path: string, stdin: Readable = process.stdin): 
     if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
     size = st.isFile() ? st.size : null;
     const handle = await fsp.open(path, 'r');
-    const stream = createReadStream('', { fd: handle.fd, highWaterMark: 1 << 20, autoClose: true });
+    const stream = handle.createReadStream({ highWaterMark: 1 << 20 });
     return { name: path, stream, size };
   } catch (err) {
     throw ioError(err, path, 'open');

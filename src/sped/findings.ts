@@ -1,0 +1,48 @@
+/** Findings: what the reader and the validator report about a SPED file. Codes are stable (docs/errors.md). */
+
+export const SPED_CODES = [
+  'SPED_NOT_SPED', 'SPED_EMPTY', 'SPED_LINE_FORMAT', 'SPED_LINE_TOO_LONG', 'SPED_BLANK_LINE', 'SPED_UNKNOWN_REGISTER',
+  'SPED_FIELD_COUNT', 'SPED_FIELD_TYPE', 'SPED_FIELD_SIZE', 'SPED_FIELD_DECIMALS', 'SPED_FIELD_REQUIRED',
+  'SPED_FIELD_FORBIDDEN', 'SPED_FIELD_VALUE', 'SPED_DATE_INVALID', 'SPED_DATE_OUT_OF_PERIOD', 'SPED_CHECK_DIGIT',
+  'SPED_HIERARCHY', 'SPED_OCCURRENCE', 'SPED_BLOCK_ORDER', 'SPED_BLOCK_MISSING', 'SPED_IND_MOV', 'SPED_TOTAL_BLOCK',
+  'SPED_TOTAL_9900', 'SPED_TOTAL_9990', 'SPED_TOTAL_9999', 'SPED_REF_MISSING', 'SPED_VERSION', 'SPED_ENCODING',
+  'SPED_CONSISTENCY', 'SPED_TRUNCATED', 'SPED_AFTER_END', 'SPED_DIRECTION',
+] as const;
+
+export type SpedCode = (typeof SPED_CODES)[number];
+export type Severity = 'error' | 'warning';
+
+export interface SpedFinding {
+  /** Physical line number (1-based), or null for a file-level finding. */
+  readonly line: number | null;
+  readonly register: string | null;
+  readonly field: string | null;
+  /** Field position in the register (REG is 1), or null. */
+  readonly position: number | null;
+  readonly code: SpedCode;
+  readonly severity: Severity;
+  readonly message: string;
+}
+
+export function finding(
+  code: SpedCode,
+  message: string,
+  at: { line?: number | null; register?: string | null; field?: string | null; position?: number | null; severity?: Severity } = {},
+): SpedFinding {
+  return {
+    line: at.line ?? null,
+    register: at.register ?? null,
+    field: at.field ?? null,
+    position: at.position ?? null,
+    code,
+    severity: at.severity ?? 'error',
+    message,
+  };
+}
+
+/** `FILE:LINE: REG FIELD#POS: CODE message` (file-level: `FILE: CODE message`). */
+export function formatFinding(file: string, f: SpedFinding): string {
+  if (f.line === null) return `${file}: ${f.code} ${f.message}`;
+  const where = f.register ? ` ${f.register}${f.field ? ` ${f.field}#${f.position}` : ''}:` : '';
+  return `${file}:${f.line}:${where} ${f.code} ${f.message}`;
+}
