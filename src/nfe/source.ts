@@ -115,7 +115,7 @@ async function* readPath(path: string, size: number, opts: Normalized): AsyncGen
     return;
   }
   if (size > opts.maxDocumentBytes) {
-    yield failure(path, 'NFE_DOCUMENT_TOO_LARGE', `document is ${size} bytes, over the cap of ${opts.maxDocumentBytes}`);
+    yield failure(path, 'NFE_TOO_LARGE', `document is ${size} bytes, over the cap of ${opts.maxDocumentBytes}`);
     return;
   }
   let bytes: Buffer;
@@ -230,10 +230,10 @@ async function* readZip(path: string, opts: Normalized): AsyncGenerator<XmlSourc
       } else if (entry.isEncrypted()) {
         yield failure(source, 'NFE_ZIP_ENTRY_REFUSED', 'zip entry refused: encrypted');
       } else if (entry.uncompressedSize > opts.maxDocumentBytes) {
-        yield failure(source, 'NFE_DOCUMENT_TOO_LARGE', `zip entry expands to ${entry.uncompressedSize} bytes, over the cap of ${opts.maxDocumentBytes}`);
+        yield failure(source, 'NFE_TOO_LARGE', `zip entry expands to ${entry.uncompressedSize} bytes, over the cap of ${opts.maxDocumentBytes}`);
       } else {
         const r = await readEntry(zip, entry, opts.maxDocumentBytes);
-        if (typeof r === 'string') yield failure(source, r.startsWith('over') ? 'NFE_DOCUMENT_TOO_LARGE' : 'NFE_ZIP_ERROR', r.startsWith('over') ? `zip entry expands ${r}` : `zip entry cannot be read: ${r}`);
+        if (typeof r === 'string') yield failure(source, r.startsWith('over') ? 'NFE_TOO_LARGE' : 'NFE_ZIP_ERROR', r.startsWith('over') ? `zip entry expands ${r}` : `zip entry cannot be read: ${r}`);
         else yield doc(source, r);
       }
       zip.readEntry();
@@ -322,7 +322,7 @@ export async function* readConcatenated(stream: Readable, name: string, maxDocum
     ordinal++;
     const source = `${name}#${ordinal}`;
     const out: XmlSourceItem = oversized
-      ? failure(source, 'NFE_DOCUMENT_TOO_LARGE', `document is ${size} bytes, over the cap of ${maxDocumentBytes}`)
+      ? failure(source, 'NFE_TOO_LARGE', `document is ${size} bytes, over the cap of ${maxDocumentBytes}`)
       : doc(source, Buffer.concat(parts, size));
     parts = [];
     size = 0;

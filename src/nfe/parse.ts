@@ -1,0 +1,248 @@
+/**
+ * Typed parse of NF-e/NFC-e documents: bytes → text (UTF-8 with or without BOM, ISO-8859-1/Windows-1252 when
+ * declared) → safety and well-formedness scan → fast-xml-parser → kind, key and the typed model.
+ * Never throws for a bad document: everything wrong is a finding on the result.
+ */
+import { XMLParser } from 'fast-xml-parser';
+import iconv from 'iconv-lite';
+import { finding, type NfeFinding } from './findings.js';
+import { isRepeatingPath } from './schema.js';
+import { detectEncoding, readXmlDocuments, type ReadXmlOptions, type XmlEncoding } from './source.js';
+import type { NfeDocument, NfeKind } from './types.js';
+import { DEFAULT_MAX_DEPTH, scanXml } from './xml-scan.js';
+
+/** The prefix of attribute properties in the model (`infNFe['@Id']`). */
+export const ATTRIBUTE_PREFIX = '@';
+/** The property holding the text of an element that also has attributes. */
+export const TEXT_PROPERTY = '#text';
+
+export interface ParsedNfe {
+  readonly source: string;
+  /** Null when the document could not be parsed or its root is not an NF-e document. */
+  readonly kind: NfeKind | null;
+  /** The access key (44 characters) of the note or of the event's note; null when none. */
+  readonly key: string | null;
+  /** Every note key of the document (several for an enviNFe batch). */
+  readonly keys: readonly string[];
+  /** `versao` of the note (4.00, 3.10) or of the event. */
+  readonly version: string | null;
+  /** Wrapper elements around the document, outermost first (e.g. `['nfeDadosMsg']`), else empty. */
+  readonly wrappers: readonly string[];
+  readonly doc: NfeDocument | null;
+  readonly findings: NfeFinding[];
+}
+
+export interface ParseOptions {
+  /** Maximum element nesting depth (default 64; NF-e needs about 12). */
+  readonly maxDepth?: number;
+}
+
+// --- entity decoding: the five predefined entities and character references, nothing else -------------------
+
+const REF_RE = /&(?:(amp|lt|gt|apos|quot)|#([0-9]{1,7})|#x([0-9A-Fa-f]{1,6}));/g;
+const PREDEFINED: Record<string, string> = { amp: '&', lt: '<', gt: '>', apos: "'", quot: '"' };
+
+/** Replaces `&amp;`, `&lt;`, `&gt;`, `&apos;`, `&quot;` and `&#…;`/`&#x…;`; anything else stays as written. */
+export function decodeXmlText(value: string): string {
+  if (value.indexOf('&') === -1) return value;
+  return value.replace(REF_RE, (_m, name: string | undefined, dec: string | undefined, hex: string | undefined) =>
+    name ? PREDEFINED[name]! : String.fromCodePoint(dec ? parseInt(dec, 10) : parseInt(hex!, 16)),
+  );
+}
+
+/** A fast-xml-parser entity decoder that never learns entities from the document (DOCTYPEs are refused anyway). */
+const entityDecoder = {
+  decode: decodeXmlText,
+  reset(): void {},
+  setXmlVersion(): void {},
+  addInputEntities(): void {},
+  setExternalEntities(): void {},
+};
+
+const jPathArray = new Map<string, boolean>();
+
+function isArrayPath(_tag: string, jPath: unknown, _leaf: boolean, isAttribute: boolean): boolean {
+  if (isAttribute) return false;
+  const p = jPath as string;
+  let hit = jPathArray.get(p);
+  if (hit === undefined) {
+    hit = isRepeatingPath(p.split('.'));
+    if (jPathArray.size < 10000) jPathArray.set(p, hit);
+  }
+  return hit;
+}
+
+function localName(name: string): string {
+  const i = name.indexOf(':');
+  return i === -1 ? name : name.slice(i + 1);
+}
+
+/** The fast-xml-parser options the project uses (exported for the benchmark and the docs). */
+export const NFE_PARSER_OPTIONS = {
+  ignoreAttributes: false,
+  attributeNamePrefix: ATTRIBUTE_PREFIX,
+  textNodeName: TEXT_PROPERTY,
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: true,
+  processEntities: true,
+  htmlEntities: false,
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+  removeNSPrefix: false,
+  // element prefixes go (`nfe:NFe` → `NFe`, `ds:Signature` → `Signature`); namespace declarations stay as
+  // attributes (`@xmlns`, `@xmlns:xsi`) so that a rebuilt document keeps them
+  transformTagName: localName,
+  isArray: isArrayPath,
+  maxNestedTags: DEFAULT_MAX_DEPTH + 1,
+  jPath: true,
+} as const;
+
+let sharedParser: XMLParser | null = null;
+function parser(): XMLParser {
+  sharedParser ??= new XMLParser({ ...NFE_PARSER_OPTIONS, entityDecoder } as ConstructorParameters<typeof XMLParser>[0]);
+  return sharedParser;
+}
+
+// --- decoding bytes ---------------------------------------------------------------------------------------
+
+/** Bytes → text in the document's encoding (BOM removed), or a finding. */
+export function decodeDocument(bytes: Buffer, encoding: XmlEncoding, source: string): { text: string; findings: NfeFinding[] } | NfeFinding {
+  if (encoding.startsWith('unsupported:')) {
+    return finding('NFE_ENCODING_UNSUPPORTED', source, `encoding ${encoding.slice(12)} is not supported (UTF-8, ISO-8859-1 or Windows-1252)`);
+  }
+  const findings: NfeFinding[] = [];
+  let text: string;
+  if (encoding === 'utf-8') {
+    const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+    text = bytes.toString('utf8', bom);
+    if (text.indexOf('\ufffd') !== -1 && !bytes.includes(Buffer.from([0xef, 0xbf, 0xbd]))) {
+      findings.push(finding('NFE_ENCODING_UNSUPPORTED', source, 'bytes that are not UTF-8 in a document read as UTF-8 (declare its encoding)', { severity: 'warning' }));
+    }
+  } else if (encoding === 'iso-8859-1') {
+    text = bytes.toString('latin1');
+  } else {
+    text = iconv.decode(bytes, 'windows-1252');
+  }
+  return { text, findings };
+}
+
+// --- parse ------------------------------------------------------------------------------------------------
+
+const KINDS = new Set<string>(['nfeProc', 'NFe', 'enviNFe', 'procEventoNFe', 'envEvento', 'evento', 'retEvento', 'retEnvEvento', 'resNFe']);
+const WRAPPERS = new Set(['Envelope', 'Body', 'nfeDadosMsg', 'nfeResultMsg', 'nfeRecepcaoEventoResult', 'nfeAutorizacaoLoteResult', 'nfeDistDFeInteresseResponse', 'nfeDistDFeInteresseResult', 'retDistDFeInt']);
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : isObj(v) && typeof v[TEXT_PROPERTY] === 'string' ? (v[TEXT_PROPERTY] as string) : null);
+
+function failed(source: string, findings: NfeFinding[]): ParsedNfe {
+  return { source, kind: null, key: null, keys: [], version: null, wrappers: [], doc: null, findings };
+}
+
+/** Parses one document from its bytes. */
+export function parseNfe(input: { source: string; bytes: Buffer; encoding?: XmlEncoding }, options: ParseOptions = {}): ParsedNfe {
+  const decoded = decodeDocument(input.bytes, input.encoding ?? detectEncoding(input.bytes), input.source);
+  if ('code' in decoded) return failed(input.source, [decoded]);
+  return parseNfeText(decoded.text, input.source, options, decoded.findings);
+}
+
+/** Parses one document from its text (no BOM). */
+export function parseNfeText(text: string, source: string, options: ParseOptions = {}, findings: NfeFinding[] = []): ParsedNfe {
+  const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+  const scan = scanXml(text, maxDepth);
+  if (!scan.ok) {
+    findings.push(finding(scan.code, source, scan.message, { line: scan.line, column: scan.column }));
+    return failed(source, findings);
+  }
+  let tree: Obj;
+  try {
+    tree = parser().parse(text) as Obj;
+  } catch (e) {
+    findings.push(finding('NFE_XML_MALFORMED', source, (e as Error).message));
+    return failed(source, findings);
+  }
+  // unwrap SOAP envelopes and web-service message elements
+  const wrappers: string[] = [];
+  let rootName = Object.keys(tree).find((k) => !k.startsWith('?')) ?? '';
+  let rootValue: unknown = tree[rootName];
+  while (WRAPPERS.has(rootName) && isObj(rootValue)) {
+    wrappers.push(rootName);
+    const inner = Object.keys(rootValue).find((k) => !k.startsWith(ATTRIBUTE_PREFIX) && k !== TEXT_PROPERTY);
+    if (!inner) break;
+    rootName = inner;
+    rootValue = rootValue[inner];
+  }
+  if (!KINDS.has(rootName) || !isObj(rootValue)) {
+    findings.push(finding('NFE_UNKNOWN_ROOT', source, `root element <${rootName}> is not an NF-e document (${[...KINDS].join(', ')})`, { path: `/${[...wrappers, rootName].join('/')}` }));
+    return failed(source, findings);
+  }
+  const kind = rootName as NfeKind;
+  const doc = { [kind]: rootValue } as NfeDocument;
+  const { keys, eventKey, version } = describe(kind, rootValue);
+  return { source, kind, key: keys[0] ?? eventKey, keys, version, wrappers, doc, findings };
+}
+
+/** The note(s) of a document: the NFe elements it holds. */
+export function notesOf(doc: NfeDocument): Obj[] {
+  const d = doc as Record<string, unknown>;
+  if (isObj(d.NFe)) return [d.NFe];
+  if (isObj(d.nfeProc) && isObj(d.nfeProc.NFe)) return [d.nfeProc.NFe];
+  if (isObj(d.enviNFe) && Array.isArray(d.enviNFe.NFe)) return d.enviNFe.NFe.filter(isObj);
+  return [];
+}
+
+/** The key a note carries: its infNFe Id without the `NFe` prefix (or the protocol's chNFe). */
+export function noteKey(nfe: Obj, prot?: unknown): string | null {
+  const inf = nfe.infNFe;
+  if (isObj(inf)) {
+    const id = str(inf[`${ATTRIBUTE_PREFIX}Id`]);
+    if (id) return id.startsWith('NFe') ? id.slice(3) : id;
+  }
+  if (isObj(prot) && isObj(prot.infProt)) return str(prot.infProt.chNFe);
+  return null;
+}
+
+function describe(kind: NfeKind, root: Obj): { keys: string[]; eventKey: string | null; version: string | null } {
+  const keys: string[] = [];
+  let version = str(root[`${ATTRIBUTE_PREFIX}versao`]);
+  let eventKey: string | null = null;
+  const notes = notesOf({ [kind]: root } as NfeDocument);
+  for (const n of notes) {
+    const k = noteKey(n, kind === 'nfeProc' ? root.protNFe : undefined);
+    if (k) keys.push(k);
+    if (isObj(n.infNFe)) version = str(n.infNFe[`${ATTRIBUTE_PREFIX}versao`]) ?? version;
+  }
+  if (notes.length === 0) {
+    const ev = kind === 'procEventoNFe' ? root.evento : kind === 'envEvento' ? (Array.isArray(root.evento) ? root.evento[0] : undefined) : kind === 'evento' || kind === 'retEvento' ? root : undefined;
+    if (isObj(ev) && isObj(ev.infEvento)) eventKey = str(ev.infEvento.chNFe);
+    if (kind === 'resNFe') eventKey = str(root.chNFe);
+    if (kind === 'retEnvEvento' && Array.isArray(root.retEvento) && isObj(root.retEvento[0]) && isObj(root.retEvento[0].infEvento)) {
+      eventKey = str(root.retEvento[0].infEvento.chNFe);
+    }
+  }
+  return { keys, eventKey, version };
+}
+
+/** Reads and parses every document of the sources (see readXmlDocuments); source failures become findings. */
+export async function* readNfe(sources: string | readonly string[], options: ReadXmlOptions & ParseOptions = {}): AsyncGenerator<ParsedNfe> {
+  for await (const item of readXmlDocuments(sources, options)) {
+    if (!item.ok) yield failed(item.source, [item.finding]);
+    else yield parseNfe(item, options);
+  }
+}
+
+/** Reports a key already seen in the batch (notes only: events legitimately repeat their note's key). */
+export class DuplicateKeyTracker {
+  readonly #seen = new Map<string, string>();
+  check(parsed: ParsedNfe): NfeFinding[] {
+    const out: NfeFinding[] = [];
+    if (parsed.kind !== 'NFe' && parsed.kind !== 'nfeProc' && parsed.kind !== 'enviNFe') return out;
+    for (const k of parsed.keys) {
+      const first = this.#seen.get(k);
+      if (first !== undefined) out.push(finding('NFE_DUPLICATE_KEY', parsed.source, `key ${k} already seen in ${first}`));
+      else this.#seen.set(k, parsed.source);
+    }
+    return out;
+  }
+}

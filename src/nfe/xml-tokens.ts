@@ -1,0 +1,338 @@
+/**
+ * A small, fast XML tokenizer for signature work: one pass over the document's original text, producing a
+ * flat token list with offsets (so a signature can be inserted into, and a subtree canonicalised from, the
+ * very text that was signed). It keeps what C14N needs — element names, attributes in document order with
+ * their normalised values, text with entities decoded, comments, processing instructions — and refuses what
+ * a fiscal document never needs: DOCTYPE (hence entity declarations and XXE), undeclared entities, nesting
+ * deeper than a limit.
+ *
+ * Line ends are normalised (CRLF and lone CR → LF) before tokenising, as an XML parser must; offsets refer to
+ * the normalised text (`TokenDoc.text`).
+ */
+
+export type XmlTokenError = 'NFE_XML_MALFORMED' | 'NFE_DOCTYPE_REFUSED' | 'NFE_XML_TOO_DEEP';
+
+export class XmlSyntaxError extends Error {
+  readonly code: XmlTokenError;
+  readonly offset: number;
+  readonly line: number;
+  readonly column: number;
+  constructor(code: XmlTokenError, message: string, text: string, offset: number) {
+    let line = 1;
+    let col = 1;
+    for (let i = 0; i < offset && i < text.length; i++) {
+      if (text.charCodeAt(i) === 10) { line++; col = 1; } else col++;
+    }
+    super(`${message} at line ${line}, column ${col}`);
+    this.name = 'XmlSyntaxError';
+    this.code = code;
+    this.offset = offset;
+    this.line = line;
+    this.column = col;
+  }
+}
+
+export interface XmlAttr {
+  /** Qualified name as written (`Id`, `xmlns`, `xmlns:ds`, `xml:lang`). */
+  readonly name: string;
+  /** Value after attribute-value normalisation and entity decoding. */
+  readonly value: string;
+}
+
+export const START = 0;
+export const END = 1;
+export const TEXT = 2;
+export const COMMENT = 3;
+export const PI = 4;
+
+export interface StartToken {
+  readonly kind: typeof START;
+  readonly name: string;
+  readonly attrs: readonly XmlAttr[];
+  /** Index of the parent element's start token, -1 for the root. */
+  readonly parent: number;
+  /** Index of the matching end token (the token itself for `<a/>`). */
+  close: number;
+  readonly selfClosing: boolean;
+  /** Offsets of the tag in `text`: `<` … `>` inclusive-exclusive. */
+  readonly from: number;
+  readonly to: number;
+}
+export interface EndToken { readonly kind: typeof END; readonly name: string; readonly open: number; readonly from: number; readonly to: number }
+export interface TextToken { readonly kind: typeof TEXT; readonly value: string; readonly from: number; readonly to: number }
+export interface CommentToken { readonly kind: typeof COMMENT; readonly value: string; readonly from: number; readonly to: number }
+export interface PiToken { readonly kind: typeof PI; readonly target: string; readonly data: string; readonly from: number; readonly to: number }
+export type XmlToken = StartToken | EndToken | TextToken | CommentToken | PiToken;
+
+export interface TokenDoc {
+  /** The text the offsets refer to (line ends normalised). */
+  readonly text: string;
+  readonly tokens: readonly XmlToken[];
+  /** Index of the root element's start token. */
+  readonly root: number;
+  /** `encoding` of the XML declaration, lower case, when present. */
+  readonly declaredEncoding: string | null;
+  /** End offset of the XML declaration (0 when there is none). */
+  readonly declEnd: number;
+}
+
+export interface TokenizeOptions {
+  /** Maximum element depth (default 256). */
+  readonly maxDepth?: number;
+}
+
+const ENTITY_RE = /&(#x[0-9a-fA-F]+|#[0-9]+|amp|lt|gt|quot|apos|[^;&<\s]*);?/g;
+
+function decodeEntities(raw: string, text: string, offset: number): string {
+  return raw.replace(ENTITY_RE, (m: string, body: string) => {
+    if (!m.endsWith(';')) throw new XmlSyntaxError('NFE_XML_MALFORMED', `bare '&' (not an entity reference)`, text, offset);
+    switch (body) {
+      case 'amp': return '&';
+      case 'lt': return '<';
+      case 'gt': return '>';
+      case 'quot': return '"';
+      case 'apos': return "'";
+    }
+    if (body.charCodeAt(0) === 35 /* # */) {
+      const cp = body.charCodeAt(1) === 120 /* x */ ? parseInt(body.slice(2), 16) : parseInt(body.slice(1), 10);
+      const legal = cp === 9 || cp === 10 || cp === 13 || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
+      if (!legal) throw new XmlSyntaxError('NFE_XML_MALFORMED', `character reference &${body}; is not a legal XML character`, text, offset);
+      return String.fromCodePoint(cp);
+    }
+    throw new XmlSyntaxError('NFE_XML_MALFORMED', `undeclared entity &${body};`, text, offset);
+  });
+}
+
+const NAME_RE = /[^\s/>="'<]+/y;
+const WS_RE = /[ \t\n]*/y;
+const ATTR_WS = /[\t\n]/g;
+
+function isWhitespace(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c !== 32 && c !== 10 && c !== 9 && c !== 13) return false;
+  }
+  return true;
+}
+
+/** Tokenises a whole XML document. Throws XmlSyntaxError on malformed input, DOCTYPE, or excessive depth. */
+export function tokenize(input: string, options: TokenizeOptions = {}): TokenDoc {
+  const maxDepth = options.maxDepth ?? 256;
+  let s = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
+  if (s.indexOf('\r') !== -1) s = s.replace(/\r\n?/g, '\n');
+  const n = s.length;
+  const tokens: XmlToken[] = [];
+  const stack: number[] = [];
+  let root = -1;
+  let declaredEncoding: string | null = null;
+  let declEnd = 0;
+  let i = 0;
+  const fail = (msg: string, at: number, code: XmlTokenError = 'NFE_XML_MALFORMED'): never => {
+    throw new XmlSyntaxError(code, msg, s, at);
+  };
+
+  while (i < n) {
+    const lt = s.indexOf('<', i);
+    const textEnd = lt === -1 ? n : lt;
+    if (textEnd > i) {
+      const raw = s.slice(i, textEnd);
+      if (stack.length === 0) {
+        if (!isWhitespace(raw)) fail('text outside the root element', i);
+      } else {
+        if (raw.indexOf(']]>') !== -1) fail("']]>' in text", i);
+        tokens.push({ kind: TEXT, value: raw.indexOf('&') === -1 ? raw : decodeEntities(raw, s, i), from: i, to: textEnd });
+      }
+    }
+    if (lt === -1) break;
+    const c = s.charCodeAt(lt + 1);
+    if (c === 47 /* / */) {
+      const gt = s.indexOf('>', lt);
+      if (gt === -1) fail('unterminated end tag', lt);
+      const name = s.slice(lt + 2, gt).trimEnd();
+      const open = stack.pop();
+      if (open === undefined) fail(`end tag </${name}> without a start tag`, lt);
+      const st = tokens[open as number] as StartToken;
+      if (st.name !== name) fail(`end tag </${name}> does not match <${st.name}>`, lt);
+      st.close = tokens.length;
+      tokens.push({ kind: END, name, open: open as number, from: lt, to: gt + 1 });
+      i = gt + 1;
+    } else if (c === 63 /* ? */) {
+      const end = s.indexOf('?>', lt + 2);
+      if (end === -1) fail('unterminated processing instruction', lt);
+      const body = s.slice(lt + 2, end);
+      const m = /^([^\s?]+)\s*([\s\S]*)$/.exec(body);
+      if (!m) fail('processing instruction without a target', lt);
+      const target = (m as RegExpExecArray)[1] as string;
+      if (target.toLowerCase() === 'xml') {
+        if (lt !== 0 || tokens.length > 0) fail('XML declaration not at the start of the document', lt);
+        const enc = /encoding\s*=\s*["']([^"']+)["']/.exec(body);
+        declaredEncoding = enc ? (enc[1] as string).toLowerCase() : null;
+        declEnd = end + 2;
+      } else {
+        tokens.push({ kind: PI, target, data: (m as RegExpExecArray)[2] as string, from: lt, to: end + 2 });
+      }
+      i = end + 2;
+    } else if (c === 33 /* ! */) {
+      if (s.startsWith('<!--', lt)) {
+        const end = s.indexOf('-->', lt + 4);
+        if (end === -1) fail('unterminated comment', lt);
+        tokens.push({ kind: COMMENT, value: s.slice(lt + 4, end), from: lt, to: end + 3 });
+        i = end + 3;
+      } else if (s.startsWith('<![CDATA[', lt)) {
+        if (stack.length === 0) fail('CDATA outside the root element', lt);
+        const end = s.indexOf(']]>', lt + 9);
+        if (end === -1) fail('unterminated CDATA section', lt);
+        tokens.push({ kind: TEXT, value: s.slice(lt + 9, end), from: lt, to: end + 3 });
+        i = end + 3;
+      } else if (s.startsWith('<!DOCTYPE', lt)) {
+        fail('DOCTYPE declarations are refused (no DTDs, no entity declarations)', lt, 'NFE_DOCTYPE_REFUSED');
+      } else {
+        fail('unexpected markup declaration', lt);
+      }
+    } else {
+      // start tag
+      NAME_RE.lastIndex = lt + 1;
+      const nm = NAME_RE.exec(s);
+      if (!nm || nm.index !== lt + 1) fail('malformed start tag', lt);
+      const name = (nm as RegExpExecArray)[0];
+      let p = lt + 1 + name.length;
+      const attrs: XmlAttr[] = [];
+      let selfClosing = false;
+      for (;;) {
+        WS_RE.lastIndex = p;
+        WS_RE.exec(s);
+        const hadWs = WS_RE.lastIndex > p;
+        p = WS_RE.lastIndex;
+        const ch = s.charCodeAt(p);
+        if (ch === 62 /* > */) { p++; break; }
+        if (ch === 47 /* / */ && s.charCodeAt(p + 1) === 62) { selfClosing = true; p += 2; break; }
+        if (p >= n) fail(`unterminated start tag <${name}`, lt);
+        if (!hadWs) fail(`missing whitespace before an attribute in <${name}>`, p);
+        NAME_RE.lastIndex = p;
+        const an = NAME_RE.exec(s);
+        if (!an || an.index !== p) fail(`malformed attribute in <${name}>`, p);
+        const aname = (an as RegExpExecArray)[0];
+        p += aname.length;
+        WS_RE.lastIndex = p; WS_RE.exec(s); p = WS_RE.lastIndex;
+        if (s.charCodeAt(p) !== 61 /* = */) fail(`attribute ${aname} without a value in <${name}>`, p);
+        p++;
+        WS_RE.lastIndex = p; WS_RE.exec(s); p = WS_RE.lastIndex;
+        const q = s.charCodeAt(p);
+        if (q !== 34 && q !== 39) fail(`attribute ${aname} value not quoted in <${name}>`, p);
+        const qe = s.indexOf(q === 34 ? '"' : "'", p + 1);
+        if (qe === -1) fail(`unterminated attribute value in <${name}>`, p);
+        let raw = s.slice(p + 1, qe);
+        if (raw.indexOf('<') !== -1) fail(`'<' in the value of attribute ${aname}`, p);
+        if (raw.indexOf('\n') !== -1 || raw.indexOf('\t') !== -1) raw = raw.replace(ATTR_WS, ' ');
+        const value = raw.indexOf('&') === -1 ? raw : decodeEntities(raw, s, p);
+        for (const a of attrs) if (a.name === aname) fail(`duplicate attribute ${aname} in <${name}>`, p);
+        attrs.push({ name: aname, value });
+        p = qe + 1;
+      }
+      const parent = stack.length ? (stack[stack.length - 1] as number) : -1;
+      if (parent === -1) {
+        if (root !== -1) fail('more than one root element', lt);
+        root = tokens.length;
+      }
+      const idx = tokens.length;
+      tokens.push({ kind: START, name, attrs, parent, close: idx, selfClosing, from: lt, to: p });
+      if (!selfClosing) {
+        stack.push(idx);
+        if (stack.length > maxDepth) fail(`elements nested deeper than ${maxDepth}`, lt, 'NFE_XML_TOO_DEEP');
+      }
+      i = p;
+    }
+  }
+  if (stack.length) fail(`element <${(tokens[stack[stack.length - 1] as number] as StartToken).name}> is not closed`, n);
+  if (root === -1) fail('no root element', 0);
+  return { text: s, tokens, root, declaredEncoding, declEnd };
+}
+
+/** Local part of a qualified name. */
+export function localName(qname: string): string {
+  const c = qname.indexOf(':');
+  return c === -1 ? qname : qname.slice(c + 1);
+}
+
+/** Value of an attribute by qualified name, or undefined. */
+export function attr(t: StartToken, name: string): string | undefined {
+  for (const a of t.attrs) if (a.name === name) return a.value;
+  return undefined;
+}
+
+/** Resolves a prefix ('' for the default namespace) in scope at element `idx`; '' when unbound. */
+export function namespaceOf(doc: TokenDoc, idx: number, prefix: string): string {
+  if (prefix === 'xml') return 'http://www.w3.org/XML/1998/namespace';
+  const decl = prefix === '' ? 'xmlns' : `xmlns:${prefix}`;
+  for (let i = idx; i !== -1; i = (doc.tokens[i] as StartToken).parent) {
+    const v = attr(doc.tokens[i] as StartToken, decl);
+    if (v !== undefined) return v;
+  }
+  return '';
+}
+
+/** Namespace URI of the element at `idx`. */
+export function elementNamespace(doc: TokenDoc, idx: number): string {
+  const name = (doc.tokens[idx] as StartToken).name;
+  const c = name.indexOf(':');
+  return namespaceOf(doc, idx, c === -1 ? '' : name.slice(0, c));
+}
+
+/** Child element start-token indices of element `idx`. */
+export function children(doc: TokenDoc, idx: number): number[] {
+  const t = doc.tokens[idx] as StartToken;
+  const out: number[] = [];
+  for (let i = idx + 1; i < t.close; i++) {
+    const c = doc.tokens[i] as XmlToken;
+    if (c.kind === START) {
+      out.push(i);
+      i = c.close;
+    }
+  }
+  return out;
+}
+
+/** First child element with the given local name, or -1. */
+export function childByLocal(doc: TokenDoc, idx: number, local: string): number {
+  for (const c of children(doc, idx)) if (localName((doc.tokens[c] as StartToken).name) === local) return c;
+  return -1;
+}
+
+/** First descendant element (depth-first) with the given local name, or -1. */
+export function descendantByLocal(doc: TokenDoc, idx: number, local: string): number {
+  const t = doc.tokens[idx] as StartToken;
+  for (let i = idx + 1; i < t.close; i++) {
+    const c = doc.tokens[i] as XmlToken;
+    if (c.kind === START && localName(c.name) === local) return i;
+  }
+  return -1;
+}
+
+/** Concatenated text content of element `idx` (descendant text included). */
+export function textOf(doc: TokenDoc, idx: number): string {
+  const t = doc.tokens[idx] as StartToken;
+  let out = '';
+  for (let i = idx + 1; i < t.close; i++) {
+    const c = doc.tokens[i] as XmlToken;
+    if (c.kind === TEXT) out += c.value;
+  }
+  return out;
+}
+
+/**
+ * Bytes of an XML document → text: drops a UTF-8 BOM, honours an ISO-8859-1 / Windows-1252 / US-ASCII
+ * encoding declaration, reads everything else as UTF-8.
+ */
+export function decodeXmlBytes(bytes: Uint8Array): string {
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let start = 0;
+  if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) start = 3;
+  if (buf[start] === 0x3c && buf[start + 1] === 0x3f) {
+    const head = buf.toString('latin1', start, Math.min(buf.length, start + 200));
+    const m = /^<\?xml[^>]*encoding\s*=\s*["']([^"']+)["']/.exec(head);
+    const enc = m ? (m[1] as string).toLowerCase() : 'utf-8';
+    if (enc === 'iso-8859-1' || enc === 'latin1' || enc === 'iso8859-1' || enc === 'us-ascii') return buf.toString('latin1', start);
+    if (enc === 'windows-1252' || enc === 'cp1252') return new TextDecoder('windows-1252').decode(buf.subarray(start));
+  }
+  return buf.toString('utf8', start);
+}
