@@ -48,7 +48,10 @@ export interface RegisterDef {
 
 export interface BlockDef {
   readonly block: string;
+  /** The block exists from this version on. */
   readonly since?: string;
+  /** The block may be left out of a file. */
+  readonly optional?: boolean;
 }
 
 export interface ConditionalRequired {

@@ -1,0 +1,738 @@
+/**
+ * The SPED validator: structure (order, blocks, hierarchy, occurrence), fields (count, type, size, decimals,
+ * required by direction, dates and period, check digits, allowed values), totals (X990, 9900, 9990, 9999),
+ * references to block 0 and consistency warnings. It consumes raw records from SpedParser, keeps memory bounded
+ * by the registers and distinct codes (never by the file), and never stops at the first finding.
+ */
+import { isValidAccessKey, isValidCnpj, isValidCpf } from '../common/check-digits.js';
+import { Decimal } from '../common/decimal.js';
+import { finding, type Severity, type SpedCode, type SpedFinding } from './findings.js';
+import { compareVersions, type FieldDef, type Layout, type LayoutId, type RegisterDef } from './layout.js';
+import { feedParser, parserOptions, SpedParser, type SpedReadInfo, type SpedReadOptions, type SpedSource } from './reader.js';
+import { parseSpedDate } from './record.js';
+import type { SignatureBlock, SpedEncoding } from './scanner.js';
+
+export interface ValidateOptions extends SpedReadOptions {
+  /** Findings kept in the result (counts stay complete). Default 1000; 0 keeps all. */
+  maxErrors?: number;
+  /** Called for each finding as it is found (before truncation applies to the result list). */
+  onFinding?: (f: SpedFinding) => void;
+}
+
+export interface ValidationResult {
+  valid: boolean;
+  layout: LayoutId | null;
+  version: string | null;
+  encoding: SpedEncoding;
+  lines: number;
+  signature: SignatureBlock | null;
+  errorCount: number;
+  warningCount: number;
+  truncated: boolean;
+  errors: SpedFinding[];
+}
+
+const REG_RE = /^[0-9A-Z]{4}$/;
+const NUM_RE = /^\d+$/;
+const DEC_RE = /^-?\d+(?:,(\d+))?$/;
+const CNPJ_ROOT_RE = /^[0-9A-Z]{8}$/;
+
+type Direction = 'in' | 'out' | null;
+
+interface OpenRegister {
+  code: string;
+  line: number;
+  direction: Direction;
+  /** Children counts by register code (for max occurrence). */
+  children: Map<string, number> | null;
+}
+
+interface DocumentState {
+  level: number;
+  line: number;
+  register: string;
+  fields: string[];
+  /** Sums of the analytic children, by the document field they are checked against. */
+  analyticSums: Map<string, Decimal>;
+  analyticCount: number;
+  /** For items vs analytic: group key → sums per pair. */
+  itemGroups: Map<string, Map<string, Decimal>>;
+  analyticGroups: Map<string, Map<string, Decimal>>;
+  itemCount: number;
+}
+
+/** Collects findings with a cap on the list and complete counts. */
+class FindingSink {
+  readonly list: SpedFinding[] = [];
+  errors = 0;
+  warnings = 0;
+  truncated = false;
+  constructor(private readonly max: number, private readonly listener?: (f: SpedFinding) => void) {}
+  add(f: SpedFinding): void {
+    if (f.severity === 'error') this.errors++;
+    else this.warnings++;
+    if (this.max === 0 || this.list.length < this.max) {
+      this.list.push(f);
+      this.listener?.(f);
+    } else this.truncated = true;
+  }
+}
+
+/**
+ * Validates records pushed in file order. Use `validateSped()` for a whole source; use this class directly when
+ * records come from elsewhere (a queue task, a range worker).
+ */
+export class SpedValidator {
+  private readonly sink: FindingSink;
+  private layout: Layout | null = null;
+  private version: string | null = null;
+  private versionChecked = false;
+  private started = false;
+  private notSped = false;
+  private ended = false;
+  private afterEndReported = false;
+  private periodStart: string | null = null;
+  private periodEnd: string | null = null;
+
+  private records = 0;
+  private readonly regCounts = new Map<string, number>();
+  private readonly stack: (OpenRegister | undefined)[] = [];
+  private blockIdx = -1;
+  private block: string | null = null;
+  private blockLines = 0;
+  private blockHasData = false;
+  private blockIndMov: { value: string; line: number } | null = null;
+  private readonly blocksSeen = new Set<string>();
+  private readonly totals9900: { reg: string; qty: string; line: number }[] = [];
+  private total9990: { qty: string; line: number } | null = null;
+  private total9999: { qty: string; line: number } | null = null;
+  private block9Lines = 0;
+
+  private readonly refSets = new Map<string, Set<string>>();
+  private readonly refChecks = new Map<string, { pos: number; target: string; name: string }[]>();
+  private readonly refKeys = new Map<string, number>(); // target register → key position
+  private readonly missingRefs = new Set<string>();
+
+  private doc: DocumentState | null = null;
+  private readonly apurationSums = { debits: Decimal.ZERO, credits: Decimal.ZERO };
+
+  constructor(options: { maxErrors?: number; onFinding?: (f: SpedFinding) => void } = {}) {
+    this.sink = new FindingSink(options.maxErrors ?? 1000, options.onFinding);
+  }
+
+  /** Reader findings (line format, encoding, blank lines) join the validator's. */
+  readerFinding(f: SpedFinding): void {
+    this.sink.add(f);
+  }
+
+  private report(code: SpedCode, message: string, at: Parameters<typeof finding>[2] = {}): void {
+    this.sink.add(finding(code, message, at));
+  }
+
+  /** True when the input is not SPED at all and further records are pointless. */
+  get aborted(): boolean {
+    return this.notSped;
+  }
+
+  /** Feeds one record. `layout` and `version` are the parser's current detection. */
+  record(fields: string[], line: number, layout: Layout | null, version: string | null): void {
+    if (this.notSped) return;
+    const reg = fields[0] ?? '';
+    if (!this.started) {
+      this.started = true;
+      if (!REG_RE.test(reg)) {
+        this.notSped = true;
+        this.report('SPED_NOT_SPED', `the first record '${reg.slice(0, 20)}' is not a SPED register: not a SPED file`, { line });
+        return;
+      }
+      if (reg !== '0000') this.report('SPED_BLOCK_ORDER', `the file must start with 0000, found ${reg}`, { line, register: reg });
+      if (!layout) {
+        this.notSped = true;
+        this.report('SPED_NOT_SPED', 'cannot tell the layout from 0000 (EFD ICMS/IPI, EFD-Contribuições or ECD); give --layout', { line, register: reg });
+        return;
+      }
+      this.setLayout(layout);
+    }
+    if (version !== this.version) this.version = version;
+    this.records++;
+    this.regCounts.set(reg, (this.regCounts.get(reg) ?? 0) + 1);
+    if (this.ended) {
+      if (!this.afterEndReported) {
+        this.afterEndReported = true;
+        this.report('SPED_AFTER_END', `record ${reg} after 9999: 9999 must be the last record`, { line, register: reg });
+      }
+      return;
+    }
+    const lay = this.layout!;
+    const def = lay.register(reg);
+    if (!def || (def.since && this.version !== null && compareVersions(this.version, def.since) < 0)) {
+      this.report(
+        'SPED_UNKNOWN_REGISTER',
+        def ? `register ${reg} exists from version ${def.since} on; this file is ${this.version}` : `unknown register '${reg.slice(0, 20)}' for ${lay.name}`,
+        { line, register: reg.slice(0, 20) },
+      );
+      this.countBlockLine(reg[0] ?? '', line, reg);
+      return;
+    }
+    this.structure(def, fields, line);
+    if (!this.versionChecked && this.version !== null) this.checkVersion(line);
+    const direction = this.directionOf(def, fields);
+    this.fieldsOf(def, fields, line, direction);
+    this.totalsOf(def, fields, line);
+    this.references(reg, fields, line);
+    this.consistency(def, fields, line);
+    if (reg === '9999') this.ended = true;
+  }
+
+  private setLayout(layout: Layout): void {
+    this.layout = layout;
+    for (const rule of layout.data.references) {
+      const keyPos = layout.register(rule.target)?.fields.find((f) => f.name === rule.key)?.pos;
+      if (!keyPos) continue;
+      this.refKeys.set(rule.target, keyPos);
+      this.refSets.set(rule.target, new Set());
+      for (const reg of layout.data.registers) {
+        if (reg.code === rule.target) continue;
+        if (rule.in && !rule.in.includes(reg.code)) continue;
+        for (const f of reg.fields) {
+          if (!rule.fields.includes(f.name)) continue;
+          const list = this.refChecks.get(reg.code) ?? [];
+          list.push({ pos: f.pos, target: rule.target, name: f.name });
+          this.refChecks.set(reg.code, list);
+        }
+      }
+    }
+  }
+
+  private checkVersion(line: number): void {
+    const lay = this.layout!;
+    const v = this.version!;
+    this.versionChecked = true;
+    const reg = lay.data.version.register;
+    if (!lay.isKnownVersion(v)) {
+      this.report('SPED_VERSION', `unknown ${lay.name} version '${v}'; validated against the newest layout`, { line, register: reg });
+      return;
+    }
+    if (!lay.isValidated(v)) {
+      this.report(
+        'SPED_VERSION',
+        `version ${v} is older than ${lay.data.validatedFrom}: its differences from the current layout are not modelled; findings may be inexact`,
+        { line, register: reg, severity: 'warning' },
+      );
+    }
+    const start = this.periodStart;
+    const entry = lay.data.versions.find((x) => x.version === v);
+    if (start && entry && (entry.from || entry.to)) {
+      if ((entry.from && start < entry.from) || (entry.to && start > entry.to)) {
+        const expected = lay.data.versions.find((x) => (!x.from || start >= x.from) && (!x.to || start <= x.to));
+        this.report(
+          'SPED_VERSION',
+          `version ${v} is valid ${entry.from ?? '…'} to ${entry.to ?? '…'}, not for a period starting ${start}${expected ? ` (expected ${expected.version})` : ''}`,
+          { line, register: reg },
+        );
+      }
+    }
+  }
+
+  // ---- structure -------------------------------------------------------------------------------------------
+
+  private structure(def: RegisterDef, fields: string[], line: number): void {
+    const lay = this.layout!;
+    const reg = def.code;
+    // period (0000 arrives before anything needs it)
+    if (reg === lay.data.period.register && this.periodStart === null) {
+      const s = this.fieldValue(def, fields, lay.data.period.start);
+      const e = this.fieldValue(def, fields, lay.data.period.end);
+      this.periodStart = s ? parseSpedDate(s) : null;
+      this.periodEnd = e ? parseSpedDate(e) : null;
+    }
+    if (reg === '0000' && this.records > 1) {
+      this.report('SPED_OCCURRENCE', '0000 must occur once, as the first record', { line, register: reg });
+    }
+    this.countBlockLine(def.block, line, reg);
+
+    // hierarchy: the nearest open register one level up must be the parent
+    const level = def.level;
+    if (level > 0) {
+      const open = this.stack[level - 1];
+      if (def.parent && open?.code !== def.parent) {
+        const parent = lay.register(def.parent);
+        this.report(
+          'SPED_HIERARCHY',
+          `${reg} must follow its parent ${def.parent}${parent && parent.level > 1 ? ` (or a sibling under it)` : ''}${open ? `; the open level-${level - 1} register is ${open.code} (line ${open.line})` : ''}`,
+          { line, register: reg },
+        );
+      } else if (open && def.occurrence.scope === 'parent' && def.occurrence.max !== null) {
+        open.children ??= new Map();
+        const n = (open.children.get(reg) ?? 0) + 1;
+        open.children.set(reg, n);
+        if (n > def.occurrence.max) {
+          this.report('SPED_OCCURRENCE', `${reg} may occur at most ${def.occurrence.max} time(s) per ${def.parent} (line ${open.line})`, { line, register: reg });
+        }
+      }
+    }
+    if (def.occurrence.scope === 'file' && def.occurrence.max !== null) {
+      const n = this.regCounts.get(reg) ?? 0;
+      if (n === def.occurrence.max + 1) {
+        this.report('SPED_OCCURRENCE', `${reg} may occur at most ${def.occurrence.max} time(s) in the file`, { line, register: reg });
+      }
+    }
+    const parentDir = level > 0 ? (this.stack[level - 1]?.direction ?? null) : null;
+    this.stack[level] = { code: reg, line, direction: parentDir, children: null };
+    this.stack.length = level + 1;
+  }
+
+  /** Tracks block order, X001/X990 and line counts per block. */
+  private countBlockLine(block: string, line: number, reg: string): void {
+    const lay = this.layout!;
+    if (block !== this.block) {
+      const idx = lay.blockIndex.get(block);
+      if (idx === undefined) return; // unknown register letter: already reported
+      if (idx < this.blockIdx) {
+        this.report('SPED_BLOCK_ORDER', `block ${block} after block ${this.block}: blocks go in the order ${lay.data.blocks.map((b) => b.block).join(' ')}`, { line, register: reg });
+      } else {
+        if (this.block !== null) this.closeBlock(null);
+        this.block = block;
+        this.blockIdx = idx;
+        this.blockLines = 0;
+        this.blockHasData = false;
+        this.blockIndMov = null;
+        if (this.blocksSeen.has(block)) this.report('SPED_BLOCK_ORDER', `block ${block} appears twice`, { line, register: reg });
+        this.blocksSeen.add(block);
+        const opener = `${block}001`;
+        if (reg !== opener && !(block === '0' && reg === '0000')) {
+          this.report('SPED_BLOCK_ORDER', `block ${block} must open with ${opener}, found ${reg}`, { line, register: reg });
+        }
+      }
+    }
+    this.blockLines++;
+    if (block === '9') this.block9Lines++;
+    const isOpener = reg.endsWith('001') && reg[0] === block;
+    const isCloser = reg.endsWith('990') && reg[0] === block;
+    if (!isOpener && !isCloser && reg !== '0000' && !(block === '9' && (reg === '9900' || reg === '9999'))) {
+      this.blockHasData = true;
+    }
+  }
+
+  private closeBlock(closerLine: number | null): void {
+    const block = this.block;
+    if (block === null || block === '9') return;
+    const ind = this.blockIndMov;
+    if (ind) {
+      if (ind.value === '0' && !this.blockHasData) {
+        this.report('SPED_IND_MOV', `${block}001 says the block has data (IND_MOV 0) but it has none`, { line: ind.line, register: `${block}001`, field: 'IND_MOV', position: 2 });
+      } else if (ind.value === '1' && this.blockHasData) {
+        this.report('SPED_IND_MOV', `${block}001 says the block has no data (IND_MOV 1) but it has records`, { line: ind.line, register: `${block}001`, field: 'IND_MOV', position: 2 });
+      }
+    }
+    if (closerLine === null) {
+      this.report('SPED_BLOCK_ORDER', `block ${block} is not closed by ${block}990`, { line: null, register: `${block}990` });
+    }
+  }
+
+  private directionOf(def: RegisterDef, fields: string[]): Direction {
+    const lay = this.layout!;
+    const dir = lay.data.direction;
+    const open = this.stack[def.level]!;
+    if (dir && dir.registers.includes(def.code)) {
+      const v = this.fieldValue(def, fields, dir.field);
+      open.direction = v === dir.in ? 'in' : v === dir.out ? 'out' : null;
+    }
+    return open.direction;
+  }
+
+  // ---- fields ----------------------------------------------------------------------------------------------
+
+  private fieldsOf(def: RegisterDef, fields: string[], line: number, direction: Direction): void {
+    const lay = this.layout!;
+    const reg = def.code;
+    const defs = lay.fieldsFor(reg, this.version) ?? def.fields;
+    const count = fields.length;
+    if (def.variableFields ? count < defs.length : count !== defs.length) {
+      this.report(
+        'SPED_FIELD_COUNT',
+        `${reg} has ${count} fields; ${lay.name}${this.version ? ` ${this.version}` : ''} expects ${def.variableFields ? 'at least ' : ''}${defs.length}`,
+        { line, register: reg },
+      );
+      return;
+    }
+    // direction: a register not used for entradas/saídas
+    const regDef = defs[0];
+    if (regDef && direction) {
+      const req = direction === 'in' ? regDef.requiredIn : regDef.requiredOut;
+      if (req === 'N') {
+        this.report('SPED_DIRECTION', `${reg} is not used for ${direction === 'in' ? 'entradas (IND_OPER 0)' : 'saídas (IND_OPER 1)'}`, { line, register: reg });
+      }
+    }
+    let relaxed: readonly string[] | null = null;
+    for (const c of lay.data.conditionalRequired) {
+      if (c.register !== reg) continue;
+      const v = this.fieldValue(def, fields, c.when.field);
+      if (v !== undefined && c.when.in.includes(v)) relaxed = c.required;
+    }
+    for (let i = 1; i < defs.length; i++) {
+      const f = defs[i]!;
+      const value = fields[i]!;
+      let req = direction === 'in' ? (f.requiredIn ?? f.required) : direction === 'out' ? (f.requiredOut ?? f.required) : f.required;
+      if (relaxed && req === 'O' && !relaxed.includes(f.name)) req = 'OC';
+      if (value === '') {
+        if (req === 'O') this.fieldFinding('SPED_FIELD_REQUIRED', `${f.name} is required`, reg, f, line);
+        continue;
+      }
+      if (req === 'N') {
+        this.fieldFinding('SPED_FIELD_FORBIDDEN', `${f.name} must be empty${f.requiredIn || f.requiredOut ? ` for ${direction === 'in' ? 'entradas' : 'saídas'}` : ''}`, reg, f, line);
+        continue;
+      }
+      this.checkValue(reg, f, value, line);
+    }
+  }
+
+  private fieldFinding(code: SpedCode, message: string, reg: string, f: FieldDef, line: number, severity: Severity = 'error'): void {
+    this.report(code, message, { line, register: reg, field: f.name, position: f.pos, severity });
+  }
+
+  private checkValue(reg: string, f: FieldDef, value: string, line: number): void {
+    const fmt = f.format;
+    if (fmt === 'cnpj' || fmt === 'cpf' || fmt === 'cnpj-cpf' || fmt === 'access-key' || fmt === 'cnpj-root') {
+      this.checkIdentifier(reg, f, value, line);
+      return;
+    }
+    if (f.type === 'N') {
+      if (f.decimals !== undefined) {
+        const m = DEC_RE.exec(value);
+        if (!m) {
+          const hint = /^\d{1,3}(\.\d{3})+(,\d+)?$/.test(value) ? ': no thousands separator' : /^-?\d+\.\d+$/.test(value) ? ': the decimal separator is a comma' : '';
+          this.fieldFinding(hint ? 'SPED_FIELD_DECIMALS' : 'SPED_FIELD_TYPE', `${f.name} '${clip(value)}' is not a number${hint}`, reg, f, line);
+          return;
+        }
+        if (m[1] && m[1].length > f.decimals) {
+          this.fieldFinding('SPED_FIELD_DECIMALS', `${f.name} '${clip(value)}' has ${m[1].length} decimals; at most ${f.decimals}`, reg, f, line);
+          return;
+        }
+        if (f.size !== undefined) {
+          const digits = value.length - (value[0] === '-' ? 1 : 0) - (m[1] ? 1 : 0);
+          if (digits > f.size) this.fieldFinding('SPED_FIELD_SIZE', `${f.name} has ${digits} digits; at most ${f.size}`, reg, f, line);
+        }
+        return;
+      }
+      if (!NUM_RE.test(value)) {
+        this.fieldFinding('SPED_FIELD_TYPE', `${f.name} '${clip(value)}' must be numeric`, reg, f, line);
+        return;
+      }
+    }
+    if (f.size !== undefined) {
+      if (f.exact ? value.length !== f.size : value.length > f.size) {
+        this.fieldFinding('SPED_FIELD_SIZE', `${f.name} has ${value.length} characters; ${f.exact ? 'exactly' : 'at most'} ${f.size}`, reg, f, line);
+        return;
+      }
+    }
+    if (fmt === 'date') {
+      const iso = parseSpedDate(value);
+      if (iso === null) {
+        this.fieldFinding('SPED_DATE_INVALID', `${f.name} '${clip(value)}' is not a date (ddmmaaaa)`, reg, f, line);
+        return;
+      }
+      if (f.period && this.periodStart && this.periodEnd) {
+        const bad = f.period === 'within' ? iso < this.periodStart || iso > this.periodEnd : iso > this.periodEnd;
+        if (bad) {
+          this.fieldFinding(
+            'SPED_DATE_OUT_OF_PERIOD',
+            `${f.name} ${iso} is ${f.period === 'within' ? `outside the period ${this.periodStart}..${this.periodEnd}` : `after the end of the period ${this.periodEnd}`}`,
+            reg, f, line,
+          );
+        }
+      }
+    } else if (fmt === 'period') {
+      const month = Number(value.slice(0, 2));
+      if (month < 1 || month > 12) this.fieldFinding('SPED_DATE_INVALID', `${f.name} '${clip(value)}' is not a month (mmaaaa)`, reg, f, line);
+    }
+    if (f.values && !f.values.includes(value)) {
+      this.fieldFinding('SPED_FIELD_VALUE', `${f.name} '${clip(value)}' is not one of ${f.values.join(', ')}`, reg, f, line);
+    }
+  }
+
+  private checkIdentifier(reg: string, f: FieldDef, value: string, line: number): void {
+    switch (f.format) {
+      case 'cnpj':
+        if (value.length !== 14) this.fieldFinding('SPED_FIELD_SIZE', `${f.name} has ${value.length} characters; a CNPJ has 14`, reg, f, line);
+        else if (!isValidCnpj(value)) this.fieldFinding('SPED_CHECK_DIGIT', `${f.name} ${value} is not a valid CNPJ (check digits)`, reg, f, line);
+        return;
+      case 'cpf':
+        if (value.length !== 11) this.fieldFinding('SPED_FIELD_SIZE', `${f.name} has ${value.length} characters; a CPF has 11`, reg, f, line);
+        else if (!isValidCpf(value)) this.fieldFinding('SPED_CHECK_DIGIT', `${f.name} ${value} is not a valid CPF (check digits)`, reg, f, line);
+        return;
+      case 'cnpj-cpf':
+        if (value.length === 14) {
+          if (!isValidCnpj(value)) this.fieldFinding('SPED_CHECK_DIGIT', `${f.name} ${value} is not a valid CNPJ (check digits)`, reg, f, line);
+        } else if (value.length === 11) {
+          if (!isValidCpf(value)) this.fieldFinding('SPED_CHECK_DIGIT', `${f.name} ${value} is not a valid CPF (check digits)`, reg, f, line);
+        } else this.fieldFinding('SPED_FIELD_SIZE', `${f.name} has ${value.length} characters; a CNPJ has 14, a CPF 11`, reg, f, line);
+        return;
+      case 'access-key':
+        if (value.length !== 44) this.fieldFinding('SPED_FIELD_SIZE', `${f.name} has ${value.length} characters; an access key has 44`, reg, f, line);
+        else if (!isValidAccessKey(value)) this.fieldFinding('SPED_CHECK_DIGIT', `${f.name} ${value} is not a valid access key (check digit)`, reg, f, line);
+        return;
+      case 'cnpj-root':
+        if (!CNPJ_ROOT_RE.test(value)) this.fieldFinding('SPED_FIELD_TYPE', `${f.name} '${clip(value)}' is not a CNPJ root (8 characters)`, reg, f, line);
+        return;
+    }
+  }
+
+  // ---- totals ----------------------------------------------------------------------------------------------
+
+  private totalsOf(def: RegisterDef, fields: string[], line: number): void {
+    const reg = def.code;
+    const block = def.block;
+    if (reg === `${block}001`) {
+      this.blockIndMov = { value: fields[1] ?? '', line };
+    } else if (reg === `${block}990`) {
+      const declared = fields[1] ?? '';
+      if (block !== '9' && declared !== String(this.blockLines)) {
+        this.report('SPED_TOTAL_BLOCK', `${reg} QTD_LIN_${block} is ${declared}; block ${block} has ${this.blockLines} lines`, { line, register: reg, field: `QTD_LIN_${block}`, position: 2 });
+      }
+      if (block !== '9') {
+        this.closeBlock(line);
+        this.block = null;
+        this.blockIdx = this.layout!.blockIndex.get(block) ?? this.blockIdx;
+        this.blocksClosed.add(block);
+      } else {
+        this.total9990 = { qty: declared, line };
+      }
+    } else if (reg === '9900') {
+      this.totals9900.push({ reg: fields[1] ?? '', qty: fields[2] ?? '', line });
+    } else if (reg === '9999') {
+      this.total9999 = { qty: fields[1] ?? '', line };
+    }
+  }
+
+  private readonly blocksClosed = new Set<string>();
+
+  // ---- references ------------------------------------------------------------------------------------------
+
+  private references(reg: string, fields: string[], line: number): void {
+    const keyPos = this.refKeys.get(reg);
+    if (keyPos !== undefined) {
+      const v = fields[keyPos - 1];
+      if (v) this.refSets.get(reg)!.add(v);
+    }
+    const checks = this.refChecks.get(reg);
+    if (!checks) return;
+    for (const c of checks) {
+      const v = fields[c.pos - 1];
+      if (!v || this.refSets.get(c.target)!.has(v)) continue;
+      this.report('SPED_REF_MISSING', `${c.name} '${clip(v)}' has no ${c.target} record`, { line, register: reg, field: c.name, position: c.pos });
+      this.missingRefs.add(`${c.target}:${v}`);
+    }
+  }
+
+  // ---- consistency (warnings) ------------------------------------------------------------------------------
+
+  private consistency(def: RegisterDef, fields: string[], line: number): void {
+    const rules = this.layout!.data.consistency;
+    const reg = def.code;
+    if (this.doc && def.level <= this.doc.level) this.closeDocument();
+    const docRule = rules.documentTotals?.find((r) => r.document === reg);
+    const itemRule = rules.itemsVsAnalytic?.find((r) => r.document === reg);
+    if (docRule || itemRule) {
+      this.doc = {
+        level: def.level, line, register: reg, fields,
+        analyticSums: new Map(), analyticCount: 0, itemGroups: new Map(), analyticGroups: new Map(), itemCount: 0,
+      };
+    }
+    const doc = this.doc;
+    if (doc) {
+      for (const r of rules.documentTotals ?? []) {
+        if (r.document !== doc.register || r.analytic !== reg) continue;
+        doc.analyticCount++;
+        for (const [, analyticField] of Object.entries(r.pairs)) {
+          const v = this.decimalOf(def, fields, analyticField);
+          doc.analyticSums.set(analyticField, (doc.analyticSums.get(analyticField) ?? Decimal.ZERO).add(v));
+        }
+      }
+      for (const r of rules.itemsVsAnalytic ?? []) {
+        if (r.document !== doc.register) continue;
+        const isItem = r.item === reg;
+        const isAnalytic = r.analytic === reg;
+        if (!isItem && !isAnalytic) continue;
+        const key = Object.entries(r.groupBy)
+          .map(([itemField, analyticField]) => this.groupPart(def, fields, isItem ? itemField : analyticField))
+          .join('|');
+        const groups = isItem ? doc.itemGroups : doc.analyticGroups;
+        if (isItem) doc.itemCount++;
+        const sums = groups.get(key) ?? new Map<string, Decimal>();
+        for (const [itemField, analyticField] of Object.entries(r.pairs)) {
+          const name = isItem ? itemField : analyticField;
+          sums.set(analyticField, (sums.get(analyticField) ?? Decimal.ZERO).add(this.decimalOf(def, fields, name)));
+        }
+        groups.set(key, sums);
+      }
+    }
+    const ap = rules.apuration;
+    if (ap) {
+      if (ap.sources.includes(reg)) {
+        const cfop = this.fieldValue(def, fields, ap.cfop) ?? '';
+        if (!ap.excludeCfops.includes(cfop)) {
+          const amount = this.decimalOf(def, fields, ap.amount);
+          if (ap.debitPrefixes.includes(cfop[0] ?? '')) this.apurationSums.debits = this.apurationSums.debits.add(amount);
+          else if (ap.creditPrefixes.includes(cfop[0] ?? '')) this.apurationSums.credits = this.apurationSums.credits.add(amount);
+        }
+      } else if (reg === ap.register && (this.regCounts.get(reg) ?? 0) === 1) {
+        for (const [field, sum, what] of [[ap.debits, this.apurationSums.debits, 'debits'], [ap.credits, this.apurationSums.credits, 'credits']] as const) {
+          const declared = this.decimalOf(def, fields, field);
+          if (!declared.equals(sum)) {
+            this.report('SPED_CONSISTENCY', `${reg} ${field} is ${declared.format(',', 2)}; the ICMS ${what} of the analytic records (${ap.sources.slice(0, 4).join(', ')}, …) add up to ${sum.format(',', 2)}`, {
+              line, register: reg, field, position: def.fields.find((f) => f.name === field)?.pos ?? null, severity: 'warning',
+            });
+          }
+        }
+      }
+    }
+  }
+
+  private closeDocument(): void {
+    const doc = this.doc;
+    if (!doc) return;
+    this.doc = null;
+    const lay = this.layout!;
+    const def = lay.register(doc.register)!;
+    const rules = lay.data.consistency;
+    for (const r of rules.documentTotals ?? []) {
+      if (r.document !== doc.register || doc.analyticCount === 0) continue;
+      if (r.when) {
+        const v = this.fieldValue(def, doc.fields, r.when.field);
+        if (v === undefined || !r.when.in.includes(v)) continue;
+      }
+      for (const [docField, analyticField] of Object.entries(r.pairs)) {
+        const declared = this.decimalOf(def, doc.fields, docField);
+        const sum = doc.analyticSums.get(analyticField) ?? Decimal.ZERO;
+        if (!declared.equals(sum)) {
+          this.report('SPED_CONSISTENCY', `${doc.register} ${docField} is ${declared.format(',', 2)}; its ${r.analytic} records add up to ${sum.format(',', 2)}`, {
+            line: doc.line, register: doc.register, field: docField, position: def.fields.find((f) => f.name === docField)?.pos ?? null, severity: 'warning',
+          });
+        }
+      }
+    }
+    for (const r of rules.itemsVsAnalytic ?? []) {
+      if (r.document !== doc.register || doc.itemCount === 0) continue;
+      const keys = new Set([...doc.itemGroups.keys(), ...doc.analyticGroups.keys()]);
+      for (const key of keys) {
+        const items = doc.itemGroups.get(key);
+        const analytic = doc.analyticGroups.get(key);
+        for (const analyticField of Object.values(r.pairs)) {
+          const a = items?.get(analyticField) ?? Decimal.ZERO;
+          const b = analytic?.get(analyticField) ?? Decimal.ZERO;
+          if (!a.equals(b)) {
+            this.report(
+              'SPED_CONSISTENCY',
+              `${r.item} items with ${Object.keys(r.groupBy).join('/')} ${key} add up to ${analyticField} ${a.format(',', 2)}; ${r.analytic} says ${b.format(',', 2)}`,
+              { line: doc.line, register: doc.register, severity: 'warning' },
+            );
+          }
+        }
+      }
+    }
+  }
+
+  private groupPart(def: RegisterDef, fields: string[], name: string): string {
+    const v = this.fieldValue(def, fields, name) ?? '';
+    const d = Decimal.parse(v, ',');
+    return d && /,/.test(v) ? d.format(',', 2) : d && def.fields.find((f) => f.name === name)?.decimals !== undefined ? d.format(',', 2) : v;
+  }
+
+  private fieldValue(def: RegisterDef, fields: readonly string[], name: string): string | undefined {
+    const pos = def.fields.find((f) => f.name === name)?.pos;
+    return pos === undefined ? undefined : fields[pos - 1];
+  }
+
+  private decimalOf(def: RegisterDef, fields: readonly string[], name: string): Decimal {
+    const v = this.fieldValue(def, fields, name);
+    return (v && Decimal.parse(v, ',')) || Decimal.ZERO;
+  }
+
+  // ---- end of file -----------------------------------------------------------------------------------------
+
+  /** Ends validation: file-level checks and the result. */
+  finish(info: SpedReadInfo): ValidationResult {
+    if (!this.started && !this.notSped) {
+      this.notSped = true;
+      this.report('SPED_EMPTY', info.bytes === 0 ? 'the file is empty' : 'the file has no records');
+    }
+    if (!this.notSped && this.layout) {
+      if (this.doc) this.closeDocument();
+      this.endOfFile(info);
+    }
+    return {
+      valid: this.sink.errors === 0,
+      layout: this.layout?.id ?? info.layout,
+      version: this.version ?? info.version,
+      encoding: info.encoding,
+      lines: info.lines,
+      signature: info.signature,
+      errorCount: this.sink.errors,
+      warningCount: this.sink.warnings,
+      truncated: this.sink.truncated,
+      errors: this.sink.list,
+    };
+  }
+
+  private endOfFile(info: SpedReadInfo): void {
+    const lay = this.layout!;
+    if (!this.ended) {
+      this.report('SPED_TRUNCATED', `the file ends without 9999 after ${info.lines} lines: truncated?`);
+      if (this.block !== null && this.block !== '9') this.closeBlock(null);
+    }
+    for (const b of lay.blocksFor(this.version)) {
+      if (!this.blocksSeen.has(b.block) && !b.optional) this.report('SPED_BLOCK_MISSING', `block ${b.block} is missing (${b.block}001 with IND_MOV 1 and ${b.block}990 when it has no data)`, { register: `${b.block}001` });
+    }
+    // 9900: one per register, with its count (9900, 9990 and 9999 lines included)
+    const declared = new Map<string, number>();
+    for (const t of this.totals9900) {
+      if (declared.has(t.reg)) {
+        this.report('SPED_TOTAL_9900', `9900 lists ${t.reg} twice`, { line: t.line, register: '9900', field: 'REG_BLC', position: 2 });
+        continue;
+      }
+      declared.set(t.reg, t.line);
+      const actual = this.regCounts.get(t.reg) ?? 0;
+      if (t.qty !== String(actual)) {
+        this.report('SPED_TOTAL_9900', `9900 says ${t.reg} occurs ${t.qty} time(s); the file has ${actual}`, { line: t.line, register: '9900', field: 'QTD_REG_BLC', position: 3 });
+      }
+    }
+    if (this.ended) {
+      for (const [reg, n] of this.regCounts) {
+        if (!declared.has(reg) && lay.register(reg)) {
+          this.report('SPED_TOTAL_9900', `9900 has no line for ${reg} (${n} in the file)`, { line: this.total9990?.line ?? null, register: '9900' });
+        }
+      }
+    }
+    if (this.total9990 && this.total9990.qty !== String(this.block9Lines)) {
+      this.report('SPED_TOTAL_9990', `9990 QTD_LIN_9 is ${this.total9990.qty}; block 9 has ${this.block9Lines} lines`, { line: this.total9990.line, register: '9990', field: 'QTD_LIN_9', position: 2 });
+    }
+    if (this.total9999 && this.total9999.qty !== String(this.records)) {
+      this.report('SPED_TOTAL_9999', `9999 QTD_LIN is ${this.total9999.qty}; the file has ${this.records} lines`, { line: this.total9999.line, register: '9999', field: 'QTD_LIN', position: 2 });
+    }
+  }
+}
+
+function clip(s: string): string {
+  return s.length > 40 ? `${s.slice(0, 40)}…` : s;
+}
+
+/**
+ * Validates a SPED file (path, stdin or any Readable) in one streaming pass.
+ *
+ *   const result = await validateSped('efd.txt', { maxErrors: 100 });
+ *   if (!result.valid) for (const e of result.errors) console.log(e.line, e.code, e.message);
+ */
+export async function validateSped(source: SpedSource, options: ValidateOptions = {}): Promise<ValidationResult> {
+  const validator = new SpedValidator({ maxErrors: options.maxErrors, onFinding: options.onFinding });
+  const parser = new SpedParser(
+    (fields, line) => {
+      validator.record(fields, line, parser.layout, parser.info.version);
+      if (validator.aborted) parser.scanner.done = true;
+    },
+    (f) => validator.readerFinding(f),
+    parserOptions(options),
+  );
+  await feedParser(parser, source, options);
+  return validator.finish(parser.info);
+}
