@@ -1,5 +1,243 @@
-/** `fiscal nfe key | sign | verify | qrcode` */
+/** `fiscal nfe key | sign | verify | qrcode` — thin wrappers over src/nfe/{key,sign,verify,qrcode}.ts. */
+import { promises as fsp } from 'node:fs';
 import type { Command } from 'commander';
+import type { Writable } from 'node:stream';
+import { EXIT_FINDINGS, EXIT_OK, UsageError, ioError } from '../errors.js';
+import { loadCertificate, type SigningCredentials } from '../nfe/cert.js';
+import { parseAccessKey } from '../nfe/key.js';
+import { addQrCodeToXml, checkQrCode, publicKeyOfCertificate, qrFieldsFromXml, type QrVersion } from '../nfe/qrcode.js';
+import { signXml } from '../nfe/sign.js';
+import { readXmlDocuments } from '../nfe/source.js';
+import { loadTrustStore, verifyXml, type TrustStore, type VerifyReport } from '../nfe/verify.js';
+import { childByLocal, textOf } from '../nfe/xml-tokens.js';
+import { openOutput, writeChunk } from './io.js';
 import type { CommandContext } from './main.js';
 
-export function registerNfeSignCommands(_nfe: Command, _ctx: CommandContext): void {}
+/** A secret from an environment variable or a file (first line, without its line end). Never from argv. */
+async function readSecret(what: string, envName: string | undefined, file: string | undefined): Promise<string> {
+  if ((envName === undefined) === (file === undefined)) {
+    throw new UsageError(`give the ${what} with exactly one of --${what}-env NAME or --${what}-file PATH`);
+  }
+  if (envName !== undefined) {
+    const v = process.env[envName];
+    if (v === undefined) throw new UsageError(`environment variable ${envName} (the ${what}) is not set`);
+    return v;
+  }
+  let text: string;
+  try {
+    text = await fsp.readFile(file as string, 'utf8');
+  } catch (err) {
+    throw ioError(err, file as string, 'read');
+  }
+  return text.replace(/\r?\n$/, '');
+}
+
+async function readBytes(path: string, stdin: NodeJS.ReadableStream): Promise<Buffer> {
+  if (path === '-') {
+    const chunks: Buffer[] = [];
+    for await (const c of stdin) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c as string));
+    return Buffer.concat(chunks);
+  }
+  try {
+    return await fsp.readFile(path);
+  } catch (err) {
+    throw ioError(err, path, 'open');
+  }
+}
+
+async function credentialsFrom(opts: { pfx?: string; passwordEnv?: string; passwordFile?: string }): Promise<SigningCredentials> {
+  if (!opts.pfx) throw new UsageError('--pfx CERT.pfx is required');
+  const password = await readSecret('password', opts.passwordEnv, opts.passwordFile);
+  const pfx = await readBytes(opts.pfx, process.stdin);
+  return loadCertificate(pfx, password);
+}
+
+async function writeOut(out: string | undefined, stdout: Writable, text: string): Promise<void> {
+  const o = await openOutput(out, stdout);
+  try {
+    await writeChunk(o.stream, text);
+    await o.commit();
+  } catch (err) {
+    await o.abort();
+    throw err;
+  }
+}
+
+function registerKey(nfe: Command, ctx: CommandContext): void {
+  nfe.command('key')
+    .description('parse and check a 44-character access key (exit 0 valid, 1 not)')
+    .argument('<key>', 'access key (an NFe/CFe prefix is ignored)')
+    .option('--json', 'machine-readable output')
+    .action((keyArg: string, opts: { json?: boolean }) => ctx.run(async () => {
+      const k = parseAccessKey(keyArg);
+      const { io } = ctx;
+      if (opts.json) io.stdout.write(`${JSON.stringify(k)}\n`);
+      else {
+        const rows: [string, string][] = [
+          ['key', k.key], ['cUF', k.cUF], ['AAMM', k.aamm], [k.emitterKind === 'cpf' ? 'CPF' : 'CNPJ', k.emitterKind === 'cpf' ? k.cnpj.slice(3) : k.cnpj],
+          ['mod', k.mod], ['serie', k.serie], ['nNF', k.nNF], ['tpEmis', k.tpEmis], ['cNF', k.cNF], ['cDV', k.cDV],
+        ];
+        io.stdout.write(`${rows.map(([a, b]) => `${a.padEnd(6)} ${b}`).join('\n')}\n`);
+      }
+      if (k.valid) return EXIT_OK;
+      const why = k.problems.includes('check-digit') ? `check digit is ${k.cDV}, expected ${k.expectedCdv} [NFE_KEY_CHECK_DIGIT]`
+        : k.problems.includes('length') ? `has ${k.key.length} characters, not 44 [NFE_KEY_FORMAT]` : `has characters out of place [NFE_KEY_FORMAT]`;
+      io.stderr.write(`${k.key}: access key ${why}\n`);
+      return EXIT_FINDINGS;
+    }));
+}
+
+function registerSign(nfe: Command, ctx: CommandContext): void {
+  nfe.command('sign')
+    .description('sign NFe (each NFe of an enviNFe), events and inutNFe with an A1 certificate (XMLDSig, RSA-SHA1, C14N)')
+    .argument('<file>', 'XML document, or - for stdin')
+    .option('--pfx <file>', 'PKCS#12 certificate (.pfx/.p12)')
+    .option('--password-env <name>', 'environment variable holding the certificate password')
+    .option('--password-file <path>', 'file holding the certificate password (first line)')
+    .option('--sha256', 'RSA-SHA256 and SHA-256 digest instead of SEFAZ\'s RSA-SHA1')
+    .option('--no-check-certificate', 'skip the certificate date and CNPJ checks')
+    .option('-o, --output <file>', 'output file (default stdout), written atomically')
+    .action((file: string, opts: { pfx?: string; passwordEnv?: string; passwordFile?: string; sha256?: boolean; checkCertificate: boolean; output?: string }) => ctx.run(async () => {
+      const creds = await credentialsFrom(opts);
+      const xml = await readBytes(file, ctx.io.stdin);
+      const signed = signXml(xml, creds, { algorithm: opts.sha256 ? 'rsa-sha256' : 'rsa-sha1', checkCertificate: opts.checkCertificate });
+      await writeOut(opts.output, ctx.io.stdout, signed);
+      return EXIT_OK;
+    }));
+}
+
+/** A finding line: `source: where: message [CODE]`. */
+function findingLines(source: string, r: VerifyReport): string {
+  return r.findings.map((f) => `${source}:${f.where ? ` ${f.where}:` : ''} ${f.message} [${f.code}]\n`).join('');
+}
+
+function registerVerify(nfe: Command, ctx: CommandContext): void {
+  nfe.command('verify')
+    .description('verify the signatures of NF-e/NFC-e, events and CF-e SAT on their original bytes (file, directory, zip, -)')
+    .argument('<sources...>', 'files, directories, .zip archives, or - for stdin')
+    .option('--json', 'one JSON report per document on stdout')
+    .option('--trust <dir>', 'directory of trusted CA certificates (PEM/DER): also judge the chain')
+    .option('--max-document-bytes <n>', 'per-document byte cap', (v) => Number.parseInt(v, 10))
+    .action((sources: string[], opts: { json?: boolean; trust?: string; maxDocumentBytes?: number }) => ctx.run(async () => {
+      const { io } = ctx;
+      let trust: TrustStore | undefined;
+      if (opts.trust) {
+        try {
+          trust = loadTrustStore(opts.trust);
+        } catch (err) {
+          throw ioError(err, opts.trust, 'read');
+        }
+        if (trust.anchors.length === 0) throw new UsageError(`no certificate found in ${opts.trust}`);
+      }
+      const counts = new Map<string, number>();
+      let docs = 0;
+      let bad = 0;
+      const readOpts = opts.maxDocumentBytes !== undefined ? { stdin: io.stdin, maxDocumentBytes: opts.maxDocumentBytes } : { stdin: io.stdin };
+      for await (const item of readXmlDocuments(sources, readOpts)) {
+        docs++;
+        if (!item.ok) {
+          bad++;
+          const code = item.finding.code;
+          counts.set(code, (counts.get(code) ?? 0) + 1);
+          io.stderr.write(`${item.source}: ${item.finding.message} [${code}]\n`);
+          if (opts.json) await writeChunk(io.stdout, `${JSON.stringify({ source: item.source, ok: false, findings: [{ code, message: item.finding.message }] })}\n`);
+          continue;
+        }
+        const r = verifyXml(item.bytes, trust ? { trust } : {});
+        const result = r.ok ? 'OK' : (r.findings[0]?.code ?? 'FAILED');
+        counts.set(result, (counts.get(result) ?? 0) + 1);
+        if (!r.ok) {
+          bad++;
+          io.stderr.write(findingLines(item.source, r));
+        }
+        if (opts.json) await writeChunk(io.stdout, `${JSON.stringify({ source: item.source, ...r })}\n`);
+        else if (docs === 1 || r.ok) {
+          const s = r.signatures[0];
+          const cert = s?.certificate;
+          const line = `${item.source}: ${r.ok ? 'OK' : 'FAILED'} ${r.root}${r.key ? ` ${r.key}` : ''}` +
+            (cert ? ` | ${cert.commonName} | CNPJ ${cert.cnpj ?? '-'} | valid ${cert.notBefore.toISOString().slice(0, 10)}..${cert.notAfter.toISOString().slice(0, 10)}` +
+              `${cert.validAtDocumentDate === null ? '' : cert.validAtDocumentDate ? ' (valid at emission)' : ' (NOT valid at emission)'}` +
+              `${cert.trusted === null ? '' : cert.trusted ? ' | trusted' : ' | untrusted'}` : '');
+          await writeChunk(io.stdout, `${line}\n`);
+        }
+      }
+      if (docs > 1 && !opts.json) {
+        const rows = [...counts.entries()].sort((a, b) => b[1] - a[1]);
+        let table = `\n${'result'.padEnd(26)} documents\n`;
+        for (const [k, v] of rows) table += `${k.padEnd(26)} ${String(v).padStart(9)}\n`;
+        table += `${'total'.padEnd(26)} ${String(docs).padStart(9)}\n`;
+        await writeChunk(io.stdout, table);
+      }
+      if (docs === 0) {
+        io.stderr.write('no documents found\n');
+        return EXIT_FINDINGS;
+      }
+      return bad > 0 ? EXIT_FINDINGS : EXIT_OK;
+    }));
+}
+
+function registerQrcode(nfe: Command, ctx: CommandContext): void {
+  nfe.command('qrcode')
+    .description('add (or --check) the NFC-e QR code block infNFeSupl of a signed NFC-e')
+    .argument('<file>', 'NFC-e (NFe or nfeProc), or - for stdin')
+    .option('--version <v>', 'QR code version: 2 (CSC hash) or 3 (NT 2025.001)', '2')
+    .option('--csc-id <id>', 'CSC id (cIdToken), v2')
+    .option('--csc-env <name>', 'environment variable holding the CSC, v2')
+    .option('--csc-file <path>', 'file holding the CSC, v2')
+    .option('--url <url>', 'QR code query URL (default: formats/nfe/qrcode-urls.json for the document\'s cUF and tpAmb)')
+    .option('--url-chave <url>', 'urlChave (default: from the same table)')
+    .option('--pfx <file>', 'emitter certificate, for v3 offline (tpEmis 9)')
+    .option('--password-env <name>', 'environment variable holding the certificate password')
+    .option('--password-file <path>', 'file holding the certificate password')
+    .option('--check', 'check the document\'s existing qrCode instead of adding one (exit 1 on a mismatch)')
+    .option('-o, --output <file>', 'output file (default stdout), written atomically')
+    .action((file: string, opts: {
+      version: string; cscId?: string; cscEnv?: string; cscFile?: string; url?: string; urlChave?: string;
+      pfx?: string; passwordEnv?: string; passwordFile?: string; check?: boolean; output?: string;
+    }) => ctx.run(async () => {
+      const version = Number(opts.version);
+      if (version !== 2 && version !== 3) throw new UsageError('--version must be 2 or 3');
+      const xml = await readBytes(file, ctx.io.stdin);
+      const needCsc = version === 2 || (opts.check === true && (opts.cscEnv !== undefined || opts.cscFile !== undefined));
+      const csc = needCsc ? await readSecret('csc', opts.cscEnv, opts.cscFile) : undefined;
+      if (opts.check) {
+        const { doc, fields, nfe } = qrFieldsFromXml(xml);
+        const supl = childByLocal(doc, nfe, 'infNFeSupl');
+        const qr = supl === -1 ? -1 : childByLocal(doc, supl, 'qrCode');
+        if (qr === -1) {
+          ctx.io.stderr.write(`${file}: no infNFeSupl/qrCode [NFE_QRCODE_MISSING]\n`);
+          return EXIT_FINDINGS;
+        }
+        const sig = childByLocal(doc, nfe, 'Signature');
+        const ki = sig === -1 ? -1 : childByLocal(doc, sig, 'KeyInfo');
+        const xd = ki === -1 ? -1 : childByLocal(doc, ki, 'X509Data');
+        const xc = xd === -1 ? -1 : childByLocal(doc, xd, 'X509Certificate');
+        const publicKey = xc === -1 ? undefined : publicKeyOfCertificate(textOf(doc, xc).replace(/\s+/g, ''));
+        const url = textOf(doc, qr).trim();
+        const findings = checkQrCode(url, fields, { ...(csc !== undefined ? { csc } : {}), ...(publicKey ? { publicKey } : {}) });
+        for (const f of findings) ctx.io.stderr.write(`${file}: ${f.message} [${f.code}]\n`);
+        if (findings.length === 0) ctx.io.stdout.write(`${file}: qrCode OK ${url}\n`);
+        return findings.length ? EXIT_FINDINGS : EXIT_OK;
+      }
+      let privateKey;
+      if (version === 3 && opts.pfx) privateKey = (await credentialsFrom(opts)).privateKey;
+      const result = addQrCodeToXml(xml, {
+        version: version as QrVersion,
+        ...(opts.cscId !== undefined ? { cscId: opts.cscId } : {}),
+        ...(csc !== undefined ? { csc } : {}),
+        ...(opts.url !== undefined ? { url: opts.url } : {}),
+        ...(opts.urlChave !== undefined ? { urlChave: opts.urlChave } : {}),
+        ...(privateKey ? { privateKey } : {}),
+      });
+      await writeOut(opts.output, ctx.io.stdout, result.xml);
+      return EXIT_OK;
+    }));
+}
+
+export function registerNfeSignCommands(nfe: Command, ctx: CommandContext): void {
+  registerKey(nfe, ctx);
+  registerSign(nfe, ctx);
+  registerVerify(nfe, ctx);
+  registerQrcode(nfe, ctx);
+}
+
