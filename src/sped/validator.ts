@@ -122,6 +122,14 @@ export class SpedValidator {
 
   /** Reader findings (line format, encoding, blank lines) join the validator's. */
   readerFinding(f: SpedFinding): void {
+    if (!this.started && (f.code === 'SPED_LINE_FORMAT' || f.code === 'SPED_LINE_TOO_LONG')) {
+      // the first line is not a record: this is not a SPED file, and listing every line would drown the answer
+      this.started = true;
+      this.notSped = true;
+      this.report('SPED_NOT_SPED', `the first line is not a pipe-delimited record (${f.message}): not a SPED file`, { line: f.line });
+      return;
+    }
+    if (this.notSped) return;
     this.sink.add(f);
   }
 
@@ -730,7 +738,10 @@ export async function validateSped(source: SpedSource, options: ValidateOptions 
       validator.record(fields, line, parser.layout, parser.info.version);
       if (validator.aborted) parser.scanner.done = true;
     },
-    (f) => validator.readerFinding(f),
+    (f) => {
+      validator.readerFinding(f);
+      if (validator.aborted) parser.scanner.done = true;
+    },
     parserOptions(options),
   );
   await feedParser(parser, source, options);

@@ -1,0 +1,60 @@
+/** Test helpers: synthetic SPED files made by the project's own generator and writer, in memory or on disk. */
+import { PassThrough } from 'node:stream';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SpedWriter } from '../../src/sped/writer.js';
+import { syntheticRecords, type SyntheticOptions } from '../../src/sped/synthetic.js';
+
+/** A valid synthetic file as bytes (Windows-1252, CRLF). */
+export async function syntheticFile(options: SyntheticOptions): Promise<Buffer> {
+  const out = new PassThrough();
+  const parts: Buffer[] = [];
+  out.on('data', (c: Buffer) => parts.push(c));
+  const w = new SpedWriter(out, { layout: options.layout });
+  for (const rec of syntheticRecords(options)) await w.write(rec[0]!, rec.slice(1));
+  await w.finish();
+  out.end();
+  return Buffer.concat(parts);
+}
+
+/** The file's lines (without CRLF). */
+export function linesOf(buf: Buffer): string[] {
+  const text = buf.toString('latin1');
+  const lines = text.split('\r\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
+export function joinLines(lines: readonly string[]): Buffer {
+  return Buffer.from(lines.map((l) => `${l}\r\n`).join(''), 'latin1');
+}
+
+/** 1-based number of the n-th line (0-based n) whose register is `reg`. */
+export function lineOf(lines: readonly string[], reg: string, n = 0): number {
+  let seen = 0;
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i]!.startsWith(`|${reg}|`) && seen++ === n) return i + 1;
+  }
+  throw new Error(`no ${reg} #${n}`);
+}
+
+/** Replaces field `pos` (1-based, REG = 1) of a line. */
+export function setField(line: string, pos: number, value: string): string {
+  const parts = line.split('|');
+  parts[pos] = value;
+  return parts.join('|');
+}
+
+export function tempDir(prefix = 'fiscal-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function writeTemp(name: string, data: Buffer | string): string {
+  const path = join(tempDir(), name);
+  writeFileSync(path, data);
+  return path;
+}
+
+/** The `shared` folder beside the repository, when present. */
+export const SHARED = new URL('../../../shared/', import.meta.url);
