@@ -1,0 +1,130 @@
+/**
+ * SPED ⇄ JSON Lines. `spedToJsonl` writes one record per line, `{"line", "register", "fields"}` with the raw
+ * strings keyed by layout name (`NAME#POS` for a repeated name, `#POS` beyond the layout). `spedFromJsonl`
+ * reads such lines back through the writer: raw strings pass through, totals are regenerated.
+ */
+import type { Writable } from 'node:stream';
+import { InvalidInputError } from '../errors.js';
+import { readChunks } from './chunks.js';
+import { finding } from './findings.js';
+import { forEachRecord, TextSink, type ConvertOptions } from './drain.js';
+import type { LayoutId } from './layout.js';
+import type { SpedReadInfo, SpedSource } from './reader.js';
+import { SpedScanner } from './scanner.js';
+import { SpedWriter, type SpedValue, type SpedWriteSummary } from './writer.js';
+
+export interface SpedToJsonlResult {
+  info: SpedReadInfo;
+  /** Reader findings passed to `onFinding`. */
+  findingCount: number;
+}
+
+/** One JSON object per record, in file order. Does not end `output`. */
+export async function spedToJsonl(source: SpedSource, output: Writable, options: ConvertOptions = {}): Promise<SpedToJsonlResult> {
+  const sink = new TextSink(output);
+  const result = await forEachRecord(source, options, (r) =>
+    sink.write(`${JSON.stringify({ line: r.line, register: r.register, fields: r.toObject() })}\n`),
+  );
+  await sink.flush();
+  const { info } = result;
+  const problem =
+    info.bytes === 0 ? finding('SPED_EMPTY', 'the file is empty')
+    : info.records === 0 ? finding('SPED_NOT_SPED', 'no |REG|…| records: not a SPED file')
+    : null;
+  if (problem) {
+    options.onFinding?.(problem);
+    return { info, findingCount: result.findingCount + 1 };
+  }
+  return result;
+}
+
+export interface SpedFromJsonlOptions {
+  /** Layout instead of detecting it from the 0000 record. */
+  layout?: LayoutId;
+  /** Replace what Windows-1252 cannot hold, `|` and line breaks instead of failing. */
+  replace?: boolean;
+  /** Longest JSON line accepted in bytes (default 32 MiB). */
+  maxLineBytes?: number;
+  onProgress?: (bytes: number) => void;
+}
+
+/**
+ * Writes a SPED file from JSON Lines. Stops at the first bad line with an InvalidInputError naming the JSONL
+ * line (code SPED_JSONL_*, or the writer's SPED_WRITE_*). Does not end `output`.
+ */
+export async function spedFromJsonl(source: SpedSource, output: Writable, options: SpedFromJsonlOptions = {}): Promise<SpedWriteSummary> {
+  const writer = new SpedWriter(output, { layout: options.layout, replace: options.replace });
+  let pending: { text: string; line: number }[] = [];
+  let failure: InvalidInputError | null = null;
+  const scanner = new SpedScanner({
+    encoding: 'utf-8',
+    maxLineBytes: options.maxLineBytes,
+    onLine(buf, start, end, line) {
+      const text = buf.toString('utf8', start, end);
+      pending.push({ text: line === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, line });
+    },
+    onFinding(f) {
+      if (f.code === 'SPED_BLANK_LINE' || failure) return;
+      const what = f.code === 'SPED_LINE_TOO_LONG' ? 'SPED_JSONL_TOO_LONG' : 'SPED_JSONL_ENCODING';
+      failure = new InvalidInputError(what, `line ${f.line}: ${f.message}`, f.line);
+    },
+  });
+  const drain = async (): Promise<void> => {
+    const batch = pending;
+    pending = [];
+    for (const { text, line } of batch) {
+      if (failure) return;
+      const { register, fields } = parseJsonLine(text, line);
+      const p = writer.write(register, fields, { line, pad: false });
+      if (p) await p;
+    }
+  };
+  let lastReport = 0;
+  for await (const chunk of readChunks(source)) {
+    scanner.push(chunk);
+    await drain();
+    if (failure) throw failure;
+    if (options.onProgress && scanner.bytes - lastReport >= 1 << 20) {
+      lastReport = scanner.bytes;
+      options.onProgress(scanner.bytes);
+    }
+  }
+  scanner.end();
+  await drain();
+  if (failure) throw failure;
+  if (scanner.bytes === 0) throw new InvalidInputError('SPED_JSONL_EMPTY', 'the input is empty: no records to write', null);
+  return writer.finish();
+}
+
+/** Parses one JSONL line into a register and its fields; an InvalidInputError names the line and what is wrong. */
+export function parseJsonLine(text: string, line: number): { register: string; fields: Record<string, SpedValue> } {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new InvalidInputError('SPED_JSONL_SYNTAX', `line ${line}: not valid JSON (${(err as Error).message})`, line);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidInputError('SPED_JSONL_SHAPE', `line ${line}: expected an object {"register", "fields"}`, line);
+  }
+  const { register, fields } = value as { register?: unknown; fields?: unknown };
+  if (typeof register !== 'string') {
+    throw new InvalidInputError('SPED_JSONL_SHAPE', `line ${line}: "register" must be a string`, line);
+  }
+  if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
+    throw new InvalidInputError('SPED_JSONL_SHAPE', `line ${line}: "fields" must be an object of field name → string`, line);
+  }
+  const out: Record<string, SpedValue> = {};
+  for (const [key, v] of Object.entries(fields)) {
+    if (typeof v === 'string' || v === null) out[key] = v;
+    else if (typeof v === 'number' && Number.isSafeInteger(v)) out[key] = v;
+    else {
+      throw new InvalidInputError(
+        'SPED_JSONL_SHAPE',
+        `line ${line}: ${register} field "${key}" must be a string (or null, or an integer); got ${JSON.stringify(v)} — decimals must be strings, never JSON floats`,
+        line,
+      );
+    }
+  }
+  return { register, fields: out };
+}
