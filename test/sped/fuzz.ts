@@ -1,0 +1,74 @@
+import t from 'tap';
+import { Readable } from 'node:stream';
+import { validateSped } from '../../src/sped/validator.js';
+import { readSped } from '../../src/sped/reader.js';
+import { SPED_CODES } from '../../src/sped/findings.js';
+import { syntheticFile } from '../helpers/sped.js';
+
+/** Deterministic PRNG so a failure can be replayed from its seed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = Math.imul(a ^ (a >>> 15), a | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const ALPHABET = Buffer.from('|\r\n0123456789,.-ABCZ \x00\xff\x80\xc3\xa7', 'latin1');
+
+function mutate(buf: Buffer, rnd: () => number): Buffer {
+  const out = Buffer.from(buf);
+  const edits = 1 + Math.floor(rnd() * 8);
+  let result = out;
+  for (let i = 0; i < edits; i++) {
+    const pos = Math.floor(rnd() * result.length);
+    const kind = rnd();
+    if (kind < 0.5) result[pos] = ALPHABET[Math.floor(rnd() * ALPHABET.length)]!;
+    else if (kind < 0.75) result = Buffer.concat([result.subarray(0, pos), result.subarray(pos + 1 + Math.floor(rnd() * 40))]);
+    else result = Buffer.concat([result.subarray(0, pos), ALPHABET.subarray(Math.floor(rnd() * 5), 5 + Math.floor(rnd() * 10)), result.subarray(pos)]);
+  }
+  return result;
+}
+
+const codes = new Set<string>(SPED_CODES);
+
+for (const layout of ['efd-icms-ipi', 'efd-contribuicoes', 'ecd'] as const) {
+  t.test(`fuzzed ${layout} files never crash the reader or the validator`, async (t) => {
+    const clean = await syntheticFile({ layout, documents: 6, seed: 11 });
+    const rnd = prng(layout.length * 1000 + 17);
+    let invalid = 0;
+    for (let round = 0; round < 150; round++) {
+      const bad = mutate(clean, rnd);
+      const parts: Buffer[] = [];
+      const step = 1 + Math.floor(rnd() * 300);
+      for (let i = 0; i < bad.length; i += step) parts.push(bad.subarray(i, i + step));
+      const r = await validateSped(Readable.from(parts), { maxErrors: 0 });
+      const lines = bad.toString('latin1').split('\n').length;
+      for (const e of r.errors) {
+        if (!codes.has(e.code)) t.fail(`unknown code ${e.code}`);
+        if (e.line !== null && (e.line < 1 || e.line > lines)) t.fail(`line ${e.line} outside 1..${lines} (round ${round})`);
+      }
+      if (!r.valid) invalid++;
+      // the reader alone yields what the validator saw, also without throwing
+      const rr = readSped(Readable.from([bad]));
+      for await (const rec of rr.records) if (rec.fields.length === 0) t.fail('record without fields');
+    }
+    t.ok(invalid > 100, `most mutants are invalid (${invalid}/150)`);
+  });
+}
+
+t.test('random pipe-delimited garbage lines', async (t) => {
+  const rnd = prng(99);
+  for (let round = 0; round < 50; round++) {
+    const lines: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      const n = Math.floor(rnd() * 12);
+      const fields = Array.from({ length: n }, () => Math.floor(rnd() * 1e6).toString(36));
+      lines.push(`|${rnd() < 0.2 ? '0000' : fields.shift() ?? ''}|${fields.join('|')}|`);
+    }
+    const r = await validateSped(Readable.from([Buffer.from(lines.join('\r\n'))]), { maxErrors: 0 });
+    t.equal(r.valid, false);
+  }
+});
