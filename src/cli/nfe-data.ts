@@ -1,5 +1,267 @@
-/** `fiscal nfe to-jsonl | build | to-csv | validate` */
+/** `fiscal nfe to-jsonl | build | to-csv | validate` — thin wrappers over src/nfe. */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
+import { stringify } from 'csv-stringify/sync';
+import { EXIT_FINDINGS, EXIT_OK, UsageError } from '../errors.js';
+import { buildNfe } from '../nfe/build.js';
+import { DECIMAL_COLUMNS, DOCUMENT_COLUMNS, ITEM_COLUMNS, documentRows, eventsOf, itemRows, type CsvFilter } from '../nfe/csv.js';
+import { formatFinding, type NfeFinding } from '../nfe/findings.js';
+import { DuplicateKeyTracker, parseItem, parseNfe, readNfe, type ParsedNfe } from '../nfe/parse.js';
+import { validateSchemas, type SchemaInput } from '../nfe/schema-validate.js';
+import { readXmlDocuments } from '../nfe/source.js';
+import type { EventStatus } from '../nfe/validate.js';
+import { validateNfe } from '../nfe/validate.js';
+import { openInput, openOutput, writeChunk } from './io.js';
 import type { CommandContext } from './main.js';
 
-export function registerNfeDataCommands(_nfe: Command, _ctx: CommandContext): void {}
+interface ReadOpts {
+  maxBytes?: string;
+  maxDepth?: string;
+  failFast?: boolean;
+}
+
+function positiveInt(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[1-9][0-9]*$/.test(value)) throw new UsageError(`${name} must be a positive integer, got ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+function readOptions(o: ReadOpts, ctx: CommandContext): { maxDocumentBytes?: number; maxDepth?: number; stdin: CommandContext['io']['stdin'] } {
+  const maxDocumentBytes = positiveInt(o.maxBytes, '--max-bytes');
+  const maxDepth = positiveInt(o.maxDepth, '--max-depth');
+  return { ...(maxDocumentBytes ? { maxDocumentBytes } : {}), ...(maxDepth ? { maxDepth } : {}), stdin: ctx.io.stdin };
+}
+
+function withReadOptions(cmd: Command): Command {
+  return cmd
+    .option('--max-bytes <n>', 'per-document byte cap (default 67108864)')
+    .option('--max-depth <n>', 'maximum element nesting (default 64)')
+    .option('--fail-fast', 'stop at the first document with findings');
+}
+
+/** Prints findings on stderr; returns true when one of them is an error. */
+function report(ctx: CommandContext, findings: readonly NfeFinding[]): boolean {
+  let error = false;
+  for (const f of findings) {
+    ctx.io.stderr.write(`${formatFinding(f)}\n`);
+    if (f.severity === 'error') error = true;
+  }
+  return error;
+}
+
+export function registerNfeDataCommands(nfe: Command, ctx: CommandContext): void {
+  withReadOptions(
+    nfe
+      .command('to-jsonl')
+      .description('one JSON line per document: {"source","kind","key","doc"}')
+      .argument('<sources...>', 'files, directories, .zip archives, or - for stdin')
+      .option('-o, --output <file>', 'output file (default stdout)'),
+  ).action(async (sources: string[], o: ReadOpts & { output?: string }) =>
+    ctx.run(async () => {
+      const opts = readOptions(o, ctx);
+      const out = await openOutput(o.output, ctx.io.stdout);
+      const dups = new DuplicateKeyTracker();
+      let bad = false;
+      try {
+        for await (const p of readNfe(sources, opts)) {
+          const findings = [...p.findings, ...dups.check(p)];
+          if (p.doc) {
+            const line: Record<string, unknown> = { source: p.source, kind: p.kind, key: p.key };
+            if (p.keys.length > 1) line.keys = p.keys;
+            line.doc = p.doc;
+            await writeChunk(out.stream, `${JSON.stringify(line)}\n`);
+          }
+          if (report(ctx, findings)) {
+            bad = true;
+            if (o.failFast) break;
+          }
+        }
+        await out.commit();
+      } catch (e) {
+        await out.abort();
+        throw e;
+      }
+      return bad ? EXIT_FINDINGS : EXIT_OK;
+    }),
+  );
+
+  nfe
+    .command('build')
+    .description('build XML from to-jsonl lines or a JSON document')
+    .argument('<input>', 'JSON or JSON-lines file, or - for stdin')
+    .option('-o, --output <file>', 'output file for a single document (default stdout)')
+    .option('--out-dir <dir>', 'write each document as DIR/<key>-nfe.xml')
+    .option('--compute-totals', 'recompute ICMSTot (and IBSCBSTot) from the items')
+    .action(async (input: string, o: { output?: string; outDir?: string; computeTotals?: boolean }) =>
+      ctx.run(async () => {
+        if (o.output && o.outDir) throw new UsageError('use either -o or --out-dir');
+        if (o.outDir) await mkdir(o.outDir, { recursive: true });
+        const src = await openInput(input, ctx.io.stdin);
+        const rl = createInterface({ input: src.stream, crlfDelay: Infinity });
+        let bad = false;
+        let pending = '';
+        let ordinal = 0;
+        let single: string | null = null;
+        const emit = async (json: unknown): Promise<void> => {
+          ordinal++;
+          const rec = json as Record<string, unknown>;
+          const isLine = rec && typeof rec === 'object' && 'doc' in rec && 'kind' in rec;
+          const source = isLine && typeof rec.source === 'string' ? rec.source : `${src.name}#${ordinal}`;
+          const doc = (isLine ? rec.doc : rec) as Record<string, unknown>;
+          const built = buildNfe(doc, { computeTotals: o.computeTotals === true }, source);
+          if (report(ctx, built.findings)) bad = true;
+          if (!built.xml) return;
+          if (o.outDir) {
+            const kind = Object.keys(doc)[0] ?? 'doc';
+            const name = `${built.key ?? `document-${ordinal}`}-${kind === 'NFe' || kind === 'nfeProc' || kind === 'enviNFe' ? 'nfe' : kind}.xml`;
+            const out = await openOutput(join(o.outDir, name), ctx.io.stdout);
+            await writeChunk(out.stream, built.xml);
+            await out.commit();
+          } else if (single === null) single = built.xml;
+          else throw new UsageError('the input holds several documents: write them with --out-dir DIR');
+        };
+        for await (const line of rl) {
+          pending = pending ? `${pending}\n${line}` : line;
+          if (!pending.trim()) {
+            pending = '';
+            continue;
+          }
+          let json: unknown;
+          try {
+            json = JSON.parse(pending);
+          } catch {
+            continue; // a document spread over several lines: read on
+          }
+          pending = '';
+          await emit(json);
+        }
+        if (pending.trim()) throw new UsageError(`${src.name}: input is not JSON or JSON lines`, 'NFE_BUILD_INPUT');
+        if (single !== null) {
+          const out = await openOutput(o.output, ctx.io.stdout);
+          await writeChunk(out.stream, single);
+          await out.commit();
+        }
+        return bad ? EXIT_FINDINGS : EXIT_OK;
+      }),
+    );
+
+  withReadOptions(
+    nfe
+      .command('to-csv')
+      .description('one CSV row per note (or per item with --items); columns in docs/nfe.md')
+      .argument('<sources...>', 'files, directories, .zip archives, or - for stdin')
+      .option('-o, --output <file>', 'output file (default stdout)')
+      .option('--items', 'one row per item')
+      .option('--delimiter <c>', 'field delimiter', ',')
+      .option('--decimal-comma', 'write decimals with a comma (1234,56)')
+      .option('--bom', 'start with a UTF-8 BOM (for spreadsheets)')
+      .option('--from <date>', 'emission date from (YYYY-MM-DD)')
+      .option('--to <date>', 'emission date to (YYYY-MM-DD)')
+      .option('--cnpj <doc>', 'emitter or recipient CNPJ/CPF')
+      .option('--model <mod>', '55 or 65'),
+  ).action(async (sources: string[], o: ReadOpts & { output?: string; items?: boolean; delimiter: string; decimalComma?: boolean; bom?: boolean; from?: string; to?: string; cnpj?: string; model?: string }) =>
+    ctx.run(async () => {
+      const opts = readOptions(o, ctx);
+      for (const [name, v] of [['--from', o.from], ['--to', o.to]] as const) {
+        if (v !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(v)) throw new UsageError(`${name} must be a date YYYY-MM-DD`);
+      }
+      if (o.model !== undefined && o.model !== '55' && o.model !== '65') throw new UsageError('--model must be 55 or 65');
+      if (o.delimiter.length !== 1) throw new UsageError('--delimiter must be one character');
+      if (o.decimalComma && o.delimiter === ',') throw new UsageError('--decimal-comma needs another --delimiter (e.g. ";")');
+      const filter: CsvFilter = { ...(o.from ? { from: o.from } : {}), ...(o.to ? { to: o.to } : {}), ...(o.cnpj ? { cnpj: o.cnpj } : {}), ...(o.model ? { model: o.model } : {}) };
+      // first pass (not for stdin): the events stored apart from their notes, so a cancelled note says so
+      const events = new Map<string, EventStatus>();
+      if (!sources.includes('-')) {
+        for await (const item of readXmlDocuments(sources, opts)) {
+          if (!item.ok || !/<(?:\w+:)?(?:procEventoNFe|retEvento|retEnvEvento)[\s>]/.test(item.bytes.subarray(0, 512).toString('latin1'))) continue;
+          for (const [k, st] of eventsOf(parseNfe(item, opts))) {
+            const prev = events.get(k);
+            events.set(k, prev ? { cancelled: prev.cancelled || st.cancelled, cancellationProtocol: prev.cancellationProtocol ?? st.cancellationProtocol, cceCount: prev.cceCount + st.cceCount } : st);
+          }
+        }
+      }
+      const columns = o.items ? ITEM_COLUMNS : DOCUMENT_COLUMNS;
+      const decimalIdx = columns.map((c) => DECIMAL_COLUMNS.has(c));
+      const out = await openOutput(o.output, ctx.io.stdout);
+      const dups = new DuplicateKeyTracker();
+      let bad = false;
+      const write = (rows: string[][]): Promise<void> => writeChunk(out.stream, stringify(rows, { delimiter: o.delimiter }));
+      try {
+        if (o.bom) await writeChunk(out.stream, '\ufeff');
+        await write([[...columns]]);
+        for await (const p of readNfe(sources, opts)) {
+          const rows: string[][] = [];
+          for (const r of o.items ? itemRows(p, filter, events) : documentRows(p, filter, events)) {
+            if (o.decimalComma) r.forEach((v, i) => (decimalIdx[i] ? (r[i] = v.replace('.', ',')) : undefined));
+            rows.push(r);
+          }
+          if (rows.length) await write(rows);
+          if (report(ctx, [...p.findings, ...dups.check(p)])) {
+            bad = true;
+            if (o.failFast) break;
+          }
+        }
+        await out.commit();
+      } catch (e) {
+        await out.abort();
+        throw e;
+      }
+      return bad ? EXIT_FINDINGS : EXIT_OK;
+    }),
+  );
+
+  withReadOptions(
+    nfe
+      .command('validate')
+      .description('structural rules (and XSD with --schemas DIR); findings on stderr')
+      .argument('<sources...>', 'files, directories, .zip archives, or - for stdin')
+      .option('--schemas <dir>', 'XSD folder (e.g. PL_010_V1.30) for schema validation with xmllint')
+      .option('--json', 'findings as JSON lines on stdout'),
+  ).action(async (sources: string[], o: ReadOpts & { schemas?: string; json?: boolean }) =>
+    ctx.run(async () => {
+      const opts = readOptions(o, ctx);
+      const dups = new DuplicateKeyTracker();
+      let bad = false;
+      let docs = 0;
+      let withFindings = 0;
+      let batch: { parsed: ParsedNfe; findings: NfeFinding[]; schema: SchemaInput | null }[] = [];
+      const flush = async (): Promise<boolean> => {
+        const inputs = batch.flatMap((b) => (b.schema ? [b.schema] : []));
+        const schemaFindings = o.schemas && inputs.length ? await validateSchemas(inputs, o.schemas) : new Map<string, NfeFinding[]>();
+        let stop = false;
+        for (const b of batch) {
+          const all = [...b.findings, ...(schemaFindings.get(b.parsed.source) ?? [])];
+          docs++;
+          if (all.length) withFindings++;
+          if (o.json) for (const f of all) await writeChunk(ctx.io.stdout, `${JSON.stringify(f)}\n`);
+          const err = o.json ? all.some((f) => f.severity === 'error') : report(ctx, all);
+          if (err) {
+            bad = true;
+            if (o.failFast) stop = true;
+          }
+        }
+        batch = [];
+        return stop;
+      };
+      for await (const item of readXmlDocuments(sources, opts)) {
+        const p = parseItem(item, opts);
+        const findings = [...p.findings, ...dups.check(p), ...validateNfe(p)];
+        let schema: SchemaInput | null = null;
+        if (o.schemas && p.doc && p.kind && item.ok) {
+          // the original bytes; a wrapped document (SOAP) is validated as its inner document, rebuilt
+          schema = { source: p.source, kind: p.kind, version: p.version, bytes: p.wrappers.length ? buildNfe(p.doc).xml : item.bytes };
+        }
+        batch.push({ parsed: p, findings, schema });
+        if ((o.failFast && findings.some((f) => f.severity === 'error')) || batch.length >= 200) {
+          if (await flush()) break;
+        }
+      }
+      await flush();
+      if (!o.json) ctx.io.stderr.write(`${docs} document(s), ${withFindings} with findings\n`);
+      return bad ? EXIT_FINDINGS : EXIT_OK;
+    }),
+  );
+}
+

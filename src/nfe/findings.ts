@@ -53,7 +53,7 @@ export function finding(
 
 /** One line for stderr: `source: path: message [CODE]` (line:col when known). */
 export function formatFinding(f: NfeFinding): string {
-  const where = f.line !== undefined ? `:${f.line}:${f.column ?? 0}` : '';
+  const where = f.line !== undefined ? `:${f.line}${f.column !== undefined ? `:${f.column}` : ''}` : '';
   const path = f.path ? ` ${f.path}:` : '';
   const sev = f.severity === 'warning' ? ' warning:' : '';
   return `${f.source}${where}:${path}${sev} ${f.message} [${f.code}]`;

@@ -7,7 +7,7 @@ import { XMLParser } from 'fast-xml-parser';
 import iconv from 'iconv-lite';
 import { finding, type NfeFinding } from './findings.js';
 import { isRepeatingPath } from './schema.js';
-import { detectEncoding, readXmlDocuments, type ReadXmlOptions, type XmlEncoding } from './source.js';
+import { detectEncoding, readXmlDocuments, type ReadXmlOptions, type XmlEncoding, type XmlSourceItem } from './source.js';
 import type { NfeDocument, NfeKind } from './types.js';
 import { DEFAULT_MAX_DEPTH, scanXml } from './xml-scan.js';
 
@@ -226,10 +226,12 @@ function describe(kind: NfeKind, root: Obj): { keys: string[]; eventKey: string 
 
 /** Reads and parses every document of the sources (see readXmlDocuments); source failures become findings. */
 export async function* readNfe(sources: string | readonly string[], options: ReadXmlOptions & ParseOptions = {}): AsyncGenerator<ParsedNfe> {
-  for await (const item of readXmlDocuments(sources, options)) {
-    if (!item.ok) yield failed(item.source, [item.finding]);
-    else yield parseNfe(item, options);
-  }
+  for await (const item of readXmlDocuments(sources, options)) yield parseItem(item, options);
+}
+
+/** Parses a source item; a source failure becomes a result with its finding. */
+export function parseItem(item: XmlSourceItem, options: ParseOptions = {}): ParsedNfe {
+  return item.ok ? parseNfe(item, options) : failed(item.source, [item.finding]);
 }
 
 /** Reports a key already seen in the batch (notes only: events legitimately repeat their note's key). */
