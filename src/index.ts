@@ -1,3 +1,25 @@
-/** fiscal-engine public API. */
+/** fiscal-engine public API. Every CLI command is a thin wrapper over one of these. */
 export * from './errors.js';
 export * from './common/check-digits.js';
+export { Decimal } from './common/decimal.js';
+
+// SPED: registry, reader, validator, writer, conversions
+export { LAYOUT_IDS, Layout, loadLayout, detectLayout, isLayoutId, compareVersions } from './sped/layout.js';
+export type { LayoutId, LayoutData, RegisterDef, FieldDef, BlockDef, Occurrence } from './sped/layout.js';
+export { SpedScanner, decodeBytes, SIGNATURE_MARKER } from './sped/scanner.js';
+export type { SpedEncoding, SignatureBlock, ScannerOptions } from './sped/scanner.js';
+export { SpedParser, readSped, feedParser } from './sped/reader.js';
+export type { SpedReadOptions, SpedReadInfo, SpedSource, ReadSpedResult, RawRecordHandler } from './sped/reader.js';
+export { SpedRecord, splitLine, parseSpedDate, formatSpedDate } from './sped/record.js';
+export { SPED_CODES, formatFinding } from './sped/findings.js';
+export type { SpedFinding, SpedCode, Severity } from './sped/findings.js';
+export { SpedValidator, validateSped } from './sped/validator.js';
+export type { ValidateOptions, ValidationResult } from './sped/validator.js';
+export { SpedWriter, createSpedWriter } from './sped/writer.js';
+export type { SpedValue, SpedValues, SpedWriterOptions, SpedWriteOptions, SpedWriteSummary } from './sped/writer.js';
+export { spedStats } from './sped/stats.js';
+export { spedToJsonl, spedFromJsonl } from './sped/jsonl.js';
+export { fixTotals } from './sped/fix-totals.js';
+export { spedToCsv } from './sped/csv.js';
+export { syntheticRecords } from './sped/synthetic.js';
+export type { SyntheticOptions } from './sped/synthetic.js';

@@ -119,7 +119,7 @@ t.test('PVA signature block after 9999: exposed, not parsed', async (t) => {
   const p7 = forge.pkcs7.createSignedData();
   p7.content = forge.util.createBuffer(file.toString('binary'));
   p7.addCertificate(cert);
-  p7.addSigner({ key, certificate: cert, digestAlgorithm: forge.pki.oids.sha256 });
+  p7.addSigner({ key, certificate: cert, digestAlgorithm: forge.pki.oids.sha256! });
   p7.sign({ detached: true });
   const der = Buffer.from(forge.asn1.toDer(p7.toAsn1()).getBytes(), 'binary');
   const block = Buffer.concat([Buffer.from('SBRCAAEPDR', 'latin1'), der]);
