@@ -52,6 +52,11 @@ export interface SpedStatsResult {
   findingCount: number;
 }
 
+/** 1 for the bytes a register code is made of (0-9, A-Z). */
+const CODE_CHAR = new Uint8Array(256);
+for (let c = 0x30; c <= 0x39; c++) CODE_CHAR[c] = 1;
+for (let c = 0x41; c <= 0x5a; c++) CODE_CHAR[c] = 1;
+
 const TABLE_BITS = 10;
 const TABLE_SIZE = 1 << TABLE_BITS; // far more than the ~270 registers a layout has
 const MAX_KEYS = TABLE_SIZE >> 1;
@@ -135,9 +140,12 @@ export async function spedStats(source: SpedSource, options: SpedStatsOptions = 
     maxLineBytes: options.maxLineBytes,
     onFinding: report,
     onLine(buf, start, end, line) {
-      if (end - start < 6 || buf[start] !== 124 || buf[start + 5] !== 124) {
+      if (
+        end - start < 6 || buf[start] !== 124 || buf[start + 5] !== 124 ||
+        CODE_CHAR[buf[start + 1]!] === 0 || CODE_CHAR[buf[start + 2]!] === 0 || CODE_CHAR[buf[start + 3]!] === 0 || CODE_CHAR[buf[start + 4]!] === 0
+      ) {
         invalidLines++;
-        report(finding('SPED_LINE_FORMAT', buf[start] !== 124 ? 'line does not start with |REG|' : 'register code is not 4 characters', { line }));
+        report(finding('SPED_LINE_FORMAT', buf[start] !== 124 ? 'line does not start with |REG|' : 'register code is not 4 characters 0-9/A-Z', { line }));
         return;
       }
       const key = keyOf(buf, start + 1);
@@ -201,7 +209,8 @@ export async function spedStats(source: SpedSource, options: SpedStatsOptions = 
     },
     encoding: scanner.encoding,
     bytes: scanner.bytes,
-    lines: scanner.lines,
+    // the scanner numbers the signature marker as a line; it is the start of the binary block, not a line
+    lines: scanner.signature ? scanner.lines - 1 : scanner.lines,
     signature: scanner.signature,
     registers,
     blocks,
