@@ -193,19 +193,17 @@ export function* syntheticRecords(options: SyntheticOptions): Generator<string[]
   yield f.make('I050', { DT_ALT: ini, COD_NAT: '01', IND_CTA: 'S', NIVEL: '1', COD_CTA: '1', COD_CTA_SUP: '', CTA: 'ATIVO' });
   yield f.make('I050', { DT_ALT: ini, COD_NAT: '01', IND_CTA: 'A', NIVEL: '2', COD_CTA: '1.1', COD_CTA_SUP: '1', CTA: 'CAIXA' });
   yield f.make('I050', { DT_ALT: ini, COD_NAT: '04', IND_CTA: 'A', NIVEL: '2', COD_CTA: '3.1', COD_CTA_SUP: '1', CTA: 'RECEITAS' });
+  // I155 (before the entries) needs their sum: two passes over the same random sequence keep memory constant
+  const entryValue = (r: () => number): bigint => BigInt(100 + Math.floor(r() * 100000));
   let sum = 0n;
-  const entries: bigint[] = [];
-  for (let d = 1; d <= options.documents; d++) {
-    const v = BigInt(100 + Math.floor(rnd() * 100000));
-    entries.push(v);
-    sum += v;
-  }
+  for (let d = 1; d <= options.documents; d++) sum += entryValue(rnd);
+  const replay = prng(options.seed ?? 1);
   yield f.make('I150', { DT_INI: ini, DT_FIN: fin });
   yield f.make('I155', { COD_CTA: '1.1', VL_SLD_INI: '0,00', IND_DC_INI: 'D', VL_DEB: money(sum), VL_CRED: '0,00', VL_SLD_FIN: money(sum), IND_DC_FIN: 'D' });
   yield f.make('I155', { COD_CTA: '3.1', VL_SLD_INI: '0,00', IND_DC_INI: 'C', VL_DEB: '0,00', VL_CRED: money(sum), VL_SLD_FIN: money(sum), IND_DC_FIN: 'C' });
   for (let d = 1; d <= options.documents; d++) {
     const day = formatSpedDate(`${period.start.slice(0, 8)}${String(1 + (d % 28)).padStart(2, '0')}`);
-    const v = money(entries[d - 1]!);
+    const v = money(entryValue(replay));
     yield f.make('I200', { NUM_LCTO: String(d), DT_LCTO: day, VL_LCTO: v, IND_LCTO: 'N', DT_LCTO_EXT: '' });
     yield f.make('I250', { COD_CTA: '1.1', VL_DC: v, IND_DC: 'D', HIST: `VENDA ${d}` });
     yield f.make('I250', { COD_CTA: '3.1', VL_DC: v, IND_DC: 'C', HIST: `VENDA ${d}` });
