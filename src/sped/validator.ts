@@ -7,7 +7,9 @@
 import { isValidAccessKey, isValidCnpj, isValidCpf } from '../common/check-digits.js';
 import { Decimal } from '../common/decimal.js';
 import { finding, type Severity, type SpedCode, type SpedFinding } from './findings.js';
-import { compareVersions, type FieldDef, type Layout, type LayoutId, type RegisterDef } from './layout.js';
+import { ExactSum } from './exact-sum.js';
+import { fastCheck, type FastCheck } from './field-checks.js';
+import { compareVersions, type ApurationRule, type ConditionalRequired, type FieldDef, type Layout, type LayoutId, type RegisterDef, type Requirement } from './layout.js';
 import { feedParser, parserOptions, SpedParser, type SpedReadInfo, type SpedReadOptions, type SpedSource } from './reader.js';
 import { parseSpedDate } from './record.js';
 import type { SignatureBlock, SpedEncoding } from './scanner.js';
@@ -53,12 +55,38 @@ interface DocumentState {
   register: string;
   fields: string[];
   /** Sums of the analytic children, by the document field they are checked against. */
-  analyticSums: Map<string, Decimal>;
+  analyticSums: Map<string, ExactSum>;
   analyticCount: number;
   /** For items vs analytic: group key → sums per pair. */
-  itemGroups: Map<string, Map<string, Decimal>>;
-  analyticGroups: Map<string, Map<string, Decimal>>;
+  itemGroups: Map<string, Map<string, ExactSum>>;
+  analyticGroups: Map<string, Map<string, ExactSum>>;
   itemCount: number;
+}
+
+interface FieldPlan {
+  /** Requirement of each field (index = position - 1) with no direction, for entradas, for saídas. */
+  req: Requirement[];
+  reqIn: Requirement[];
+  reqOut: Requirement[];
+  /** True when the value certainly passes `checkValue` (no finding); false sends it to the full check. */
+  fast: FastCheck[];
+  conditions: { rule: ConditionalRequired; pos: number | undefined }[];
+}
+
+interface ConsistencyPlan {
+  /** The register is a document of a documentTotals or itemsVsAnalytic rule. */
+  opensDocument: boolean;
+  /** Rules where it is the analytic record: the document it belongs to and the (field, position) it adds. */
+  documentTotals: { document: string; fields: (readonly [string, number | undefined])[] }[];
+  itemsVsAnalytic: {
+    document: string;
+    isItem: boolean;
+    keyParts: { name: string; pos: number | undefined; decimals: number | undefined }[];
+    /** (analytic field the sum is kept under, position of the value in this register). */
+    pairs: (readonly [string, number | undefined])[];
+  }[];
+  apuration: ApurationRule | null;
+  apurationSource: boolean;
 }
 
 /** Collects findings with a cap on the list and complete counts. */
@@ -114,7 +142,11 @@ export class SpedValidator {
   private readonly missingRefs = new Set<string>();
 
   private doc: DocumentState | null = null;
-  private readonly apurationSums = { debits: Decimal.ZERO, credits: Decimal.ZERO };
+  private readonly apurationSums = { debits: new ExactSum(), credits: new ExactSum() };
+  /** Per field list (register + version): requirement by direction, fast checks, conditional rules. */
+  private readonly fieldPlans = new Map<readonly FieldDef[], FieldPlan>();
+  /** Per register: the consistency rules it takes part in, with field positions resolved. */
+  private readonly consistencyPlans = new Map<string, ConsistencyPlan>();
 
   constructor(options: { maxErrors?: number; onFinding?: (f: SpedFinding) => void } = {}) {
     this.sink = new FindingSink(options.maxErrors ?? 1000, options.onFinding);
@@ -372,16 +404,23 @@ export class SpedValidator {
         this.report('SPED_DIRECTION', `${reg} is not used for ${direction === 'in' ? 'entradas (IND_OPER 0)' : 'saídas (IND_OPER 1)'}`, { line, register: reg });
       }
     }
+    const plan = this.fieldPlan(def, defs);
     let relaxed: readonly string[] | null = null;
-    for (const c of lay.data.conditionalRequired) {
-      if (c.register !== reg) continue;
-      const v = this.fieldValue(def, fields, c.when.field);
-      if (v !== undefined && c.when.in.includes(v)) relaxed = c.required;
+    for (const c of plan.conditions) {
+      const v = c.pos === undefined ? undefined : fields[c.pos - 1];
+      if (v !== undefined && c.rule.when.in.includes(v)) relaxed = c.rule.required;
     }
+    const reqs = direction === 'in' ? plan.reqIn : direction === 'out' ? plan.reqOut : plan.req;
+    const fast = plan.fast;
     for (let i = 1; i < defs.length; i++) {
-      const f = defs[i]!;
       const value = fields[i]!;
-      let req = direction === 'in' ? (f.requiredIn ?? f.required) : direction === 'out' ? (f.requiredOut ?? f.required) : f.required;
+      let req = reqs[i]!;
+      if (value !== '' && req !== 'N') {
+        // the common case: a compiled check that says "certainly fine", else the full check with its findings
+        if (!fast[i]!(value)) this.checkValue(reg, defs[i]!, value, line);
+        continue;
+      }
+      const f = defs[i]!;
       if (relaxed && req === 'O' && !relaxed.includes(f.name)) req = 'OC';
       if (value === '') {
         if (req === 'O') this.fieldFinding('SPED_FIELD_REQUIRED', `${f.name} is required`, reg, f, line);
@@ -393,6 +432,23 @@ export class SpedValidator {
       }
       this.checkValue(reg, f, value, line);
     }
+  }
+
+  private fieldPlan(def: RegisterDef, defs: readonly FieldDef[]): FieldPlan {
+    let plan = this.fieldPlans.get(defs);
+    if (plan) return plan;
+    const reqOf = (f: FieldDef, d: Direction): Requirement => (d === 'in' ? (f.requiredIn ?? f.required) : d === 'out' ? (f.requiredOut ?? f.required) : f.required);
+    plan = {
+      req: defs.map((f) => reqOf(f, null)),
+      reqIn: defs.map((f) => reqOf(f, 'in')),
+      reqOut: defs.map((f) => reqOf(f, 'out')),
+      fast: defs.map(fastCheck),
+      conditions: this.layout!.data.conditionalRequired
+        .filter((c) => c.register === def.code)
+        .map((rule) => ({ rule, pos: def.fields.find((f) => f.name === rule.when.field)?.pos })),
+    };
+    this.fieldPlans.set(defs, plan);
+    return plan;
   }
 
   private fieldFinding(code: SpedCode, message: string, reg: string, f: FieldDef, line: number, severity: Severity = 'error'): void {
@@ -536,12 +592,10 @@ export class SpedValidator {
   // ---- consistency (warnings) ------------------------------------------------------------------------------
 
   private consistency(def: RegisterDef, fields: string[], line: number): void {
-    const rules = this.layout!.data.consistency;
     const reg = def.code;
     if (this.doc && def.level <= this.doc.level) this.closeDocument();
-    const docRule = rules.documentTotals?.find((r) => r.document === reg);
-    const itemRule = rules.itemsVsAnalytic?.find((r) => r.document === reg);
-    if (docRule || itemRule) {
+    const plan = this.consistencyPlan(def);
+    if (plan.opensDocument) {
       this.doc = {
         level: def.level, line, register: reg, fields,
         analyticSums: new Map(), analyticCount: 0, itemGroups: new Map(), analyticGroups: new Map(), itemCount: 0,
@@ -549,44 +603,49 @@ export class SpedValidator {
     }
     const doc = this.doc;
     if (doc) {
-      for (const r of rules.documentTotals ?? []) {
-        if (r.document !== doc.register || r.analytic !== reg) continue;
+      for (const r of plan.documentTotals) {
+        if (r.document !== doc.register) continue;
         doc.analyticCount++;
-        for (const [, analyticField] of Object.entries(r.pairs)) {
-          const v = this.decimalOf(def, fields, analyticField);
-          doc.analyticSums.set(analyticField, (doc.analyticSums.get(analyticField) ?? Decimal.ZERO).add(v));
+        for (const [analyticField, pos] of r.fields) {
+          let sum = doc.analyticSums.get(analyticField);
+          if (!sum) doc.analyticSums.set(analyticField, (sum = new ExactSum()));
+          sum.addText(pos === undefined ? undefined : fields[pos - 1]);
         }
       }
-      for (const r of rules.itemsVsAnalytic ?? []) {
+      for (const r of plan.itemsVsAnalytic) {
         if (r.document !== doc.register) continue;
-        const isItem = r.item === reg;
-        const isAnalytic = r.analytic === reg;
-        if (!isItem && !isAnalytic) continue;
-        const key = Object.entries(r.groupBy)
-          .map(([itemField, analyticField]) => this.groupPart(def, fields, isItem ? itemField : analyticField))
-          .join('|');
-        const groups = isItem ? doc.itemGroups : doc.analyticGroups;
-        if (isItem) doc.itemCount++;
-        const sums = groups.get(key) ?? new Map<string, Decimal>();
-        for (const [itemField, analyticField] of Object.entries(r.pairs)) {
-          const name = isItem ? itemField : analyticField;
-          sums.set(analyticField, (sums.get(analyticField) ?? Decimal.ZERO).add(this.decimalOf(def, fields, name)));
+        let key = '';
+        for (let k = 0; k < r.keyParts.length; k++) {
+          const part = r.keyParts[k]!;
+          const v = (part.pos === undefined ? undefined : fields[part.pos - 1]) ?? '';
+          // groupPart's result without parsing when the value has no comma and the field no decimals
+          const text = part.decimals === undefined && !v.includes(',') ? v : this.groupPart(def, fields, part.name);
+          key = k === 0 ? text : `${key}|${text}`;
         }
-        groups.set(key, sums);
+        const groups = r.isItem ? doc.itemGroups : doc.analyticGroups;
+        if (r.isItem) doc.itemCount++;
+        let sums = groups.get(key);
+        if (!sums) groups.set(key, (sums = new Map<string, ExactSum>()));
+        for (const [analyticField, pos] of r.pairs) {
+          let sum = sums.get(analyticField);
+          if (!sum) sums.set(analyticField, (sum = new ExactSum()));
+          sum.addText(pos === undefined ? undefined : fields[pos - 1]);
+        }
       }
     }
-    const ap = rules.apuration;
+    const ap = plan.apuration;
     if (ap) {
-      if (ap.sources.includes(reg)) {
+      if (plan.apurationSource) {
         const cfop = this.fieldValue(def, fields, ap.cfop) ?? '';
         if (!ap.excludeCfops.includes(cfop)) {
-          const amount = this.decimalOf(def, fields, ap.amount);
-          if (ap.debitPrefixes.includes(cfop[0] ?? '')) this.apurationSums.debits = this.apurationSums.debits.add(amount);
-          else if (ap.creditPrefixes.includes(cfop[0] ?? '')) this.apurationSums.credits = this.apurationSums.credits.add(amount);
+          const amount = this.fieldValue(def, fields, ap.amount);
+          if (ap.debitPrefixes.includes(cfop[0] ?? '')) this.apurationSums.debits.addText(amount);
+          else if (ap.creditPrefixes.includes(cfop[0] ?? '')) this.apurationSums.credits.addText(amount);
         }
       } else if (reg === ap.register && (this.regCounts.get(reg) ?? 0) === 1) {
-        for (const [field, sum, what] of [[ap.debits, this.apurationSums.debits, 'debits'], [ap.credits, this.apurationSums.credits, 'credits']] as const) {
+        for (const [field, acc, what] of [[ap.debits, this.apurationSums.debits, 'debits'], [ap.credits, this.apurationSums.credits, 'credits']] as const) {
           const declared = this.decimalOf(def, fields, field);
+          const sum = acc.toDecimal();
           if (!declared.equals(sum)) {
             this.report('SPED_CONSISTENCY', `${reg} ${field} is ${declared.format(',', 2)}; the ICMS ${what} of the analytic records (${ap.sources.slice(0, 4).join(', ')}, …) add up to ${sum.format(',', 2)}`, {
               line, register: reg, field, position: def.fields.find((f) => f.name === field)?.pos ?? null, severity: 'warning',
@@ -595,6 +654,39 @@ export class SpedValidator {
         }
       }
     }
+  }
+
+  /** The consistency rules a register takes part in, resolved once (positions from the register's fields). */
+  private consistencyPlan(def: RegisterDef): ConsistencyPlan {
+    const reg = def.code;
+    let plan = this.consistencyPlans.get(reg);
+    if (plan) return plan;
+    const rules = this.layout!.data.consistency;
+    const posOf = (name: string): number | undefined => def.fields.find((f) => f.name === name)?.pos;
+    plan = {
+      opensDocument: !!(rules.documentTotals?.some((r) => r.document === reg) || rules.itemsVsAnalytic?.some((r) => r.document === reg)),
+      documentTotals: (rules.documentTotals ?? [])
+        .filter((r) => r.analytic === reg)
+        .map((r) => ({ document: r.document, fields: Object.values(r.pairs).map((name) => [name, posOf(name)] as const) })),
+      itemsVsAnalytic: (rules.itemsVsAnalytic ?? [])
+        .filter((r) => r.item === reg || r.analytic === reg)
+        .map((r) => {
+          const isItem = r.item === reg;
+          return {
+            document: r.document,
+            isItem,
+            keyParts: Object.entries(r.groupBy).map(([itemField, analyticField]) => {
+              const name = isItem ? itemField : analyticField;
+              return { name, pos: posOf(name), decimals: def.fields.find((f) => f.name === name)?.decimals };
+            }),
+            pairs: Object.entries(r.pairs).map(([itemField, analyticField]) => [analyticField, posOf(isItem ? itemField : analyticField)] as const),
+          };
+        }),
+      apuration: rules.apuration ?? null,
+      apurationSource: rules.apuration?.sources.includes(reg) ?? false,
+    };
+    this.consistencyPlans.set(reg, plan);
+    return plan;
   }
 
   private closeDocument(): void {
@@ -612,7 +704,7 @@ export class SpedValidator {
       }
       for (const [docField, analyticField] of Object.entries(r.pairs)) {
         const declared = this.decimalOf(def, doc.fields, docField);
-        const sum = doc.analyticSums.get(analyticField) ?? Decimal.ZERO;
+        const sum = doc.analyticSums.get(analyticField)?.toDecimal() ?? Decimal.ZERO;
         if (!declared.equals(sum)) {
           this.report('SPED_CONSISTENCY', `${doc.register} ${docField} is ${declared.format(',', 2)}; its ${r.analytic} records add up to ${sum.format(',', 2)}`, {
             line: doc.line, register: doc.register, field: docField, position: def.fields.find((f) => f.name === docField)?.pos ?? null, severity: 'warning',
@@ -627,8 +719,8 @@ export class SpedValidator {
         const items = doc.itemGroups.get(key);
         const analytic = doc.analyticGroups.get(key);
         for (const analyticField of Object.values(r.pairs)) {
-          const a = items?.get(analyticField) ?? Decimal.ZERO;
-          const b = analytic?.get(analyticField) ?? Decimal.ZERO;
+          const a = items?.get(analyticField)?.toDecimal() ?? Decimal.ZERO;
+          const b = analytic?.get(analyticField)?.toDecimal() ?? Decimal.ZERO;
           if (!a.equals(b)) {
             this.report(
               'SPED_CONSISTENCY',

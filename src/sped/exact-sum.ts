@@ -1,0 +1,66 @@
+/**
+ * An exact running sum of SPED decimals (`-?\d+(,\d+)?`) for the validator's consistency checks. It adds scaled
+ * integers as doubles while they stay safe integers (the usual money of a document) and moves to Decimal (BigInt)
+ * for good when a value or the sum would not: exact either way, never a rounded binary float.
+ */
+import { Decimal } from '../common/decimal.js';
+
+const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+
+export class ExactSum {
+  private units = 0;
+  private scale = 0;
+  private big: Decimal | null = null;
+
+  /**
+   * Adds a value as `Decimal.parse(text, ',')` reads it; empty, missing or not a decimal adds nothing (the
+   * validator's "zero when absent or invalid").
+   */
+  addText(text: string | undefined): void {
+    if (!text) return;
+    const n = text.length;
+    const negative = text.charCodeAt(0) === 45;
+    let i = negative ? 1 : 0;
+    let units = 0;
+    let digits = 0;
+    let frac = 0;
+    let comma = false;
+    for (; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 48 && c <= 57) {
+        units = units * 10 + (c - 48);
+        digits++;
+        if (comma) frac++;
+      } else if (c === 44 && !comma && digits > 0) comma = true;
+      else return; // not a decimal (Decimal.parse gives null): adds nothing
+    }
+    if (digits === 0 || (comma && frac === 0)) return;
+    if (this.big !== null || digits > 15) {
+      this.addBig(text);
+      return;
+    }
+    if (negative) units = -units;
+    let a = this.units;
+    let scale = this.scale;
+    if (frac > scale) {
+      a *= POW10[frac - scale]!;
+      scale = frac;
+    } else if (frac < scale) units *= POW10[scale - frac]!;
+    const sum = a + units;
+    if (!Number.isSafeInteger(a) || !Number.isSafeInteger(units) || !Number.isSafeInteger(sum)) {
+      this.addBig(text);
+      return;
+    }
+    this.units = sum;
+    this.scale = scale;
+  }
+
+  private addBig(text: string): void {
+    const d = Decimal.parse(text, ',');
+    if (d) this.big = this.toDecimal().add(d);
+  }
+
+  toDecimal(): Decimal {
+    return this.big ?? new Decimal(BigInt(this.units), this.scale);
+  }
+}
