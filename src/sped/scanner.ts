@@ -147,7 +147,7 @@ export class SpedScanner {
       this.carry = [];
       const start = this.bytes - this.carryBytes;
       this.carryBytes = 0;
-      this.emit(line, 0, line.length, start, false);
+      this.emit(line, 0, line.length, start, false, false);
     }
   }
 
@@ -185,7 +185,8 @@ export class SpedScanner {
     this.onFinding(finding('SPED_LINE_TOO_LONG', `line of ${length} bytes exceeds the limit of ${this.maxLine} bytes; skipped`, { line: lineNo }));
   }
 
-  private emit(buf: Buffer, start: number, endExclusive: number, relStart: number, asciiKnown: boolean): void {
+  /** `terminated`: the line ended with a line break (false for a last line flushed by `end()`). */
+  private emit(buf: Buffer, start: number, endExclusive: number, relStart: number, asciiKnown: boolean, terminated = true): void {
     const offset = this.baseOffset + relStart;
     if (offset >= this.rangeEnd) {
       this.done = true;
@@ -204,7 +205,7 @@ export class SpedScanner {
       // PVA signature: from the marker to the end of the input, binary
       this.inSignature = true;
       this.signature = { offset, length: 0 };
-      this.growSignature(endExclusive - start + 1);
+      this.growSignature(endExclusive - start + (terminated ? 1 : 0));
       return;
     }
     if (!asciiKnown) this.checkEncoding(buf, start, end, lineNo);
