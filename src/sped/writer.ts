@@ -56,7 +56,8 @@ export interface SpedWriteSummary {
   regenerated: number;
 }
 
-const SPECIAL = /[|\r\n]/;
+/** A field that needs a closer look: a separator, a line break or a character outside ASCII. */
+const SUSPECT = /[|\r\n\u0080-\uffff]/;
 const NON_ASCII = /[^\x00-\x7f]/;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 const REGISTER = /^[0-9A-Z]{4}$/;
@@ -310,7 +311,7 @@ export class SpedWriter {
   private check(fields: string[], line: number | undefined): void {
     for (let i = 1; i < fields.length; i++) {
       const v = fields[i]!;
-      if (!SPECIAL.test(v) && !NON_ASCII.test(v)) continue;
+      if (!SUSPECT.test(v)) continue;
       const normalized = normalizeForCp1252(v);
       const problem = checkField(normalized);
       if (!problem) {
