@@ -10,6 +10,7 @@ import { finding } from './findings.js';
 import { forEachRecord, TextSink, type ConvertOptions } from './drain.js';
 import type { LayoutId } from './layout.js';
 import type { SpedReadInfo, SpedSource } from './reader.js';
+import type { SpedRecord } from './record.js';
 import { SpedScanner } from './scanner.js';
 import { SpedWriter, type SpedValue, type SpedWriteSummary } from './writer.js';
 
@@ -19,12 +20,40 @@ export interface SpedToJsonlResult {
   findingCount: number;
 }
 
+const NEEDS_ESCAPE = /["\\\x00-\x1f\u2028\u2029]/;
+
+/** A JSON string literal; most SPED values need no escaping, so skip JSON.stringify for them. */
+function jsonString(value: string): string {
+  return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
+}
+
+/**
+ * The JSON text of one record, built from the keys of its register (cached per register and field count): the
+ * same object `{"line", "register", "fields": record.toObject()}` that JSON.stringify would give, without
+ * building it.
+ */
+class JsonlEncoder {
+  private readonly prefixes = new Map<string, readonly string[]>();
+
+  encode(r: SpedRecord): string {
+    const fields = r.fields;
+    const cacheKey = `${r.register}:${fields.length}`;
+    let keys = this.prefixes.get(cacheKey);
+    if (!keys) {
+      keys = Object.keys(r.toObject()).map((k, i) => `${i === 0 ? '' : ','}${JSON.stringify(k)}:`);
+      this.prefixes.set(cacheKey, keys);
+    }
+    let out = `{"line":${r.line},"register":${jsonString(r.register)},"fields":{`;
+    for (let i = 1; i < fields.length; i++) out += keys[i - 1] + jsonString(fields[i]!);
+    return `${out}}}\n`;
+  }
+}
+
 /** One JSON object per record, in file order. Does not end `output`. */
 export async function spedToJsonl(source: SpedSource, output: Writable, options: ConvertOptions = {}): Promise<SpedToJsonlResult> {
   const sink = new TextSink(output);
-  const result = await forEachRecord(source, options, (r) =>
-    sink.write(`${JSON.stringify({ line: r.line, register: r.register, fields: r.toObject() })}\n`),
-  );
+  const encoder = new JsonlEncoder();
+  const result = await forEachRecord(source, options, (r) => sink.write(encoder.encode(r)));
   await sink.flush();
   const { info } = result;
   const problem =
