@@ -60,6 +60,30 @@ export class ExactSum {
     if (d) this.big = this.toDecimal().add(d);
   }
 
+  /** Exact equality with another sum (doubles when both are small, else Decimal). */
+  equals(other: ExactSum): boolean {
+    if (this.big === null && other.big === null) {
+      if (this.scale === other.scale) return this.units === other.units;
+      const scale = Math.max(this.scale, other.scale);
+      const a = this.units * POW10[scale - this.scale]!;
+      const b = other.units * POW10[scale - other.scale]!;
+      if (Number.isSafeInteger(a) && Number.isSafeInteger(b)) return a === b;
+    }
+    return this.toDecimal().equals(other.toDecimal());
+  }
+
+  /** Equality with the value `Decimal.parse(text, ',')` reads (zero when empty, missing or not a decimal). */
+  equalsText(text: string | undefined): boolean {
+    const other = new ExactSum();
+    other.addText(text);
+    return this.equals(other);
+  }
+
+  /** True when the text reads as zero the way the validator reads it (empty, missing or invalid included). */
+  static isZeroText(text: string | undefined): boolean {
+    return new ExactSum().equalsText(text);
+  }
+
   toDecimal(): Decimal {
     return this.big ?? new Decimal(BigInt(this.units), this.scale);
   }

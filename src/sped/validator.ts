@@ -58,8 +58,8 @@ interface DocumentState {
   analyticSums: Map<string, ExactSum>;
   analyticCount: number;
   /** For items vs analytic: group key → sums per pair. */
-  itemGroups: Map<string, Map<string, ExactSum>>;
-  analyticGroups: Map<string, Map<string, ExactSum>>;
+  itemGroups: SumGroup[];
+  analyticGroups: SumGroup[];
   itemCount: number;
 }
 
@@ -71,6 +71,12 @@ interface FieldPlan {
   /** True when the value certainly passes `checkValue` (no finding); false sends it to the full check. */
   fast: FastCheck[];
   conditions: { rule: ConditionalRequired; pos: number | undefined }[];
+}
+
+/** Sums of one group of items or analytic records (e.g. one CST/CFOP/rate) within a document. */
+interface SumGroup {
+  parts: string[];
+  sums: Map<string, ExactSum>;
 }
 
 interface ConsistencyPlan {
@@ -370,11 +376,13 @@ export class SpedValidator {
     }
   }
 
+  private directionRegisters: Set<string> | null = null;
+
   private directionOf(def: RegisterDef, fields: string[]): Direction {
     const lay = this.layout!;
     const dir = lay.data.direction;
     const open = this.stack[def.level]!;
-    if (dir && dir.registers.includes(def.code)) {
+    if (dir && (this.directionRegisters ??= new Set(dir.registers)).has(def.code)) {
       const v = this.fieldValue(def, fields, dir.field);
       open.direction = v === dir.in ? 'in' : v === dir.out ? 'out' : null;
     }
@@ -598,7 +606,7 @@ export class SpedValidator {
     if (plan.opensDocument) {
       this.doc = {
         level: def.level, line, register: reg, fields,
-        analyticSums: new Map(), analyticCount: 0, itemGroups: new Map(), analyticGroups: new Map(), itemCount: 0,
+        analyticSums: new Map(), analyticCount: 0, itemGroups: [], analyticGroups: [], itemCount: 0,
       };
     }
     const doc = this.doc;
@@ -614,18 +622,18 @@ export class SpedValidator {
       }
       for (const r of plan.itemsVsAnalytic) {
         if (r.document !== doc.register) continue;
-        let key = '';
-        for (let k = 0; k < r.keyParts.length; k++) {
-          const part = r.keyParts[k]!;
+        // the group key's parts, compared part by part (a document has a few groups; no key string to hash)
+        const parts: string[] = [];
+        for (const part of r.keyParts) {
           const v = (part.pos === undefined ? undefined : fields[part.pos - 1]) ?? '';
           // groupPart's result without parsing when the value has no comma and the field no decimals
-          const text = part.decimals === undefined && !v.includes(',') ? v : this.groupPart(def, fields, part.name);
-          key = k === 0 ? text : `${key}|${text}`;
+          parts.push((part.decimals === undefined && !v.includes(',')) || isCanonicalMoney(v) ? v : this.groupPart(def, fields, part.name));
         }
         const groups = r.isItem ? doc.itemGroups : doc.analyticGroups;
         if (r.isItem) doc.itemCount++;
-        let sums = groups.get(key);
-        if (!sums) groups.set(key, (sums = new Map<string, ExactSum>()));
+        let group = findGroup(groups, parts);
+        if (!group) groups.push((group = { parts, sums: new Map() }));
+        const sums = group.sums;
         for (const [analyticField, pos] of r.pairs) {
           let sum = sums.get(analyticField);
           if (!sum) sums.set(analyticField, (sum = new ExactSum()));
@@ -702,9 +710,12 @@ export class SpedValidator {
         const v = this.fieldValue(def, doc.fields, r.when.field);
         if (v === undefined || !r.when.in.includes(v)) continue;
       }
-      for (const [docField, analyticField] of Object.entries(r.pairs)) {
+      for (const [docField, analyticField] of entriesOf(r.pairs)) {
+        const acc = doc.analyticSums.get(analyticField);
+        const declaredText = this.fieldValue(def, doc.fields, docField);
+        if (acc?.equalsText(declaredText) ?? ExactSum.isZeroText(declaredText)) continue;
         const declared = this.decimalOf(def, doc.fields, docField);
-        const sum = doc.analyticSums.get(analyticField)?.toDecimal() ?? Decimal.ZERO;
+        const sum = acc?.toDecimal() ?? Decimal.ZERO;
         if (!declared.equals(sum)) {
           this.report('SPED_CONSISTENCY', `${doc.register} ${docField} is ${declared.format(',', 2)}; its ${r.analytic} records add up to ${sum.format(',', 2)}`, {
             line: doc.line, register: doc.register, field: docField, position: def.fields.find((f) => f.name === docField)?.pos ?? null, severity: 'warning',
@@ -714,13 +725,13 @@ export class SpedValidator {
     }
     for (const r of rules.itemsVsAnalytic ?? []) {
       if (r.document !== doc.register || doc.itemCount === 0) continue;
-      const keys = new Set([...doc.itemGroups.keys(), ...doc.analyticGroups.keys()]);
-      for (const key of keys) {
-        const items = doc.itemGroups.get(key);
-        const analytic = doc.analyticGroups.get(key);
-        for (const analyticField of Object.values(r.pairs)) {
-          const a = items?.get(analyticField)?.toDecimal() ?? Decimal.ZERO;
-          const b = analytic?.get(analyticField)?.toDecimal() ?? Decimal.ZERO;
+      for (const [key, items, analytic] of groupPairs(doc.itemGroups, doc.analyticGroups)) {
+        for (const [, analyticField] of entriesOf(r.pairs)) {
+          const sa = items?.get(analyticField);
+          const sb = analytic?.get(analyticField);
+          if (sa && sb && sa.equals(sb)) continue;
+          const a = sa?.toDecimal() ?? Decimal.ZERO;
+          const b = sb?.toDecimal() ?? Decimal.ZERO;
           if (!a.equals(b)) {
             this.report(
               'SPED_CONSISTENCY',
@@ -740,9 +751,18 @@ export class SpedValidator {
   }
 
   private fieldValue(def: RegisterDef, fields: readonly string[], name: string): string | undefined {
-    const pos = def.fields.find((f) => f.name === name)?.pos;
+    let positions = this.positions.get(def);
+    if (!positions) this.positions.set(def, (positions = new Map()));
+    let pos = positions.get(name);
+    if (pos === undefined && !positions.has(name)) {
+      pos = def.fields.find((f) => f.name === name)?.pos;
+      positions.set(name, pos);
+    }
     return pos === undefined ? undefined : fields[pos - 1];
   }
+
+  /** Field positions by name, per register definition (first occurrence of a name, as `find` gives). */
+  private readonly positions = new Map<RegisterDef, Map<string, number | undefined>>();
 
   private decimalOf(def: RegisterDef, fields: readonly string[], name: string): Decimal {
     const v = this.fieldValue(def, fields, name);
@@ -811,6 +831,42 @@ export class SpedValidator {
       this.report('SPED_TOTAL_9999', `9999 QTD_LIN is ${this.total9999.qty}; the file has ${this.records} lines`, { line: this.total9999.line, register: '9999', field: 'QTD_LIN', position: 2 });
     }
   }
+}
+
+const entriesCache = new WeakMap<object, readonly (readonly [string, string])[]>();
+
+/** `Object.entries` of a layout rule's mapping, computed once per rule object. */
+function entriesOf(map: Readonly<Record<string, string>>): readonly (readonly [string, string])[] {
+  let e = entriesCache.get(map);
+  if (!e) entriesCache.set(map, (e = Object.entries(map)));
+  return e;
+}
+
+/** Every group key of items then analytic records (each once, in that order) with both sides' sums. */
+function* groupPairs(items: SumGroup[], analytic: SumGroup[]): Generator<[string, SumGroup['sums'] | undefined, SumGroup['sums'] | undefined]> {
+  for (const g of items) yield [g.parts.join('|'), g.sums, findGroup(analytic, g.parts)?.sums];
+  for (const g of analytic) if (!findGroup(items, g.parts)) yield [g.parts.join('|'), undefined, g.sums];
+}
+
+function findGroup(groups: SumGroup[], parts: readonly string[]): SumGroup | undefined {
+  search: for (const g of groups) {
+    for (let i = 0; i < parts.length; i++) if (g.parts[i] !== parts[i]) continue search;
+    return g;
+  }
+  return undefined;
+}
+
+/** True for `0,dd` or `[1-9]\d*,dd`: text that `Decimal.parse(v, ',').format(',', 2)` gives back unchanged. */
+function isCanonicalMoney(v: string): boolean {
+  const n = v.length;
+  if (n < 4 || v.charCodeAt(n - 3) !== 44) return false;
+  if (v.charCodeAt(0) === 48 && n !== 4) return false;
+  for (let i = 0; i < n; i++) {
+    if (i === n - 3) continue;
+    const c = v.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 function clip(s: string): string {
