@@ -203,6 +203,9 @@ export function parserOptions(options: SpedReadOptions): SpedReadOptions & { bas
   return { ...options, baseOffset: start > 0 ? start - 1 : 0, skipPartialFirstLine: start > 0 };
 }
 
+/** Bytes parsed at a time by `readSped` before its records are handed out. */
+const BATCH_BYTES = 1 << 16;
+
 export interface ReadSpedResult {
   /** Records in file order. */
   records: AsyncIterable<SpedRecord>;
@@ -228,10 +231,14 @@ export function readSped(source: SpedSource, options: SpedReadOptions = {}): Rea
   );
   async function* iterate(): AsyncGenerator<SpedRecord> {
     for await (const chunk of chunksOf(source, options)) {
-      parser.push(chunk);
-      const out = batch;
-      batch = [];
-      yield* out;
+      // parse a 1 MiB read in 64 KiB slices: the records waiting to be consumed stay few (they are the memory
+      // a slow consumer holds: ~600 records instead of ~10,000, which kept to-jsonl's heap large)
+      for (let at = 0; at < chunk.length && !parser.done; at += BATCH_BYTES) {
+        parser.push(at === 0 && chunk.length <= BATCH_BYTES ? chunk : chunk.subarray(at, at + BATCH_BYTES));
+        const out = batch;
+        batch = [];
+        yield* out;
+      }
       if (parser.done) break;
       options.onProgress?.(parser.info.bytes);
     }
