@@ -9,8 +9,8 @@
  * signature still holds); a given Id that disagrees with the key parts is reported.
  */
 import { createHash } from 'node:crypto';
-import { accessKeyCheckDigit } from '../common/check-digits.js';
 import { finding, type NfeFinding } from './findings.js';
+import { AccessKeyError, buildAccessKey } from './key.js';
 import { ATTRIBUTE_PREFIX, TEXT_PROPERTY } from './parse.js';
 import { childrenByName, nfeSchema } from './schema.js';
 import { computeTotals } from './totals.js';
@@ -124,8 +124,8 @@ export function serializeElement(name: string, value: unknown, type: string | nu
 
 // --- key parts ----------------------------------------------------------------------------------------------
 
-/** The 43 key characters before the check digit, from ide and emit (null when a part is missing). */
-export function keyBodyFromNote(infNFe: Obj, cNF: string): string | null {
+/** The access key (cDV computed) that ide and emit give, via buildAccessKey; null when a part is missing or malformed. */
+export function keyFromNote(infNFe: Obj, cNF: string): string | null {
   const ide = isObj(infNFe.ide) ? infNFe.ide : {};
   const emit = isObj(infNFe.emit) ? infNFe.emit : {};
   const dh = (typeof ide.dhEmi === 'string' ? ide.dhEmi : typeof ide.dEmi === 'string' ? ide.dEmi : '') as string;
@@ -134,8 +134,12 @@ export function keyBodyFromNote(infNFe: Obj, cNF: string): string | null {
   const parts = [ide.cUF, ide.mod, ide.serie, ide.nNF, ide.tpEmis];
   if (!m || !doc || parts.some((p) => typeof p !== 'string' || p === '')) return null;
   const [cUF = '', mod = '', serie = '', nNF = '', tpEmis = ''] = parts as string[];
-  const body = `${cUF.padStart(2, '0')}${m[1]}${m[2]}${doc.padStart(14, '0')}${mod.padStart(2, '0')}${serie.padStart(3, '0')}${nNF.padStart(9, '0')}${tpEmis}${cNF.padStart(8, '0')}`;
-  return body.length === 43 ? body : null;
+  try {
+    return buildAccessKey({ cUF, aamm: `${m[1]}${m[2]}`, cnpj: doc, mod, serie, nNF, tpEmis, cNF });
+  } catch (e) {
+    if (e instanceof AccessKeyError) return null;
+    throw e;
+  }
 }
 
 /** A deterministic cNF (8 digits) from the note's content: same document, same cNF; never equal to nNF. */
@@ -166,9 +170,10 @@ export function completeNote(nfe: Obj, source: string, options: BuildOptions, pa
     return findings;
   }
   if (typeof ide.cNF !== 'string' || ide.cNF === '') ide.cNF = deterministicCnf(inf);
-  const body = keyBodyFromNote(inf, ide.cNF as string);
-  if (body) {
-    const dv = String(accessKeyCheckDigit(body));
+  const key = keyFromNote(inf, ide.cNF as string);
+  if (key) {
+    const body = key.slice(0, 43);
+    const dv = key.slice(43);
     if (typeof ide.cDV !== 'string' || ide.cDV === '') ide.cDV = dv;
     else if (ide.cDV !== dv) findings.push(finding('NFE_KEY_CHECK_DIGIT', source, `cDV ${ide.cDV} kept, the key parts give ${dv}`, { path: `${path}/infNFe/ide/cDV`, severity: 'warning' }));
     const id = `NFe${body}${ide.cDV as string}`;
