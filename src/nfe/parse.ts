@@ -1,6 +1,7 @@
 /**
  * Typed parse of NF-e/NFC-e documents: bytes → text (UTF-8 with or without BOM, ISO-8859-1/Windows-1252 when
- * declared) → safety and well-formedness scan → fast-xml-parser → kind, key and the typed model.
+ * declared) → safety and well-formedness check (the project's one tokenizer and XML policy, xml-tokens.ts) →
+ * fast-xml-parser → kind, key and the typed model.
  * Never throws for a bad document: everything wrong is a finding on the result.
  */
 import { XMLParser } from 'fast-xml-parser';
@@ -9,7 +10,7 @@ import { finding, type NfeFinding } from './findings.js';
 import { isRepeatingPath } from './schema.js';
 import { detectEncoding, readXmlDocuments, type ReadXmlOptions, type XmlEncoding, type XmlSourceItem } from './source.js';
 import type { NfeDocument, NfeKind } from './types.js';
-import { DEFAULT_MAX_DEPTH, scanXml } from './xml-scan.js';
+import { DEFAULT_MAX_DEPTH, XmlSyntaxError, tokenize } from './xml-tokens.js';
 
 /** The prefix of attribute properties in the model (`infNFe['@Id']`). */
 export const ATTRIBUTE_PREFIX = '@';
@@ -150,9 +151,11 @@ export function parseNfe(input: { source: string; bytes: Buffer; encoding?: XmlE
 /** Parses one document from its text (no BOM). */
 export function parseNfeText(text: string, source: string, options: ParseOptions = {}, findings: NfeFinding[] = []): ParsedNfe {
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
-  const scan = scanXml(text, maxDepth);
-  if (!scan.ok) {
-    findings.push(finding(scan.code, source, scan.message, { line: scan.line, column: scan.column }));
+  try {
+    tokenize(text, { maxDepth });
+  } catch (e) {
+    if (!(e instanceof XmlSyntaxError)) throw e;
+    findings.push(finding(e.code, source, e.reason, { line: e.line, column: e.column }));
     return failed(source, findings);
   }
   let tree: Obj;

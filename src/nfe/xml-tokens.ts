@@ -1,10 +1,15 @@
 /**
- * A small, fast XML tokenizer for signature work: one pass over the document's original text, producing a
- * flat token list with offsets (so a signature can be inserted into, and a subtree canonicalised from, the
- * very text that was signed). It keeps what C14N needs — element names, attributes in document order with
- * their normalised values, text with entities decoded, comments, processing instructions — and refuses what
- * a fiscal document never needs: DOCTYPE (hence entity declarations and XXE), undeclared entities, nesting
- * deeper than a limit.
+ * The project's one XML tokenizer and its one safety policy, used by every path that reads XML: the typed parse
+ * (as the well-formedness and safety gate before fast-xml-parser, which is lenient), signing, verification and
+ * the QR code. One pass over the document's original text, producing a flat token list with offsets (so a
+ * signature can be inserted into, and a subtree canonicalised from, the very text that was signed). It keeps what
+ * C14N needs — element names, attributes in document order with their normalised values, text with entities
+ * decoded, comments, processing instructions — and refuses, with one set of codes:
+ *  - NFE_DOCTYPE_REFUSED: any `<!DOCTYPE` or `<!ENTITY` (no DTDs, no entity declarations: no XXE, no expansion);
+ *  - NFE_XML_TOO_DEEP: elements nested deeper than `maxDepth` (DEFAULT_MAX_DEPTH = 64; an NF-e needs about 12);
+ *  - NFE_XML_MALFORMED: everything not well-formed — unbalanced or mismatched tags, bad names, unquoted or
+ *    duplicate attributes, `<` in an attribute value, references other than the five predefined entities and
+ *    legal character references, `]]>` in text, text outside the root, two roots, a misplaced XML declaration.
  *
  * Line ends are normalised (CRLF and lone CR → LF) before tokenising, as an XML parser must; offsets refer to
  * the normalised text (`TokenDoc.text`).
@@ -12,23 +17,36 @@
 
 export type XmlTokenError = 'NFE_XML_MALFORMED' | 'NFE_DOCTYPE_REFUSED' | 'NFE_XML_TOO_DEEP';
 
+/** The nesting limit every XML path uses unless told otherwise. */
+export const DEFAULT_MAX_DEPTH = 64;
+
+/** Line and column (1-based) of a character offset. */
+export function lineColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return { line, column: offset - lineStart + 1 };
+}
+
 export class XmlSyntaxError extends Error {
   readonly code: XmlTokenError;
+  /** What is wrong, without the position (the message adds `at line L, column C`). */
+  readonly reason: string;
   readonly offset: number;
   readonly line: number;
   readonly column: number;
-  constructor(code: XmlTokenError, message: string, text: string, offset: number) {
-    let line = 1;
-    let col = 1;
-    for (let i = 0; i < offset && i < text.length; i++) {
-      if (text.charCodeAt(i) === 10) { line++; col = 1; } else col++;
-    }
-    super(`${message} at line ${line}, column ${col}`);
+  constructor(code: XmlTokenError, reason: string, text: string, offset: number) {
+    const { line, column } = lineColumn(text, Math.min(offset, text.length));
+    super(`${reason} at line ${line}, column ${column}`);
     this.name = 'XmlSyntaxError';
     this.code = code;
+    this.reason = reason;
     this.offset = offset;
     this.line = line;
-    this.column = col;
+    this.column = column;
   }
 }
 
@@ -77,7 +95,7 @@ export interface TokenDoc {
 }
 
 export interface TokenizeOptions {
-  /** Maximum element depth (default 256). */
+  /** Maximum element depth (default DEFAULT_MAX_DEPTH, 64). */
   readonly maxDepth?: number;
 }
 
@@ -103,7 +121,8 @@ function decodeEntities(raw: string, text: string, offset: number): string {
   });
 }
 
-const NAME_RE = /[^\s/>="'<]+/y;
+// XML names, as the scanner before it accepted them: a letter, `_`, `:` or a non-ASCII character first
+const NAME_RE = /[A-Za-z_:\u00C0-\uFFFF][A-Za-z0-9_:.\-\u00B7\u00C0-\uFFFF]*/y;
 const WS_RE = /[ \t\n]*/y;
 const ATTR_WS = /[\t\n]/g;
 
@@ -117,7 +136,7 @@ function isWhitespace(s: string): boolean {
 
 /** Tokenises a whole XML document. Throws XmlSyntaxError on malformed input, DOCTYPE, or excessive depth. */
 export function tokenize(input: string, options: TokenizeOptions = {}): TokenDoc {
-  const maxDepth = options.maxDepth ?? 256;
+  const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
   let s = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
   if (s.indexOf('\r') !== -1) s = s.replace(/\r\n?/g, '\n');
   const n = s.length;
@@ -184,8 +203,8 @@ export function tokenize(input: string, options: TokenizeOptions = {}): TokenDoc
         if (end === -1) fail('unterminated CDATA section', lt);
         tokens.push({ kind: TEXT, value: s.slice(lt + 9, end), from: lt, to: end + 3 });
         i = end + 3;
-      } else if (s.startsWith('<!DOCTYPE', lt)) {
-        fail('DOCTYPE declarations are refused (no DTDs, no entity declarations)', lt, 'NFE_DOCTYPE_REFUSED');
+      } else if (s.startsWith('<!DOCTYPE', lt) || s.startsWith('<!ENTITY', lt)) {
+        fail('DOCTYPE and ENTITY declarations are refused (no DTDs, no entity expansion)', lt, 'NFE_DOCTYPE_REFUSED');
       } else {
         fail('unexpected markup declaration', lt);
       }
