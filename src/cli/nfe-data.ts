@@ -2,9 +2,10 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { stringify } from 'csv-stringify/sync';
-import { EXIT_FINDINGS, EXIT_OK, UsageError } from '../errors.js';
+import { EXIT_FINDINGS, EXIT_OK, UsageError, type ExitCode } from '../errors.js';
 import { buildNfe } from '../nfe/build.js';
 import { DECIMAL_COLUMNS, DOCUMENT_COLUMNS, ITEM_COLUMNS, documentRows, eventsOf, itemRows, type CsvFilter } from '../nfe/csv.js';
 import { formatFinding, type NfeFinding } from '../nfe/findings.js';
@@ -51,6 +52,39 @@ function report(ctx: CommandContext, findings: readonly NfeFinding[]): boolean {
   return error;
 }
 
+/**
+ * Runs a batch of documents into one output (`-o FILE`, written atomically, or stdout): `begin` writes what comes
+ * before the documents, `emit` what one parsed document gives; findings (with duplicate keys) go to stderr, and
+ * `--fail-fast` stops after the first document with an error. Returns the exit code.
+ */
+async function runBatch(
+  ctx: CommandContext,
+  sources: string[],
+  o: ReadOpts & { output?: string },
+  emit: (p: ParsedNfe, out: Writable) => Promise<void>,
+  begin?: (out: Writable) => Promise<void>,
+): Promise<ExitCode> {
+  const opts = readOptions(o, ctx);
+  const out = await openOutput(o.output, ctx.io.stdout);
+  const dups = new DuplicateKeyTracker();
+  let bad = false;
+  try {
+    if (begin) await begin(out.stream);
+    for await (const p of readNfe(sources, opts)) {
+      await emit(p, out.stream);
+      if (report(ctx, [...p.findings, ...dups.check(p)])) {
+        bad = true;
+        if (o.failFast) break;
+      }
+    }
+    await out.commit();
+  } catch (e) {
+    await out.abort();
+    throw e;
+  }
+  return bad ? EXIT_FINDINGS : EXIT_OK;
+}
+
 export function registerNfeDataCommands(nfe: Command, ctx: CommandContext): void {
   withReadOptions(
     nfe
@@ -59,32 +93,15 @@ export function registerNfeDataCommands(nfe: Command, ctx: CommandContext): void
       .argument('<sources...>', 'files, directories, .zip archives, or - for stdin')
       .option('-o, --output <file>', 'output file (default stdout)'),
   ).action(async (sources: string[], o: ReadOpts & { output?: string }) =>
-    ctx.run(async () => {
-      const opts = readOptions(o, ctx);
-      const out = await openOutput(o.output, ctx.io.stdout);
-      const dups = new DuplicateKeyTracker();
-      let bad = false;
-      try {
-        for await (const p of readNfe(sources, opts)) {
-          const findings = [...p.findings, ...dups.check(p)];
-          if (p.doc) {
-            const line: Record<string, unknown> = { source: p.source, kind: p.kind, key: p.key };
-            if (p.keys.length > 1) line.keys = p.keys;
-            line.doc = p.doc;
-            await writeChunk(out.stream, `${JSON.stringify(line)}\n`);
-          }
-          if (report(ctx, findings)) {
-            bad = true;
-            if (o.failFast) break;
-          }
-        }
-        await out.commit();
-      } catch (e) {
-        await out.abort();
-        throw e;
-      }
-      return bad ? EXIT_FINDINGS : EXIT_OK;
-    }),
+    ctx.run(() =>
+      runBatch(ctx, sources, o, async (p, out) => {
+        if (!p.doc) return;
+        const line: Record<string, unknown> = { source: p.source, kind: p.kind, key: p.key };
+        if (p.keys.length > 1) line.keys = p.keys;
+        line.doc = p.doc;
+        await writeChunk(out, `${JSON.stringify(line)}\n`);
+      }),
+    ),
   );
 
   nfe
@@ -184,31 +201,24 @@ export function registerNfeDataCommands(nfe: Command, ctx: CommandContext): void
       }
       const columns = o.items ? ITEM_COLUMNS : DOCUMENT_COLUMNS;
       const decimalIdx = columns.map((c) => DECIMAL_COLUMNS.has(c));
-      const out = await openOutput(o.output, ctx.io.stdout);
-      const dups = new DuplicateKeyTracker();
-      let bad = false;
-      const write = (rows: string[][]): Promise<void> => writeChunk(out.stream, stringify(rows, { delimiter: o.delimiter }));
-      try {
-        if (o.bom) await writeChunk(out.stream, '\ufeff');
-        await write([[...columns]]);
-        for await (const p of readNfe(sources, opts)) {
+      const write = (out: Writable, rows: string[][]): Promise<void> => writeChunk(out, stringify(rows, { delimiter: o.delimiter }));
+      return runBatch(
+        ctx,
+        sources,
+        o,
+        async (p, out) => {
           const rows: string[][] = [];
           for (const r of o.items ? itemRows(p, filter, events) : documentRows(p, filter, events)) {
             if (o.decimalComma) r.forEach((v, i) => (decimalIdx[i] ? (r[i] = v.replace('.', ',')) : undefined));
             rows.push(r);
           }
-          if (rows.length) await write(rows);
-          if (report(ctx, [...p.findings, ...dups.check(p)])) {
-            bad = true;
-            if (o.failFast) break;
-          }
-        }
-        await out.commit();
-      } catch (e) {
-        await out.abort();
-        throw e;
-      }
-      return bad ? EXIT_FINDINGS : EXIT_OK;
+          if (rows.length) await write(out, rows);
+        },
+        async (out) => {
+          if (o.bom) await writeChunk(out, '\ufeff');
+          await write(out, [[...columns]]);
+        },
+      );
     }),
   );
 
