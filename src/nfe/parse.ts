@@ -246,7 +246,8 @@ export class DuplicateKeyTracker {
     for (const k of parsed.keys) {
       const first = this.#seen.get(k);
       if (first !== undefined) out.push(finding('NFE_DUPLICATE_KEY', parsed.source, `key ${k} already seen in ${first}`));
-      else this.#seen.set(k, parsed.source);
+      // a copy of the key: the key itself is a slice of the document's text and would keep all of it alive
+      else this.#seen.set(Buffer.from(k, 'latin1').toString('latin1'), parsed.source);
     }
     return out;
   }
