@@ -18,7 +18,7 @@ function fiscal(args, expectedExit, { show = 12 } = {}) {
   const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 });
   const all = `${r.stdout}${r.stderr}`.trimEnd();
   const text = all ? all.split('\n') : [];
-  console.log(text.slice(0, show).map((l) => `  ${l.length > 160 ? `${l.slice(0, 160)}…` : l}`).join('\n'));
+  if (text.length) console.log(text.slice(0, show).map((l) => `  ${l.length > 160 ? `${l.slice(0, 160)}…` : l}`).join('\n'));
   if (text.length > show) console.log(`  … (${text.length - show} more lines)`);
   const ok = r.status === expectedExit;
   console.log(`  → exit ${r.status}${ok ? '' : ` (expected ${expectedExit})`}`);
@@ -39,6 +39,16 @@ fiscal(['sped', 'to-jsonl', good, '-o', join(out, 'efd.jsonl')], 0);
 fiscal(['sped', 'to-csv', good, '--out-dir', join(out, 'csv'), '--decimal-comma', '--delimiter', ';'], 0);
 console.log(`  CSV files: ${readdirSync(join(out, 'csv')).sort().join(' ')}`);
 for (const f of ['fixtures/sped/efd-contribuicoes-2026-01.txt', 'fixtures/sped/ecd-2026.txt']) fiscal(['sped', 'validate', f], 0);
+
+
+// NF-e / NFC-e: a folder of signed notes, one of them edited after signing
+const notes = 'fixtures/nfe';
+fiscal(['nfe', 'verify', notes], 1, { show: 14 });
+fiscal(['nfe', 'validate', notes], 0, { show: 4 });
+fiscal(['nfe', 'to-jsonl', notes, '-o', join(out, 'notes.jsonl')], 0);
+fiscal(['nfe', 'to-csv', notes, '--items', '--decimal-comma', '--delimiter', ';', '-o', join(out, 'items.csv')], 0);
+const key = readdirSync(join(root, notes)).find((f) => f.endsWith('-nfce.xml')).slice(0, 44);
+fiscal(['nfe', 'key', key], 0, { show: 14 });
 
 console.log(`\nOutputs in ${out}`);
 if (failed) {

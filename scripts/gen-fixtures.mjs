@@ -1,11 +1,20 @@
 #!/usr/bin/env node
 // Writes the bundled fixtures in fixtures/ from the project's own generators (run after `npm run build`):
 //   node scripts/gen-fixtures.mjs
-// The outputs are committed; re-running gives identical bytes (the generators are deterministic).
-import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// The outputs are committed. The SPED files are deterministic; the NF-e documents are signed with a test
+// certificate that openssl makes afresh on each run (its private key is thrown away), so their signatures
+// change from run to run while the content stays the same.
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SpedWriter } from '../dist/sped/writer.js';
 import { syntheticRecords } from '../dist/sped/synthetic.js';
+import { generateNfeXml } from '../dist/nfe/generate.js';
+import { loadCertificate } from '../dist/nfe/cert.js';
+import { signXml } from '../dist/nfe/sign.js';
+import { addQrCodeToXml } from '../dist/nfe/qrcode.js';
+import { makeBenchPfx } from '../bench/lib/nfe-cert.mjs';
 
 const root = new URL('../', import.meta.url);
 mkdirSync(new URL('fixtures/sped/', root), { recursive: true });
@@ -40,4 +49,26 @@ for (const line of good) {
 const item = broken.findIndex((l) => l.startsWith('|C170|2|'));
 broken[item] = broken[item].replace(/^\|C170\|2\|[^|]*\|/, '|C170|2|I999|');
 writeFileSync(new URL('fixtures/sped/efd-icms-ipi-2026-01-broken.txt', root), broken.join('\r\n'), 'latin1');
-console.log('fixtures written to fixtures/sped/');
+
+// NF-e / NFC-e: notes of a fictitious emitter signed with a throw-away A1 test certificate
+const CNPJ = '11222333000181';
+const nfeDir = new URL('fixtures/nfe/', root);
+rmSync(nfeDir, { recursive: true, force: true });
+mkdirSync(nfeDir, { recursive: true });
+const work = mkdtempSync(join(tmpdir(), 'fiscal-fixtures-'));
+const { pfx, password } = makeBenchPfx(work, CNPJ);
+const creds = loadCertificate(readFileSync(pfx), password);
+const keyOf = (xml) => /Id="NFe(\w{44})"/.exec(xml)[1];
+const put = (name, xml) => writeFileSync(new URL(name, nfeDir), xml);
+for (let seed = 1; seed <= 4; seed++) {
+  const xml = signXml(generateNfeXml(seed, { emitterCnpj: CNPJ, ibsCbs: seed % 2 === 1 }), creds);
+  put(`${keyOf(xml)}-nfe.xml`, xml);
+}
+const nfce = signXml(generateNfeXml(5, { emitterCnpj: CNPJ, model: '65' }), creds);
+put(`${keyOf(nfce)}-nfce.xml`, addQrCodeToXml(nfce, { cscId: '000001', csc: 'CSC-DE-TESTE-0000000000000000001' }).xml);
+// a note edited after signing (a value changed by hand): verify must report the digest mismatch
+const edited = signXml(generateNfeXml(6, { emitterCnpj: CNPJ }), creds).replace(/<xPed>[^<]*<\/xPed>|<infCpl>/, (m) => (m === '<infCpl>' ? '<infCpl>EDITADO ' : m));
+const tampered = edited.includes('EDITADO') ? edited : edited.replace(/<natOp>([^<]*)<\/natOp>/, '<natOp>$1 EDITADA</natOp>');
+put(`${keyOf(tampered)}-nfe-edited-after-signing.xml`, tampered);
+rmSync(work, { recursive: true, force: true });
+console.log('fixtures written to fixtures/sped/ and fixtures/nfe/');
