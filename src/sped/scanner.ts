@@ -202,7 +202,8 @@ export class SpedScanner {
       return;
     }
     if (this.ended && buf[start] === 0x53 /* S */ && startsWith(buf, start, end, SIGNATURE_MARKER)) {
-      // PVA signature: from the marker to the end of the input, binary
+      // PVA signature: from the marker to the end of the input, binary; not a line
+      this.lines--;
       this.inSignature = true;
       this.signature = { offset, length: 0 };
       this.growSignature(endExclusive - start + (terminated ? 1 : 0));

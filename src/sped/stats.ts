@@ -209,8 +209,7 @@ export async function spedStats(source: SpedSource, options: SpedStatsOptions = 
     },
     encoding: scanner.encoding,
     bytes: scanner.bytes,
-    // the scanner numbers the signature marker as a line; it is the start of the binary block, not a line
-    lines: scanner.signature ? scanner.lines - 1 : scanner.lines,
+    lines: scanner.lines,
     signature: scanner.signature,
     registers,
     blocks,

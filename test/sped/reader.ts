@@ -129,6 +129,7 @@ t.test('PVA signature block after 9999: exposed, not parsed', async (t) => {
     t.same(r.findings, [], `chunks of ${size}`);
     t.same(r.info.signature, { offset: file.length, length: block.length });
     t.equal(r.records.length, linesOf(file).length);
+    t.equal(r.info.lines, linesOf(file).length, 'the signature block is not counted as a line');
   }
   const path = writeTemp('signed.txt', signed);
   const v = await validateSped(path);
