@@ -3,11 +3,11 @@ import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import type { Readable, Writable } from 'node:stream';
 import { EXIT_USAGE, FiscalError, type ExitCode } from '../errors.js';
-import { registerSpedCommands } from './sped.js';
-import { registerNfeCommands } from './nfe.js';
 
 const require = createRequire(import.meta.url);
 const pkg = require('../../package.json') as { version: string };
+
+const GROUPS = ['sped', 'nfe'];
 
 /** The standard streams of a run; tests pass their own to run the CLI in-process. */
 export interface CliIO {
@@ -40,8 +40,12 @@ export async function main(
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => io.stderr.write(s), writeOut: (s) => io.stdout.write(s) });
-  registerSpedCommands(program, ctx);
-  registerNfeCommands(program, ctx);
+  // Load only the command group the run asks for (all of them for top-level help): a SPED run does not pay for the
+  // XML, certificate and zip libraries in memory or start-up time.
+  const group = argv[0];
+  const wanted = (name: string): boolean => group === name || !GROUPS.includes(group ?? '');
+  if (wanted('sped')) (await import('./sped.js')).registerSpedCommands(program, ctx);
+  if (wanted('nfe')) (await import('./nfe.js')).registerNfeCommands(program, ctx);
   program.commands.forEach(function override(cmd: Command): void {
     cmd.exitOverride();
     cmd.commands.forEach(override);
