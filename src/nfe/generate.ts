@@ -9,6 +9,7 @@ import { cnpjCheckDigits } from '../common/check-digits.js';
 import { buildNfe, completeNote } from './build.js';
 import { multiplyDecimals, percentOf, sumDecimals } from './decimal.js';
 import type { Det, NFe } from './types.js';
+import { mulberry32 } from '../common/prng.js';
 
 export interface GenerateOptions {
   /** 55 (NF-e, default) or 65 (NFC-e). */
@@ -27,17 +28,6 @@ export interface GenerateOptions {
   readonly cUF?: string;
 }
 
-/** Small fast PRNG (mulberry32): deterministic per seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PRODUCTS = [
   ['PARAFUSO SEXTAVADO ACO 10MM', '73181500', 'UN'],
@@ -69,7 +59,7 @@ function pick<T>(r: () => number, list: readonly T[]): T {
 
 /** The model of one generated note (`{ NFe: … }`), complete: Id, cNF, cDV and totals filled in. */
 export function generateNfe(seed: number, options: GenerateOptions = {}): { NFe: NFe } {
-  const r = rng(seed * 2654435761);
+  const r = mulberry32(seed * 2654435761);
   const model = options.model ?? '55';
   const nfce = model === '65';
   const ibsCbs = options.ibsCbs ?? true;

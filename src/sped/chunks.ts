@@ -1,12 +1,16 @@
-/** Buffer chunks from a path, stdin or any Readable/async iterable: the input side of stats and from-jsonl. */
+/** Buffer chunks from a path, stdin or any Readable/async iterable: the input side of every SPED reader. */
 import { promises as fsp } from 'node:fs';
-import { ioError } from '../errors.js';
+import { ioError, UsageError } from '../errors.js';
 import type { SpedSource } from './reader.js';
 
-/** Yields the source's bytes as Buffers (1 MiB reads for a path); a path that cannot be opened is a SourceError. */
-export async function* readChunks(source: SpedSource): AsyncGenerator<Buffer> {
+/**
+ * Yields the source's bytes as Buffers (1 MiB reads for a path, from byte `start` when given); a path that cannot
+ * be opened or read is a SourceError. Only a path can start elsewhere than at its first byte.
+ */
+export async function* readChunks(source: SpedSource, start = 0): AsyncGenerator<Buffer> {
   if (typeof source !== 'string') {
-    for await (const chunk of source) yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+    if (start !== 0) throw new UsageError('byte ranges (start/end) need a file path', 'SPED_RANGE_NEEDS_PATH');
+    for await (const chunk of source) yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     return;
   }
   let handle: fsp.FileHandle;
@@ -15,7 +19,7 @@ export async function* readChunks(source: SpedSource): AsyncGenerator<Buffer> {
   } catch (err) {
     throw ioError(err, source, 'open');
   }
-  const stream = handle.createReadStream({ highWaterMark: 1 << 20 });
+  const stream = handle.createReadStream({ start, highWaterMark: 1 << 20 });
   try {
     for await (const chunk of stream) yield chunk as Buffer;
   } catch (err) {

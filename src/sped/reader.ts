@@ -3,9 +3,9 @@
  * stdin or any Readable, and a byte range of a file. Layout and version are detected from the records
  * (0000, and I010 for ECD) unless given.
  */
-import { promises as fsp } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { ioError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
+import { readChunks } from './chunks.js';
 import { finding, type SpedFinding } from './findings.js';
 import { detectLayout, isLayoutId, loadLayout, type Layout, type LayoutId } from './layout.js';
 import { SpedRecord, splitLine } from './record.js';
@@ -159,29 +159,12 @@ export class SpedParser {
   }
 }
 
-async function* chunksOf(source: SpedSource, options: SpedReadOptions): AsyncGenerator<Buffer> {
-  if (typeof source === 'string') {
-    const from = options.start && options.start > 0 ? options.start - 1 : 0;
-    let stream: Readable;
-    try {
-      const handle = await fsp.open(source, 'r');
-      stream = handle.createReadStream({ start: from, highWaterMark: 1 << 20 });
-    } catch (err) {
-      throw ioError(err, source, 'open');
-    }
-    try {
-      for await (const chunk of stream) yield chunk as Buffer;
-    } catch (err) {
-      throw ioError(err, source, 'read');
-    } finally {
-      stream.destroy();
-    }
-    return;
-  }
-  if (options.start !== undefined || options.end !== undefined) {
+function chunksOf(source: SpedSource, options: SpedReadOptions): AsyncGenerator<Buffer> {
+  if (typeof source !== 'string' && options.end !== undefined) {
     throw new UsageError('byte ranges (start/end) need a file path', 'SPED_RANGE_NEEDS_PATH');
   }
-  for await (const chunk of source) yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  // a range starts one byte early: the scanner skips to the first line that starts inside it
+  return readChunks(source, options.start && options.start > 0 ? options.start - 1 : 0);
 }
 
 /** Drives a parser over a source to its end (or the end of the range). */

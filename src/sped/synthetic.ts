@@ -7,6 +7,7 @@ import { accessKeyCheckDigit, cnpjCheckDigits } from '../common/check-digits.js'
 import { Decimal } from '../common/decimal.js';
 import { loadLayout, type FieldDef, type Layout, type LayoutId } from './layout.js';
 import { formatSpedDate } from './record.js';
+import { mulberry32 } from '../common/prng.js';
 
 export interface SyntheticOptions {
   layout: LayoutId;
@@ -22,17 +23,6 @@ export interface SyntheticOptions {
   periodStart?: string;
 }
 
-/** A small deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function cnpj(n: number): string {
   const base = String(10000000 + n).padStart(8, '0') + '0001';
@@ -103,7 +93,7 @@ export function* syntheticRecords(options: SyntheticOptions): Generator<string[]
   const start = options.periodStart ?? '2026-01-01';
   const period = { start, end: lastDay(start) };
   const f = new RecordFactory(layout, version, period);
-  const rnd = prng(options.seed ?? 1);
+  const rnd = mulberry32(options.seed ?? 1);
   const items = options.itemsPerDocument ?? 3;
   const ini = formatSpedDate(period.start);
   const fin = formatSpedDate(period.end);
@@ -197,7 +187,7 @@ export function* syntheticRecords(options: SyntheticOptions): Generator<string[]
   const entryValue = (r: () => number): bigint => BigInt(100 + Math.floor(r() * 100000));
   let sum = 0n;
   for (let d = 1; d <= options.documents; d++) sum += entryValue(rnd);
-  const replay = prng(options.seed ?? 1);
+  const replay = mulberry32(options.seed ?? 1);
   yield f.make('I150', { DT_INI: ini, DT_FIN: fin });
   yield f.make('I155', { COD_CTA: '1.1', VL_SLD_INI: '0,00', IND_DC_INI: 'D', VL_DEB: money(sum), VL_CRED: '0,00', VL_SLD_FIN: money(sum), IND_DC_FIN: 'D' });
   yield f.make('I155', { COD_CTA: '3.1', VL_SLD_INI: '0,00', IND_DC_INI: 'C', VL_DEB: '0,00', VL_CRED: money(sum), VL_SLD_FIN: money(sum), IND_DC_FIN: 'C' });
