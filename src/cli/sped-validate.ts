@@ -4,7 +4,7 @@ import { EXIT_FINDINGS, EXIT_OK, type ExitCode } from '../errors.js';
 import { formatFinding } from '../sped/findings.js';
 import { isLayoutId, LAYOUT_IDS, type LayoutId } from '../sped/layout.js';
 import { validateSped } from '../sped/validator.js';
-import { createProgress, openInput } from './io.js';
+import { createProgress, openInput, openOutput } from './io.js';
 import type { CommandContext } from './main.js';
 
 export function parseCount(value: string): number {
@@ -19,6 +19,7 @@ export function parseLayout(value: string): LayoutId {
 
 interface ValidateFlags {
   json?: boolean;
+  output?: string;
   maxErrors: number;
   layout?: LayoutId;
   progress: boolean;
@@ -30,6 +31,7 @@ export function registerSpedValidateCommand(sped: Command, ctx: CommandContext):
     .description('validate a SPED file: structure, fields, totals, references, consistency')
     .argument('<file>', 'SPED file, or - for stdin')
     .option('--json', 'print the result as JSON on stdout')
+    .option('-o, --output <file>', 'write the report (the JSON with --json, else the findings) to FILE, atomically')
     .option('--max-errors <n>', 'findings to list (counts stay complete); 0 lists all', parseCount, 1000)
     .option('--layout <layout>', `layout instead of detecting it (${LAYOUT_IDS.join(', ')})`, parseLayout)
     .option('--no-progress', 'no progress bar on a terminal')
@@ -37,22 +39,33 @@ export function registerSpedValidateCommand(sped: Command, ctx: CommandContext):
     .action((file: string, flags: ValidateFlags) =>
       ctx.run(async (): Promise<ExitCode> => {
         const input = await openInput(file, ctx.io.stdin);
+        // the report goes to stdout (--json) or stderr (findings), or to -o FILE
+        const output = flags.output !== undefined ? await openOutput(flags.output, ctx.io.stdout) : null;
+        const report = output?.stream ?? (flags.json ? ctx.io.stdout : ctx.io.stderr);
         const progress = createProgress(input.size, flags.progress, 'validate');
-        const result = await validateSped(input.stream, {
-          maxErrors: flags.maxErrors,
-          layout: flags.layout,
-          onProgress: (bytes) => progress.update(bytes),
-          onFinding: flags.json ? undefined : (f) => ctx.io.stderr.write(`${formatFinding(input.name, f)}\n`),
-        });
-        progress.stop();
+        let result;
+        try {
+          result = await validateSped(input.stream, {
+            maxErrors: flags.maxErrors,
+            layout: flags.layout,
+            onProgress: (bytes) => progress.update(bytes),
+            onFinding: flags.json ? undefined : (f) => report.write(`${formatFinding(input.name, f)}\n`),
+          });
+        } catch (err) {
+          await output?.abort();
+          throw err;
+        } finally {
+          progress.stop();
+        }
         if (flags.json) {
-          ctx.io.stdout.write(`${JSON.stringify(result)}\n`);
+          report.write(`${JSON.stringify(result)}\n`);
         } else {
           const more = result.truncated ? ` (only the first ${flags.maxErrors} listed)` : '';
-          ctx.io.stderr.write(
+          report.write(
             `${input.name}: ${result.valid ? 'valid' : 'INVALID'} — ${result.layout ?? 'unknown layout'} ${result.version ?? ''}, ${result.lines} lines, ${result.encoding}, ${result.errorCount} error(s), ${result.warningCount} warning(s)${more}${result.signature ? `, signed (${result.signature.length} bytes at ${result.signature.offset})` : ''}\n`,
           );
         }
+        await output?.commit();
         return result.valid ? EXIT_OK : EXIT_FINDINGS;
       }),
     );

@@ -89,3 +89,23 @@ t.test('the real binary: exit codes through a child process', async (t) => {
   t.equal(garbage.status, 1);
   t.match(garbage.stderr, /SPED_NOT_SPED/);
 });
+
+t.test('-o FILE receives the report, written atomically', async (t) => {
+  const { readFileSync, existsSync } = await import('node:fs');
+  const { dirname, join } = await import('node:path');
+  const dir = dirname(badPath);
+  const json = join(dir, 'report.json');
+  const r = await run(['sped', 'validate', '--json', '-o', json, badPath]);
+  t.equal(r.code, 1);
+  t.equal(r.stdout, '');
+  t.equal(JSON.parse(readFileSync(json, 'utf8')).errorCount, 1);
+  const human = join(dir, 'report.txt');
+  const h = await run(['sped', 'validate', '-o', human, badPath]);
+  t.equal(h.code, 1);
+  t.equal(h.stderr, '');
+  t.match(readFileSync(human, 'utf8'), /SPED_REF_MISSING[\s\S]*INVALID/);
+  const missing = join(dir, 'never.json');
+  const m = await run(['sped', 'validate', '--json', '-o', missing, '/nonexistent/x.txt']);
+  t.equal(m.code, 2);
+  t.notOk(existsSync(missing), 'no output file when the source cannot be read');
+});
