@@ -110,3 +110,33 @@ export function createProgress(total: number | null, enabled: boolean, label = '
     stop() { bar.stop(); },
   };
 }
+
+/** The streams a command writes its report to. */
+export interface ReportStreams {
+  readonly stdin: Readable;
+  readonly stdout: Writable;
+  readonly stderr: Writable;
+}
+
+/**
+ * Runs a command body with its report going to `-o FILE` (atomically: committed when the body returns, removed
+ * when it throws) instead of stdout, and also instead of stderr when `findingsToo` (for commands whose report
+ * is their findings). Without a path the streams are unchanged.
+ */
+export async function withReportOutput<T>(
+  io: ReportStreams,
+  path: string | undefined,
+  findingsToo: boolean,
+  body: (io: ReportStreams) => Promise<T>,
+): Promise<T> {
+  if (path === undefined) return body(io);
+  const out = await openOutput(path, io.stdout);
+  try {
+    const result = await body({ stdin: io.stdin, stdout: out.stream, stderr: findingsToo ? out.stream : io.stderr });
+    await out.commit();
+    return result;
+  } catch (err) {
+    await out.abort();
+    throw err;
+  }
+}

@@ -14,7 +14,7 @@ import { validateSchemas, type SchemaInput } from '../nfe/schema-validate.js';
 import { readXmlDocuments } from '../nfe/source.js';
 import type { EventStatus } from '../nfe/validate.js';
 import { validateNfe } from '../nfe/validate.js';
-import { openInput, openOutput, writeChunk } from './io.js';
+import { openInput, openOutput, withReportOutput, writeChunk } from './io.js';
 import type { CommandContext } from './main.js';
 
 interface ReadOpts {
@@ -228,10 +228,12 @@ export function registerNfeDataCommands(nfe: Command, ctx: CommandContext): void
       .description('structural rules (and XSD with --schemas DIR); findings on stderr')
       .argument('<sources...>', 'files, directories, .zip archives, or - for stdin')
       .option('--schemas <dir>', 'XSD folder (e.g. PL_010_V1.30) for schema validation with xmllint')
-      .option('--json', 'findings as JSON lines on stdout'),
-  ).action(async (sources: string[], o: ReadOpts & { schemas?: string; json?: boolean }) =>
-    ctx.run(async () => {
-      const opts = readOptions(o, ctx);
+      .option('--json', 'findings as JSON lines on stdout')
+      .option('-o, --output <file>', 'write the report (the findings, or the JSON lines with --json) to FILE, atomically'),
+  ).action(async (sources: string[], o: ReadOpts & { schemas?: string; json?: boolean; output?: string }) =>
+    ctx.run(() => withReportOutput(ctx.io, o.output, true, async (io) => {
+      const rctx: CommandContext = { ...ctx, io };
+      const opts = readOptions(o, rctx);
       const dups = new DuplicateKeyTracker();
       let bad = false;
       let docs = 0;
@@ -245,8 +247,8 @@ export function registerNfeDataCommands(nfe: Command, ctx: CommandContext): void
           const all = [...b.findings, ...(schemaFindings.get(b.parsed.source) ?? [])];
           docs++;
           if (all.length) withFindings++;
-          if (o.json) for (const f of all) await writeChunk(ctx.io.stdout, `${JSON.stringify(f)}\n`);
-          const err = o.json ? all.some((f) => f.severity === 'error') : report(ctx, all);
+          if (o.json) for (const f of all) await writeChunk(rctx.io.stdout, `${JSON.stringify(f)}\n`);
+          const err = o.json ? all.some((f) => f.severity === 'error') : report(rctx, all);
           if (err) {
             bad = true;
             if (o.failFast) stop = true;
@@ -269,9 +271,9 @@ export function registerNfeDataCommands(nfe: Command, ctx: CommandContext): void
         }
       }
       await flush();
-      if (!o.json) ctx.io.stderr.write(`${docs} document(s), ${withFindings} with findings\n`);
+      if (!o.json) rctx.io.stderr.write(`${docs} document(s), ${withFindings} with findings\n`);
       return bad ? EXIT_FINDINGS : EXIT_OK;
-    }),
+    })),
   );
 }
 

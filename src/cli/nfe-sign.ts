@@ -10,7 +10,7 @@ import { signXml } from '../nfe/sign.js';
 import { readXmlDocuments } from '../nfe/source.js';
 import { loadTrustStore, verifyXml, type TrustStore, type VerifyReport } from '../nfe/verify.js';
 import { childByLocal, textOf } from '../nfe/xml-tokens.js';
-import { openOutput, writeChunk } from './io.js';
+import { openOutput, withReportOutput, writeChunk } from './io.js';
 import type { CommandContext } from './main.js';
 
 /** A secret from an environment variable or a file (first line, without its line end). Never from argv. */
@@ -68,9 +68,9 @@ function registerKey(nfe: Command, ctx: CommandContext): void {
     .description('parse and check a 44-character access key (exit 0 valid, 1 not)')
     .argument('<key>', 'access key (an NFe/CFe prefix is ignored)')
     .option('--json', 'machine-readable output')
-    .action((keyArg: string, opts: { json?: boolean }) => ctx.run(async () => {
+    .option('-o, --output <file>', 'write the parts to FILE (atomically) instead of stdout')
+    .action((keyArg: string, opts: { json?: boolean; output?: string }) => ctx.run(() => withReportOutput(ctx.io, opts.output, false, async (io) => {
       const k = parseAccessKey(keyArg);
-      const { io } = ctx;
       if (opts.json) io.stdout.write(`${JSON.stringify(k)}\n`);
       else {
         const rows: [string, string][] = [
@@ -84,7 +84,7 @@ function registerKey(nfe: Command, ctx: CommandContext): void {
         : k.problems.includes('length') ? `has ${k.key.length} characters, not 44 [NFE_KEY_FORMAT]` : `has characters out of place [NFE_KEY_FORMAT]`;
       io.stderr.write(`${k.key}: access key ${why}\n`);
       return EXIT_FINDINGS;
-    }));
+    })));
 }
 
 function registerSign(nfe: Command, ctx: CommandContext): void {
@@ -118,8 +118,8 @@ function registerVerify(nfe: Command, ctx: CommandContext): void {
     .option('--json', 'one JSON report per document on stdout')
     .option('--trust <dir>', 'directory of trusted CA certificates (PEM/DER): also judge the chain')
     .option('--max-document-bytes <n>', 'per-document byte cap', (v) => Number.parseInt(v, 10))
-    .action((sources: string[], opts: { json?: boolean; trust?: string; maxDocumentBytes?: number }) => ctx.run(async () => {
-      const { io } = ctx;
+    .option('-o, --output <file>', 'write the report (results, summary table or JSON) to FILE, atomically')
+    .action((sources: string[], opts: { json?: boolean; trust?: string; maxDocumentBytes?: number; output?: string }) => ctx.run(() => withReportOutput(ctx.io, opts.output, false, async (io) => {
       let trust: TrustStore | undefined;
       if (opts.trust) {
         try {
@@ -173,7 +173,7 @@ function registerVerify(nfe: Command, ctx: CommandContext): void {
         return EXIT_FINDINGS;
       }
       return bad > 0 ? EXIT_FINDINGS : EXIT_OK;
-    }));
+    })));
 }
 
 function registerQrcode(nfe: Command, ctx: CommandContext): void {

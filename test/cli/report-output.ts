@@ -1,0 +1,55 @@
+// -o FILE on the commands whose output is a report (nfe validate, verify, key): the report lands in the file,
+// written atomically; stdout stays empty.
+import t from 'tap';
+import { PassThrough, Readable } from 'node:stream';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { main } from '../../src/cli/main.js';
+import { tempDir } from '../helpers/sped.js';
+
+const notes = fileURLToPath(new URL('../../fixtures/nfe/', import.meta.url));
+
+async function run(argv: string[]) {
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  stdout.on('data', (c: Buffer) => out.push(c));
+  stderr.on('data', (c: Buffer) => err.push(c));
+  const code = await main(argv, { stdin: Readable.from([]), stdout, stderr });
+  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+}
+
+const dir = tempDir();
+
+t.test('nfe verify -o: results and summary table in the file, findings on stderr', async (t) => {
+  const path = join(dir, 'verify.txt');
+  const r = await run(['nfe', 'verify', notes, '-o', path]);
+  t.equal(r.code, 1, 'one fixture was edited after signing');
+  t.equal(r.stdout, '');
+  t.match(r.stderr, /NFE_DIGEST_MISMATCH/);
+  const report = readFileSync(path, 'utf8');
+  t.match(report, /OK\s+5\n/);
+  t.match(report, /NFE_DIGEST_MISMATCH\s+1\n/);
+});
+
+t.test('nfe validate -o: the findings report in the file', async (t) => {
+  const path = join(dir, 'validate.txt');
+  const r = await run(['nfe', 'validate', notes, '-o', path]);
+  t.equal(r.code, 0);
+  t.equal(r.stdout + r.stderr, '');
+  t.match(readFileSync(path, 'utf8'), /6 document\(s\), 0 with findings/);
+});
+
+t.test('nfe key -o, and no file left when the command fails', async (t) => {
+  const key = readdirSync(notes).find((f) => f.endsWith('-nfce.xml'))!.slice(0, 44);
+  const path = join(dir, 'key.json');
+  const r = await run(['nfe', 'key', key, '--json', '-o', path]);
+  t.equal(r.code, 0);
+  t.equal(JSON.parse(readFileSync(path, 'utf8')).mod, '65');
+  const never = join(dir, 'never.txt');
+  const bad = await run(['nfe', 'verify', '/nonexistent/dir', '-o', never]);
+  t.not(bad.code, 0);
+  t.notOk(existsSync(never));
+});
