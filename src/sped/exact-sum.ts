@@ -35,11 +35,35 @@ export class ExactSum {
       else return; // not a decimal (Decimal.parse gives null): adds nothing
     }
     if (digits === 0 || (comma && frac === 0)) return;
-    if (this.big !== null || digits > 15) {
-      this.addBig(text);
-      return;
+    if (this.big !== null || digits > 15 || !this.addUnits(negative ? -units : units, frac)) this.addBig(text);
+  }
+
+  /** `addText` of the latin1 text `buf[start..end)`, read on the bytes (no string unless BigInt is needed). */
+  addBytes(buf: Uint8Array, start: number, end: number): void {
+    if (start >= end) return;
+    const negative = buf[start] === 45;
+    let i = negative ? start + 1 : start;
+    let units = 0;
+    let digits = 0;
+    let frac = 0;
+    let comma = false;
+    for (; i < end; i++) {
+      const c = buf[i]!;
+      if (c >= 48 && c <= 57) {
+        units = units * 10 + (c - 48);
+        digits++;
+        if (comma) frac++;
+      } else if (c === 44 && !comma && digits > 0) comma = true;
+      else return;
     }
-    if (negative) units = -units;
+    if (digits === 0 || (comma && frac === 0)) return;
+    if (this.big !== null || digits > 15 || !this.addUnits(negative ? -units : units, frac)) {
+      this.addBig(Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('latin1'));
+    }
+  }
+
+  /** Adds units × 10^-frac while everything stays a safe integer; false (nothing added) otherwise. */
+  private addUnits(units: number, frac: number): boolean {
     let a = this.units;
     let scale = this.scale;
     if (frac > scale) {
@@ -47,12 +71,10 @@ export class ExactSum {
       scale = frac;
     } else if (frac < scale) units *= POW10[scale - frac]!;
     const sum = a + units;
-    if (!Number.isSafeInteger(a) || !Number.isSafeInteger(units) || !Number.isSafeInteger(sum)) {
-      this.addBig(text);
-      return;
-    }
+    if (!Number.isSafeInteger(a) || !Number.isSafeInteger(units) || !Number.isSafeInteger(sum)) return false;
     this.units = sum;
     this.scale = scale;
+    return true;
   }
 
   private addBig(text: string): void {

@@ -57,6 +57,11 @@ export class SpedParser {
   readonly scanner: SpedScanner;
   private layoutObj: Layout | null = null;
   private readonly forcedLayout: boolean;
+  /**
+   * A consumer that can take a line on its bytes (the validator's byte path): when it returns true the line is
+   * counted as a record and neither decoded nor split; false sends it down the usual path.
+   */
+  byteLine: ((buf: Buffer, start: number, end: number, line: number) => boolean) | null = null;
 
   constructor(
     private readonly onRecord: RawRecordHandler,
@@ -119,6 +124,10 @@ export class SpedParser {
   }
 
   private line(buf: Buffer, start: number, end: number, line: number, offset: number): void {
+    if (this.byteLine !== null && this.byteLine(buf, start, end, line)) {
+      this.info.records++;
+      return;
+    }
     const text = decodeBytes(buf, start, end, this.scanner.encoding);
     const fields = splitLine(text);
     if (fields === null) {

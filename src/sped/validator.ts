@@ -9,6 +9,7 @@ import { Decimal } from '../common/decimal.js';
 import { finding, type Severity, type SpedCode, type SpedFinding } from './findings.js';
 import { ExactSum } from './exact-sum.js';
 import { fastCheck, type FastCheck } from './field-checks.js';
+import { isoToNumber, RecordFields, RegisterCheck, type PeriodWindow } from './byte-path.js';
 import { compareVersions, type ApurationRule, type ConditionalRequired, type FieldDef, type Layout, type LayoutId, type RegisterDef, type Requirement } from './layout.js';
 import { feedParser, parserOptions, SpedParser, type SpedReadInfo, type SpedReadOptions, type SpedSource } from './reader.js';
 import { parseSpedDate } from './record.js';
@@ -19,6 +20,11 @@ export interface ValidateOptions extends SpedReadOptions {
   maxErrors?: number;
   /** Called for each finding as it is found (before truncation applies to the result list). */
   onFinding?: (f: SpedFinding) => void;
+  /**
+   * @internal False sends every line down the string path (decode, split, per-field string checks). The tests
+   * compare both paths with it; the findings are the same either way.
+   */
+  bytePath?: boolean;
 }
 
 export interface ValidationResult {
@@ -53,7 +59,8 @@ interface DocumentState {
   level: number;
   line: number;
   register: string;
-  fields: string[];
+  /** The document's fields (on the byte path, only the positions the closing checks read). */
+  fields: readonly string[];
   /** Sums of the analytic children, by the document field they are checked against. */
   analyticSums: Map<string, ExactSum>;
   analyticCount: number;
@@ -93,6 +100,8 @@ interface ConsistencyPlan {
   }[];
   apuration: ApurationRule | null;
   apurationSource: boolean;
+  /** 0-based positions a document keeps for its closing checks (the rule's `when` field and declared totals). */
+  keep: number[];
 }
 
 /** Collects findings with a cap on the list and complete counts. */
@@ -153,6 +162,12 @@ export class SpedValidator {
   private readonly fieldPlans = new Map<readonly FieldDef[], FieldPlan>();
   /** Per register: the consistency rules it takes part in, with field positions resolved. */
   private readonly consistencyPlans = new Map<string, ConsistencyPlan>();
+  /** The record being applied, as the state logic reads it (string array or byte ranges). */
+  private readonly view = new RecordFields();
+  /** Byte path: compiled checks by the register's 4 bytes (null: always the string path), for `version`. */
+  private readonly registerChecks = new Map<number, RegisterCheck | null>();
+  /** The period as yyyymmdd numbers, for the byte path's date checks. */
+  private readonly window: PeriodWindow = { start: 0, end: 0 };
 
   constructor(options: { maxErrors?: number; onFinding?: (f: SpedFinding) => void } = {}) {
     this.sink = new FindingSink(options.maxErrors ?? 1000, options.onFinding);
@@ -199,7 +214,10 @@ export class SpedValidator {
       }
       this.setLayout(layout);
     }
-    if (version !== this.version) this.version = version;
+    if (version !== this.version) {
+      this.version = version;
+      this.registerChecks.clear();
+    }
     this.records++;
     this.regCounts.set(reg, (this.regCounts.get(reg) ?? 0) + 1);
     if (this.ended) {
@@ -220,14 +238,64 @@ export class SpedValidator {
       this.countBlockLine(reg[0] ?? '', line, reg);
       return;
     }
-    this.structure(def, fields, line);
+    this.view.setArray(fields);
+    this.apply(def, this.view, line, fields);
+  }
+
+  /**
+   * The byte path: takes the line `buf[start..end)` when its fields are provably clean (see byte-path.ts) and
+   * applies it exactly as `record` would, without decoding it or splitting it. Returns false, having changed
+   * nothing, for any other line: the caller then decodes it and calls `record`, which produces the findings.
+   * `version` and `encoding` are the parser's current detection.
+   */
+  recordBytes(buf: Buffer, start: number, end: number, line: number, version: string | null, encoding: SpedEncoding): boolean {
+    if (!this.started || this.notSped || this.ended || version === null || version !== this.version) return false;
+    if (end - start < 6 || buf[start] !== 124 || buf[start + 5] !== 124 || buf[end - 1] !== 124) return false;
+    const key = (buf[start + 1]! << 24) | (buf[start + 2]! << 16) | (buf[start + 3]! << 8) | buf[start + 4]!;
+    let check = this.registerChecks.get(key);
+    if (check === undefined) {
+      check = this.registerCheck(buf.toString('latin1', start + 1, start + 5));
+      this.registerChecks.set(key, check);
+    }
+    if (check === null) return false;
+    const view = this.view;
+    const count = check.scan(buf, start, end, encoding === 'utf-8', view);
+    if (count < 0) return false;
+    view.setBytes(buf, count, encoding);
+    const def = check.def;
+    // the direction as directionOf will set it: the register's own IND_OPER, else its parent's
+    const dir = this.layout!.data.direction;
+    let direction: Direction;
+    if (dir && (this.directionRegisters ??= new Set(dir.registers)).has(def.code)) {
+      const v = this.fieldValue(def, view, dir.field);
+      direction = v === dir.in ? 'in' : v === dir.out ? 'out' : null;
+    } else direction = def.level > 0 ? (this.stack[def.level - 1]?.direction ?? null) : null;
+    if (!check.clean(buf, view.bounds, count, direction)) return false;
+    const reg = def.code;
+    this.records++;
+    this.regCounts.set(reg, (this.regCounts.get(reg) ?? 0) + 1);
+    this.apply(def, view, line, null);
+    return true;
+  }
+
+  /** The byte checks of a register at the current version; null for registers the byte path never takes. */
+  private registerCheck(reg: string): RegisterCheck | null {
+    const lay = this.layout!;
+    const def = lay.register(reg);
+    if (!def || reg === '0000' || (def.since && compareVersions(this.version!, def.since) < 0)) return null;
+    return new RegisterCheck(def, lay.fieldsFor(reg, this.version) ?? def.fields, this.window);
+  }
+
+  /** Everything `record` does for a known register once it is counted; `fields` (string path) adds the field checks. */
+  private apply(def: RegisterDef, view: RecordFields, line: number, fields: string[] | null): void {
+    this.structure(def, view, line);
     if (!this.versionChecked && this.version !== null) this.checkVersion(line);
-    const direction = this.directionOf(def, fields);
-    this.fieldsOf(def, fields, line, direction);
-    this.totalsOf(def, fields, line);
-    this.references(reg, fields, line);
-    this.consistency(def, fields, line);
-    if (reg === '9999') this.ended = true;
+    const direction = this.directionOf(def, view);
+    if (fields !== null) this.fieldsOf(def, fields, line, direction);
+    this.totalsOf(def, view, line);
+    this.references(def.code, view, line);
+    this.consistency(def, view, line);
+    if (def.code === '9999') this.ended = true;
   }
 
   private setLayout(layout: Layout): void {
@@ -282,7 +350,7 @@ export class SpedValidator {
 
   // ---- structure -------------------------------------------------------------------------------------------
 
-  private structure(def: RegisterDef, fields: string[], line: number): void {
+  private structure(def: RegisterDef, fields: RecordFields, line: number): void {
     const lay = this.layout!;
     const reg = def.code;
     // period (0000 arrives before anything needs it)
@@ -291,6 +359,8 @@ export class SpedValidator {
       const e = this.fieldValue(def, fields, lay.data.period.end);
       this.periodStart = s ? parseSpedDate(s) : null;
       this.periodEnd = e ? parseSpedDate(e) : null;
+      this.window.start = isoToNumber(this.periodStart);
+      this.window.end = isoToNumber(this.periodEnd);
     }
     if (reg === '0000' && this.records > 1) {
       this.report('SPED_OCCURRENCE', '0000 must occur once, as the first record', { line, register: reg });
@@ -378,7 +448,7 @@ export class SpedValidator {
 
   private directionRegisters: Set<string> | null = null;
 
-  private directionOf(def: RegisterDef, fields: string[]): Direction {
+  private directionOf(def: RegisterDef, fields: RecordFields): Direction {
     const lay = this.layout!;
     const dir = lay.data.direction;
     const open = this.stack[def.level]!;
@@ -552,13 +622,13 @@ export class SpedValidator {
 
   // ---- totals ----------------------------------------------------------------------------------------------
 
-  private totalsOf(def: RegisterDef, fields: string[], line: number): void {
+  private totalsOf(def: RegisterDef, fields: RecordFields, line: number): void {
     const reg = def.code;
     const block = def.block;
     if (reg === `${block}001`) {
-      this.blockIndMov = { value: fields[1] ?? '', line };
+      this.blockIndMov = { value: fields.get(1) ?? '', line };
     } else if (reg === `${block}990`) {
-      const declared = fields[1] ?? '';
+      const declared = fields.get(1) ?? '';
       if (block !== '9' && declared !== String(this.blockLines)) {
         this.report('SPED_TOTAL_BLOCK', `${reg} QTD_LIN_${block} is ${declared}; block ${block} has ${this.blockLines} lines`, { line, register: reg, field: `QTD_LIN_${block}`, position: 2 });
       }
@@ -571,9 +641,9 @@ export class SpedValidator {
         this.total9990 = { qty: declared, line };
       }
     } else if (reg === '9900') {
-      this.totals9900.push({ reg: fields[1] ?? '', qty: fields[2] ?? '', line });
+      this.totals9900.push({ reg: fields.get(1) ?? '', qty: fields.get(2) ?? '', line });
     } else if (reg === '9999') {
-      this.total9999 = { qty: fields[1] ?? '', line };
+      this.total9999 = { qty: fields.get(1) ?? '', line };
     }
   }
 
@@ -581,16 +651,16 @@ export class SpedValidator {
 
   // ---- references ------------------------------------------------------------------------------------------
 
-  private references(reg: string, fields: string[], line: number): void {
+  private references(reg: string, fields: RecordFields, line: number): void {
     const keyPos = this.refKeys.get(reg);
     if (keyPos !== undefined) {
-      const v = fields[keyPos - 1];
+      const v = fields.get(keyPos - 1);
       if (v) this.refSets.get(reg)!.add(v);
     }
     const checks = this.refChecks.get(reg);
     if (!checks) return;
     for (const c of checks) {
-      const v = fields[c.pos - 1];
+      const v = fields.get(c.pos - 1);
       if (!v || this.refSets.get(c.target)!.has(v)) continue;
       this.report('SPED_REF_MISSING', `${c.name} '${clip(v)}' has no ${c.target} record`, { line, register: reg, field: c.name, position: c.pos });
       this.missingRefs.add(`${c.target}:${v}`);
@@ -599,13 +669,13 @@ export class SpedValidator {
 
   // ---- consistency (warnings) ------------------------------------------------------------------------------
 
-  private consistency(def: RegisterDef, fields: string[], line: number): void {
+  private consistency(def: RegisterDef, fields: RecordFields, line: number): void {
     const reg = def.code;
     if (this.doc && def.level <= this.doc.level) this.closeDocument();
     const plan = this.consistencyPlan(def);
     if (plan.opensDocument) {
       this.doc = {
-        level: def.level, line, register: reg, fields,
+        level: def.level, line, register: reg, fields: fields.keep(plan.keep),
         analyticSums: new Map(), analyticCount: 0, itemGroups: [], analyticGroups: [], itemCount: 0,
       };
     }
@@ -617,7 +687,7 @@ export class SpedValidator {
         for (const [analyticField, pos] of r.fields) {
           let sum = doc.analyticSums.get(analyticField);
           if (!sum) doc.analyticSums.set(analyticField, (sum = new ExactSum()));
-          sum.addText(pos === undefined ? undefined : fields[pos - 1]);
+          if (pos !== undefined) fields.addTo(sum, pos - 1);
         }
       }
       for (const r of plan.itemsVsAnalytic) {
@@ -625,7 +695,7 @@ export class SpedValidator {
         // the group key's parts, compared part by part (a document has a few groups; no key string to hash)
         const parts: string[] = [];
         for (const part of r.keyParts) {
-          const v = (part.pos === undefined ? undefined : fields[part.pos - 1]) ?? '';
+          const v = (part.pos === undefined ? undefined : fields.get(part.pos - 1)) ?? '';
           // groupPart's result without parsing when the value has no comma and the field no decimals
           parts.push((part.decimals === undefined && !v.includes(',')) || isCanonicalMoney(v) ? v : this.groupPart(def, fields, part.name));
         }
@@ -637,7 +707,7 @@ export class SpedValidator {
         for (const [analyticField, pos] of r.pairs) {
           let sum = sums.get(analyticField);
           if (!sum) sums.set(analyticField, (sum = new ExactSum()));
-          sum.addText(pos === undefined ? undefined : fields[pos - 1]);
+          if (pos !== undefined) fields.addTo(sum, pos - 1);
         }
       }
     }
@@ -646,9 +716,9 @@ export class SpedValidator {
       if (plan.apurationSource) {
         const cfop = this.fieldValue(def, fields, ap.cfop) ?? '';
         if (!ap.excludeCfops.includes(cfop)) {
-          const amount = this.fieldValue(def, fields, ap.amount);
-          if (ap.debitPrefixes.includes(cfop[0] ?? '')) this.apurationSums.debits.addText(amount);
-          else if (ap.creditPrefixes.includes(cfop[0] ?? '')) this.apurationSums.credits.addText(amount);
+          const amount = this.positionOf(def, ap.amount);
+          const acc = ap.debitPrefixes.includes(cfop[0] ?? '') ? this.apurationSums.debits : ap.creditPrefixes.includes(cfop[0] ?? '') ? this.apurationSums.credits : null;
+          if (acc !== null && amount !== undefined) fields.addTo(acc, amount - 1);
         }
       } else if (reg === ap.register && (this.regCounts.get(reg) ?? 0) === 1) {
         for (const [field, acc, what] of [[ap.debits, this.apurationSums.debits, 'debits'], [ap.credits, this.apurationSums.credits, 'credits']] as const) {
@@ -692,7 +762,15 @@ export class SpedValidator {
         }),
       apuration: rules.apuration ?? null,
       apurationSource: rules.apuration?.sources.includes(reg) ?? false,
+      keep: [],
     };
+    for (const r of rules.documentTotals ?? []) {
+      if (r.document !== reg) continue;
+      for (const name of [...(r.when ? [r.when.field] : []), ...Object.keys(r.pairs)]) {
+        const pos = posOf(name);
+        if (pos !== undefined && !plan.keep.includes(pos - 1)) plan.keep.push(pos - 1);
+      }
+    }
     this.consistencyPlans.set(reg, plan);
     return plan;
   }
@@ -744,13 +822,19 @@ export class SpedValidator {
     }
   }
 
-  private groupPart(def: RegisterDef, fields: string[], name: string): string {
+  private groupPart(def: RegisterDef, fields: RecordFields, name: string): string {
     const v = this.fieldValue(def, fields, name) ?? '';
     const d = Decimal.parse(v, ',');
     return d && /,/.test(v) ? d.format(',', 2) : d && def.fields.find((f) => f.name === name)?.decimals !== undefined ? d.format(',', 2) : v;
   }
 
-  private fieldValue(def: RegisterDef, fields: readonly string[], name: string): string | undefined {
+  private fieldValue(def: RegisterDef, fields: readonly string[] | RecordFields, name: string): string | undefined {
+    const pos = this.positionOf(def, name);
+    return pos === undefined ? undefined : fields instanceof RecordFields ? fields.get(pos - 1) : fields[pos - 1];
+  }
+
+  /** 1-based position of a field name in a register (its first occurrence, as `find` gives), cached. */
+  private positionOf(def: RegisterDef, name: string): number | undefined {
     let positions = this.positions.get(def);
     if (!positions) this.positions.set(def, (positions = new Map()));
     let pos = positions.get(name);
@@ -758,13 +842,13 @@ export class SpedValidator {
       pos = def.fields.find((f) => f.name === name)?.pos;
       positions.set(name, pos);
     }
-    return pos === undefined ? undefined : fields[pos - 1];
+    return pos;
   }
 
   /** Field positions by name, per register definition (first occurrence of a name, as `find` gives). */
   private readonly positions = new Map<RegisterDef, Map<string, number | undefined>>();
 
-  private decimalOf(def: RegisterDef, fields: readonly string[], name: string): Decimal {
+  private decimalOf(def: RegisterDef, fields: readonly string[] | RecordFields, name: string): Decimal {
     const v = this.fieldValue(def, fields, name);
     return (v && Decimal.parse(v, ',')) || Decimal.ZERO;
   }
@@ -892,6 +976,11 @@ export async function validateSped(source: SpedSource, options: ValidateOptions 
     },
     parserOptions(options),
   );
+  if (options.bytePath !== false) {
+    const info = parser.info;
+    const scanner = parser.scanner;
+    parser.byteLine = (buf, start, end, line) => validator.recordBytes(buf, start, end, line, info.version, scanner.encoding);
+  }
   await feedParser(parser, source, options);
   return validator.finish(parser.info);
 }

@@ -3,18 +3,7 @@ import { Readable } from 'node:stream';
 import { validateSped } from '../../src/sped/validator.js';
 import { readSped } from '../../src/sped/reader.js';
 import { SPED_CODES } from '../../src/sped/findings.js';
-import { syntheticFile } from '../helpers/sped.js';
-
-/** Deterministic PRNG so a failure can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), a | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng, syntheticFile } from '../helpers/sped.js';
 
 const ALPHABET = Buffer.from('|\r\n0123456789,.-ABCZ \x00\xff\x80\xc3\xa7', 'latin1');
 

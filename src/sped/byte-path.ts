@@ -1,0 +1,373 @@
+/**
+ * The validator's byte path: prove a line clean on its bytes, without decoding it or splitting it into strings.
+ * A register's field list is compiled once into per-field byte checks (kind bits and bounds in typed arrays, one
+ * switch-free loop, no closure per field). `true` from `RegisterCheck.check` means the string path's field checks
+ * (`SpedValidator.fieldsOf` / `checkValue`) would report nothing for this line; `false` is not a finding, only "not
+ * provably clean": the line then goes down the string path, which produces the findings. Anything unusual answers
+ * false (wrong field count, a required field empty, a forbidden field filled, non-ASCII bytes in a UTF-8 file, …).
+ *
+ * `RecordFields` is how the validator's state logic (structure, totals, references, consistency) reads a record:
+ * a string array on the string path, byte ranges decoded on demand on the byte path, so both paths share one
+ * implementation of those rules.
+ */
+import { isValidCnpj, isValidCpf } from '../common/check-digits.js';
+import type { FieldDef, RegisterDef, Requirement } from './layout.js';
+import type { ExactSum } from './exact-sum.js';
+import { decodeBytes, type SpedEncoding } from './scanner.js';
+
+const PIPE = 124;
+/** Fields up to this many bytes are served from the string cache. */
+const INTERN_MAX = 24;
+const INTERN_SLOTS = 4096;
+
+/** A record's fields, from a string array or from a line's bytes (decoded only where read). */
+export class RecordFields {
+  private arr: readonly string[] | null = null;
+  private buf: Buffer = Buffer.alloc(0);
+  /** Field i is the bytes [bounds[i], bounds[i + 1] - 1): bounds[i + 1] - 1 is its closing pipe. */
+  bounds = new Int32Array(64);
+  count = 0;
+  private encoding: SpedEncoding = 'ascii';
+
+  /** String path: the record's field strings. */
+  setArray(fields: readonly string[]): void {
+    this.arr = fields;
+    this.count = fields.length;
+  }
+
+  /** Byte path: `bounds[0..count]` already filled by `RegisterCheck.check`. */
+  setBytes(buf: Buffer, count: number, encoding: SpedEncoding): void {
+    this.arr = null;
+    this.buf = buf;
+    this.count = count;
+    this.encoding = encoding;
+  }
+
+  get length(): number {
+    return this.count;
+  }
+
+  /** Field i (0 = REG) as the string path would have it; undefined past the last field. */
+  get(i: number): string | undefined {
+    if (this.arr !== null) return this.arr[i];
+    if (i >= this.count) return undefined;
+    const s = this.bounds[i]!;
+    const e = this.bounds[i + 1]! - 1;
+    return e - s <= INTERN_MAX ? this.interned(s, e) : decodeBytes(this.buf, s, e, this.encoding);
+  }
+
+  /** Adds field i to a sum (`ExactSum.addText` of the field, read on the bytes on the byte path). */
+  addTo(sum: ExactSum, i: number): void {
+    if (this.arr !== null) sum.addText(this.arr[i]);
+    else if (i < this.count) sum.addBytes(this.buf, this.bounds[i]!, this.bounds[i + 1]! - 1);
+  }
+
+  /**
+   * Short fields (codes, CFOPs, rates, units: the values references and groups keep) come from a small
+   * direct-mapped cache of strings, so the same few values are not decoded again on every line.
+   */
+  private interned(s: number, e: number): string {
+    const buf = this.buf;
+    let h = e - s;
+    for (let p = s; p < e; p++) {
+      const c = buf[p]!;
+      if (c >= 0x80) return decodeBytes(buf, s, e, this.encoding);
+      h = Math.imul(h ^ c, 0x01000193);
+    }
+    const slot = (h ^ (h >>> 15)) & (INTERN_SLOTS - 1);
+    const cached = this.cache[slot];
+    if (cached !== undefined && cached.length === e - s) {
+      let same = true;
+      for (let j = 0; j < cached.length && same; j++) same = cached.charCodeAt(j) === buf[s + j];
+      if (same) return cached;
+    }
+    const v = buf.toString('latin1', s, e);
+    this.cache[slot] = v;
+    return v;
+  }
+
+  private readonly cache: (string | undefined)[] = new Array<string | undefined>(INTERN_SLOTS).fill(undefined);
+
+  /**
+   * The fields a record keeps after its line is gone (an open document): the array itself on the string path, a
+   * sparse array holding only `positions` (0-based) on the byte path.
+   */
+  keep(positions: readonly number[]): readonly string[] {
+    if (this.arr !== null) return this.arr;
+    const out: string[] = [];
+    for (const i of positions) {
+      const v = this.get(i);
+      if (v !== undefined) out[i] = v;
+    }
+    return out;
+  }
+}
+
+// kind bits of a field check, applied in the order checkValue applies them
+const K_IDENT = 1; // cnpj, cpf, cnpj-cpf, cnpj-root, access-key: the identifier check only
+const K_DECIMAL = 2; // -?\d+(,\d+)? with at most a decimals, at most b digits
+const K_DIGITS = 4; // N without decimals: digits only
+const K_SIZE_MAX = 8;
+const K_SIZE_EXACT = 16;
+const K_DATE = 32;
+const K_PERIOD = 64; // mmaaaa
+const K_VALUES = 128;
+const K_WITHIN = 256; // date inside the file's period
+const K_NOT_AFTER = 512; // date not after the end of the file's period
+
+const REQ: Record<Requirement, number> = { N: 0, OC: 1, O: 2 };
+
+/** The file's period as yyyymmdd numbers (0 when unknown), read by the date checks. */
+export interface PeriodWindow {
+  start: number;
+  end: number;
+}
+
+/** The byte checks of one register's field list, compiled once per (register, version). */
+export class RegisterCheck {
+  readonly def: RegisterDef;
+  readonly defs: readonly FieldDef[];
+  private readonly n: number;
+  private readonly variable: boolean;
+  private readonly kind: Uint16Array;
+  private readonly a: Int32Array;
+  private readonly b: Int32Array;
+  private readonly values: (readonly Buffer[] | null)[];
+  private readonly formats: (FieldDef['format'] | undefined)[];
+  private readonly req: Uint8Array;
+  private readonly reqIn: Uint8Array;
+  private readonly reqOut: Uint8Array;
+  /** The register is not used for entradas / saídas (the string path reports SPED_DIRECTION). */
+  private readonly forbiddenIn: boolean;
+  private readonly forbiddenOut: boolean;
+
+  constructor(def: RegisterDef, defs: readonly FieldDef[], private readonly period: PeriodWindow) {
+    this.def = def;
+    this.defs = defs;
+    const n = defs.length;
+    this.n = n;
+    this.variable = def.variableFields === true;
+    this.kind = new Uint16Array(n);
+    this.a = new Int32Array(n);
+    this.b = new Int32Array(n);
+    this.values = [];
+    this.formats = [];
+    this.req = new Uint8Array(n);
+    this.reqIn = new Uint8Array(n);
+    this.reqOut = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const f = defs[i]!;
+      this.req[i] = REQ[f.required];
+      this.reqIn[i] = REQ[f.requiredIn ?? f.required];
+      this.reqOut[i] = REQ[f.requiredOut ?? f.required];
+      this.formats.push(f.format);
+      this.values.push(f.values ? f.values.map((v) => Buffer.from(v, 'latin1')) : null);
+      this.kind[i] = kindOf(f);
+      this.a[i] = f.decimals ?? f.size ?? 0;
+      this.b[i] = f.decimals !== undefined ? (f.size ?? 0x7fffffff) : 0;
+      // a value list with characters beyond ASCII would need the file's decoding to compare: never proved
+      if (f.values?.some((v) => /[^\x20-\x7e]/.test(v))) this.kind[i] = 0xffff;
+    }
+    this.forbiddenIn = defs[0]?.requiredIn === 'N';
+    this.forbiddenOut = defs[0]?.requiredOut === 'N';
+  }
+
+  /**
+   * Finds the field boundaries of the line `buf[start..end)` (`|REG|…|`) into `out.bounds`; returns the field
+   * count, or -1 when the line has bytes beyond ASCII and `utf8` (the byte path then proves nothing).
+   */
+  scan(buf: Buffer, start: number, end: number, utf8: boolean, out: RecordFields): number {
+    let bounds = out.bounds;
+    let count = 0;
+    let high = 0;
+    bounds[0] = start + 1;
+    for (let p = start + 1; p < end; p++) {
+      const c = buf[p]!;
+      if (c === PIPE) {
+        if (++count >= bounds.length) {
+          const grown = new Int32Array(bounds.length * 2);
+          grown.set(bounds);
+          out.bounds = bounds = grown;
+        }
+        bounds[count] = p + 1;
+      } else high |= c;
+    }
+    return high >= 0x80 && utf8 ? -1 : count;
+  }
+
+  /**
+   * True when the scanned line (`bounds[0..count]`) is certainly free of field findings for `direction`: the
+   * string path's `fieldsOf` would report nothing.
+   */
+  clean(buf: Buffer, bounds: Int32Array, count: number, direction: 'in' | 'out' | null): boolean {
+    const n = this.n;
+    if (this.variable ? count < n : count !== n) return false;
+    if (direction !== null && (direction === 'in' ? this.forbiddenIn : this.forbiddenOut)) return false;
+    const reqs = direction === 'in' ? this.reqIn : direction === 'out' ? this.reqOut : this.req;
+    const kinds = this.kind;
+    for (let i = 1; i < n; i++) {
+      const s = bounds[i]!;
+      const e = bounds[i + 1]! - 1;
+      const req = reqs[i]!;
+      if (s === e) {
+        if (req === 2) return false;
+        continue;
+      }
+      if (req === 0) return false;
+      const k = kinds[i]!;
+      if (k !== 0 && !this.field(k, i, buf, s, e)) return false;
+    }
+    return true;
+  }
+
+  private field(k: number, i: number, buf: Buffer, s: number, e: number): boolean {
+    const len = e - s;
+    if (k & K_IDENT) return identifier(this.formats[i], buf, s, e);
+    if (k & K_DECIMAL) return decimal(buf, s, e, this.a[i]!, this.b[i]!);
+    if (k & K_DIGITS) {
+      for (let p = s; p < e; p++) {
+        const c = buf[p]!;
+        if (c < 48 || c > 57) return false;
+      }
+    }
+    if (k & K_SIZE_MAX) {
+      if (len > this.a[i]!) return false;
+    } else if (k & K_SIZE_EXACT) {
+      if (len !== this.a[i]!) return false;
+    }
+    if (k & K_DATE) {
+      const ymd = dateOf(buf, s, e);
+      if (ymd === 0) return false;
+      const w = this.period;
+      if (w.start !== 0 && w.end !== 0) {
+        if (k & K_WITHIN) {
+          if (ymd < w.start || ymd > w.end) return false;
+        } else if (k & K_NOT_AFTER && ymd > w.end) return false;
+      }
+    } else if (k & K_PERIOD) {
+      if (len < 2) return false;
+      const m = digit(buf[s]!) * 10 + digit(buf[s + 1]!);
+      if (!(m >= 1 && m <= 12)) return false;
+    }
+    if (k & K_VALUES) {
+      const list = this.values[i]!;
+      let found = false;
+      for (let j = 0; j < list.length && !found; j++) found = sameBytes(list[j]!, buf, s, e);
+      if (!found) return false;
+    }
+    return true;
+  }
+}
+
+function kindOf(f: FieldDef): number {
+  const fmt = f.format;
+  if (fmt === 'cnpj' || fmt === 'cpf' || fmt === 'cnpj-cpf' || fmt === 'access-key' || fmt === 'cnpj-root') return K_IDENT;
+  if (f.type === 'N' && f.decimals !== undefined) return K_DECIMAL;
+  let k = 0;
+  if (f.type === 'N') k |= K_DIGITS;
+  if (f.size !== undefined) k |= f.exact ? K_SIZE_EXACT : K_SIZE_MAX;
+  if (fmt === 'date') k |= K_DATE | (f.period === 'within' ? K_WITHIN : f.period === 'notAfterEnd' ? K_NOT_AFTER : 0);
+  else if (fmt === 'period') k |= K_PERIOD;
+  if (f.values) k |= K_VALUES;
+  return k;
+}
+
+function digit(c: number): number {
+  return c >= 48 && c <= 57 ? c - 48 : NaN;
+}
+
+function sameBytes(v: Buffer, buf: Buffer, s: number, e: number): boolean {
+  if (v.length !== e - s) return false;
+  for (let j = 0; j < v.length; j++) if (v[j] !== buf[s + j]) return false;
+  return true;
+}
+
+/** `-?\d+(,\d+)?` with at most `decimals` decimals and at most `maxDigits` digits in all. */
+function decimal(buf: Buffer, s: number, e: number, decimals: number, maxDigits: number): boolean {
+  let p = buf[s] === 45 ? s + 1 : s;
+  const intStart = p;
+  while (p < e) {
+    const c = buf[p]!;
+    if (c < 48 || c > 57) break;
+    p++;
+  }
+  const intDigits = p - intStart;
+  if (intDigits === 0) return false;
+  let frac = 0;
+  if (p < e) {
+    if (buf[p] !== 44) return false;
+    const fracStart = ++p;
+    while (p < e) {
+      const c = buf[p]!;
+      if (c < 48 || c > 57) return false;
+      p++;
+    }
+    frac = p - fracStart;
+    if (frac === 0) return false;
+  }
+  return frac <= decimals && intDigits + frac <= maxDigits;
+}
+
+/** ddmmaaaa as yyyymmdd when `parseSpedDate` accepts it, else 0. */
+function dateOf(buf: Buffer, s: number, e: number): number {
+  if (e - s !== 8) return 0;
+  for (let p = s; p < e; p++) {
+    const c = buf[p]!;
+    if (c < 48 || c > 57) return 0;
+  }
+  const d = (buf[s]! - 48) * 10 + buf[s + 1]! - 48;
+  const m = (buf[s + 2]! - 48) * 10 + buf[s + 3]! - 48;
+  const y = (buf[s + 4]! - 48) * 1000 + (buf[s + 5]! - 48) * 100 + (buf[s + 6]! - 48) * 10 + buf[s + 7]! - 48;
+  if (m < 1 || m > 12 || d < 1 || y < 1900) return 0;
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  const days = m === 2 ? (leap ? 29 : 28) : m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;
+  if (d > days) return 0;
+  return y * 10000 + m * 100 + d;
+}
+
+/** yyyymmdd of an ISO date (yyyy-mm-dd), 0 for null. */
+export function isoToNumber(iso: string | null): number {
+  return iso === null ? 0 : Number(iso.slice(0, 4)) * 10000 + Number(iso.slice(5, 7)) * 100 + Number(iso.slice(8, 10));
+}
+
+function identifier(fmt: FieldDef['format'], buf: Buffer, s: number, e: number): boolean {
+  const len = e - s;
+  for (let p = s; p < e; p++) if (buf[p]! >= 0x80) return false;
+  switch (fmt) {
+    case 'access-key':
+      return len === 44 && accessKey(buf, s);
+    case 'cnpj':
+      return len === 14 && isValidCnpj(buf.toString('latin1', s, e));
+    case 'cpf':
+      return len === 11 && isValidCpf(buf.toString('latin1', s, e));
+    case 'cnpj-cpf':
+      return len === 14 ? isValidCnpj(buf.toString('latin1', s, e)) : len === 11 && isValidCpf(buf.toString('latin1', s, e));
+    case 'cnpj-root': {
+      if (len !== 8) return false;
+      for (let p = s; p < e; p++) {
+        const c = buf[p]!;
+        if (!((c >= 48 && c <= 57) || (c >= 65 && c <= 90))) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+/** `isValidAccessKey` on 44 bytes: [0-9]{6}[0-9A-Z]{12}[0-9]{26}, mod 11 check digit (weights 2..9 from the right). */
+function accessKey(buf: Buffer, s: number): boolean {
+  let sum = 0;
+  let weight = 2;
+  for (let i = 42; i >= 0; i--) {
+    const c = buf[s + i]!;
+    const alnum = i >= 6 && i < 18;
+    if (!((c >= 48 && c <= 57) || (alnum && c >= 65 && c <= 90))) return false;
+    sum += (c - 48) * weight;
+    weight = weight === 9 ? 2 : weight + 1;
+  }
+  const last = buf[s + 43]!;
+  if (last < 48 || last > 57) return false;
+  const rest = sum % 11;
+  return (rest < 2 ? 0 : 11 - rest) === last - 48;
+}
