@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream';
 import { readFileSync } from 'node:fs';
 import { main } from '../../src/cli/main.js';
 import { makeTestCerts, needTools } from '../helpers/certs.js';
-import { nfeKey, nfeXml, tmpFile } from '../nfe/sign-fixtures.js';
+import { nfeKey, nfeXml, tmpFile } from '../helpers/sign-fixtures.js';
 
 async function run(argv: string[], stdin = ''): Promise<{ code: number; out: string; err: string }> {
   const io = { stdin: new PassThrough(), stdout: new PassThrough(), stderr: new PassThrough() };

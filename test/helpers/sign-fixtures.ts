@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildAccessKey } from '../../src/nfe/key.js';
-import { TEST_CNPJ } from '../helpers/certs.js';
+import { TEST_CNPJ } from './certs.js';
 
 export const SHARED = fileURLToPath(new URL('../../../shared/', import.meta.url));
 export const NFE_XSD = join(SHARED, 'xsd/nfe/PL_010_V1.30/nfe_v4.00.xsd');

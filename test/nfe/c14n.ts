@@ -10,7 +10,7 @@ import { signXml } from '../../src/nfe/sign.js';
 import { verifyXml } from '../../src/nfe/verify.js';
 import { XmlSyntaxError, tokenize } from '../../src/nfe/xml-tokens.js';
 import { makeTestCerts, needTools } from '../helpers/certs.js';
-import { nfeXml, tmpFile, xmlsecVerify } from './sign-fixtures.js';
+import { nfeXml, tmpFile, xmlsecVerify } from '../helpers/sign-fixtures.js';
 
 const c14nRoot = (xml: string, withComments = false): string => {
   const d = tokenize(xml);

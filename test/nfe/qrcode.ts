@@ -5,7 +5,7 @@ import { addQrCodeToXml, buildQrCode, checkQrCode, qrCodeUrls, qrFieldsFromXml, 
 import { signXml } from '../../src/nfe/sign.js';
 import { verifyXml } from '../../src/nfe/verify.js';
 import { makeTestCerts, needTools } from '../helpers/certs.js';
-import { haveShared, nfeKey, nfeXml, tmpFile, xmllintSchema, xmlsecVerify } from './sign-fixtures.js';
+import { haveShared, nfeKey, nfeXml, tmpFile, xmllintSchema, xmlsecVerify } from '../helpers/sign-fixtures.js';
 
 const KEY = nfeKey({ mod: '65' });
 const base: QrDocumentFields = { key: KEY, cUF: '35', tpAmb: '2', tpEmis: '1', dhEmi: '2025-06-10T10:00:00-03:00', vNF: '10.00', digVal: 'abcdefghijklmnopqrstuvwxyz0=', dest: null };

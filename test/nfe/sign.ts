@@ -4,7 +4,7 @@ import { generateNfeXml } from '../../src/nfe/generate.js';
 import { signXml } from '../../src/nfe/sign.js';
 import { verifyXml } from '../../src/nfe/verify.js';
 import { OTHER_CNPJ, makeTestCerts, needTools } from '../helpers/certs.js';
-import { SHARED, envEventoXml, enviNFeXml, haveShared, nfeXml, tmpFile, xmllintSchema, xmlsecVerify } from './sign-fixtures.js';
+import { SHARED, envEventoXml, enviNFeXml, haveShared, nfeXml, tmpFile, xmllintSchema, xmlsecVerify } from '../helpers/sign-fixtures.js';
 
 const tools = needTools('openssl', 'xmlsec1', 'xmllint');
 const schemaSkip = tools.skip || (haveShared() ? false : 'needs ../shared/xsd (the shared folder beside the repo)');

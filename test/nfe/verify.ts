@@ -4,7 +4,7 @@ import { loadCertificate } from '../../src/nfe/cert.js';
 import { signXml } from '../../src/nfe/sign.js';
 import { loadTrustStore, verifyXml } from '../../src/nfe/verify.js';
 import { makeTestCerts, needTools } from '../helpers/certs.js';
-import { SHARED, nfeKey, nfeXml } from './sign-fixtures.js';
+import { SHARED, nfeKey, nfeXml } from '../helpers/sign-fixtures.js';
 
 const SAMPLES = `${SHARED}samples/`;
 
