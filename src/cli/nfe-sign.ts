@@ -119,7 +119,8 @@ function registerVerify(nfe: Command, ctx: CommandContext): void {
     .option('--trust <dir>', 'directory of trusted CA certificates (PEM/DER): also judge the chain')
     .option('--max-document-bytes <n>', 'per-document byte cap', (v) => Number.parseInt(v, 10))
     .option('-o, --output <file>', 'write the report (results, summary table or JSON) to FILE, atomically')
-    .action((sources: string[], opts: { json?: boolean; trust?: string; maxDocumentBytes?: number; output?: string }) => ctx.run(() => withReportOutput(ctx.io, opts.output, false, async (io) => {
+    .option('--fail-fast', 'stop at the first document that fails')
+    .action((sources: string[], opts: { json?: boolean; trust?: string; maxDocumentBytes?: number; output?: string; failFast?: boolean }) => ctx.run(() => withReportOutput(ctx.io, opts.output, false, async (io) => {
       let trust: TrustStore | undefined;
       if (opts.trust) {
         try {
@@ -141,6 +142,7 @@ function registerVerify(nfe: Command, ctx: CommandContext): void {
           counts.set(code, (counts.get(code) ?? 0) + 1);
           io.stderr.write(`${item.source}: ${item.finding.message} [${code}]\n`);
           if (opts.json) await writeChunk(io.stdout, `${JSON.stringify({ source: item.source, ok: false, findings: [{ code, message: item.finding.message }] })}\n`);
+          if (opts.failFast) break;
           continue;
         }
         const r = verifyXml(item.bytes, trust ? { trust } : {});
@@ -160,6 +162,7 @@ function registerVerify(nfe: Command, ctx: CommandContext): void {
               `${cert.trusted === null ? '' : cert.trusted ? ' | trusted' : ' | untrusted'}` : '');
           await writeChunk(io.stdout, `${line}\n`);
         }
+        if (!r.ok && opts.failFast) break;
       }
       if (docs > 1 && !opts.json) {
         const rows = [...counts.entries()].sort((a, b) => b[1] - a[1]);

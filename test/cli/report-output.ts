@@ -53,3 +53,13 @@ t.test('nfe key -o, and no file left when the command fails', async (t) => {
   t.not(bad.code, 0);
   t.notOk(existsSync(never));
 });
+
+t.test('nfe verify --fail-fast stops at the first failing document', async (t) => {
+  const edited = readdirSync(notes).find((f) => f.includes('edited'))!;
+  const all = await run(['nfe', 'verify', '--json', join(notes, edited), notes]);
+  const fast = await run(['nfe', 'verify', '--json', '--fail-fast', join(notes, edited), notes]);
+  t.equal(all.code, 1);
+  t.equal(fast.code, 1);
+  t.equal(all.stdout.trim().split('\n').length, 7, 'the edited file, then the whole folder');
+  t.equal(fast.stdout.trim().split('\n').length, 1, 'stopped after the first');
+});
