@@ -95,10 +95,8 @@ export class RecordFields {
   keep(positions: readonly number[]): readonly string[] {
     if (this.arr !== null) return this.arr;
     const out: string[] = [];
-    for (const i of positions) {
-      const v = this.get(i);
-      if (v !== undefined) out[i] = v;
-    }
+    // decoded directly: a document's own values (totals) are rarely seen twice, the string cache would only churn
+    for (const i of positions) if (i < this.count) out[i] = decodeBytes(this.buf, this.bounds[i]!, this.bounds[i + 1]! - 1, this.encoding);
     return out;
   }
 }
@@ -215,7 +213,9 @@ export class RegisterCheck {
       }
       if (req === 0) return false;
       const k = kinds[i]!;
-      if (k !== 0 && !this.field(k, i, buf, s, e)) return false;
+      if (k === K_DECIMAL) {
+        if (!decimal(buf, s, e, this.a[i]!, this.b[i]!)) return false;
+      } else if (k !== 0 && !this.field(k, i, buf, s, e)) return false;
     }
     return true;
   }

@@ -10,7 +10,7 @@ import { finding, type Severity, type SpedCode, type SpedFinding } from './findi
 import { ExactSum } from './exact-sum.js';
 import { fastCheck, type FastCheck } from './field-checks.js';
 import { isoToNumber, RecordFields, RegisterCheck, type PeriodWindow } from './byte-path.js';
-import { compareVersions, type ApurationRule, type ConditionalRequired, type FieldDef, type Layout, type LayoutId, type RegisterDef, type Requirement } from './layout.js';
+import { compareVersions, type ApurationRule, type ConditionalRequired, type DocumentTotalsRule, type FieldDef, type ItemsVsAnalyticRule, type Layout, type LayoutId, type RegisterDef, type Requirement } from './layout.js';
 import { feedParser, parserOptions, SpedParser, type SpedReadInfo, type SpedReadOptions, type SpedSource } from './reader.js';
 import { parseSpedDate } from './record.js';
 import type { SignatureBlock, SpedEncoding } from './scanner.js';
@@ -56,13 +56,15 @@ interface OpenRegister {
 }
 
 interface DocumentState {
+  def: RegisterDef;
+  plan: ConsistencyPlan;
   level: number;
   line: number;
   register: string;
   /** The document's fields (on the byte path, only the positions the closing checks read). */
   fields: readonly string[];
   /** Sums of the analytic children, by the document field they are checked against. */
-  analyticSums: Map<string, ExactSum>;
+  analyticSums: Sums;
   analyticCount: number;
   /** For items vs analytic: group key → sums per pair. */
   itemGroups: SumGroup[];
@@ -83,25 +85,50 @@ interface FieldPlan {
 /** Sums of one group of items or analytic records (e.g. one CST/CFOP/rate) within a document. */
 interface SumGroup {
   parts: string[];
-  sums: Map<string, ExactSum>;
+  sums: Sums;
 }
+
+/** Sums by analytic field, indexed by the field name's slot (`SpedValidator.slotOf`). */
+type Sums = (ExactSum | undefined)[];
 
 interface ConsistencyPlan {
   /** The register is a document of a documentTotals or itemsVsAnalytic rule. */
   opensDocument: boolean;
   /** Rules where it is the analytic record: the document it belongs to and the (field, position) it adds. */
-  documentTotals: { document: string; fields: (readonly [string, number | undefined])[] }[];
+  documentTotals: { document: string; fields: (readonly [number, number | undefined])[] }[];
   itemsVsAnalytic: {
     document: string;
     isItem: boolean;
     keyParts: { name: string; pos: number | undefined; decimals: number | undefined }[];
-    /** (analytic field the sum is kept under, position of the value in this register). */
-    pairs: (readonly [string, number | undefined])[];
+    /** (slot of the analytic field the sum is kept under, position of the value in this register). */
+    pairs: (readonly [number, number | undefined])[];
+    /** The group key being read (reused; copied when it starts a new group). */
+    parts: string[];
   }[];
   apuration: ApurationRule | null;
   apurationSource: boolean;
+  /** Positions of the CFOP and the amount in an apuration source. */
+  cfopPos: number | undefined;
+  amountPos: number | undefined;
+  /** A document's closing checks, resolved: each documentTotals rule with the positions of its fields. */
+  totals: { rule: DocumentTotalsRule; whenPos: number | undefined; pairs: { docField: string; slot: number; pos: number | undefined }[] }[];
+  /** Each itemsVsAnalytic rule of a document with its analytic fields' sum slots. */
+  groupRules: { rule: ItemsVsAnalyticRule; pairs: { name: string; slot: number }[] }[];
   /** 0-based positions a document keeps for its closing checks (the rule's `when` field and declared totals). */
   keep: number[];
+}
+
+/** Per register code: its count and the rules it takes part in, resolved once (one lookup per record). */
+interface RegState {
+  count: number;
+  /** A reference target: the 0-based position of its key and the keys seen; -1 and null otherwise. */
+  keyAt: number;
+  keys: Set<string> | null;
+  /** Its referencing fields, each with the target's key set. */
+  refs: { at: number; pos: number; keys: Set<string>; target: string; name: string }[];
+  /** 0-based position of the direction field (IND_OPER) when the register carries it, else -1. */
+  dirAt: number;
+  consistency: ConsistencyPlan | null;
 }
 
 /** Collects findings with a cap on the list and complete counts. */
@@ -138,8 +165,11 @@ export class SpedValidator {
   private periodEnd: string | null = null;
 
   private records = 0;
-  private readonly regCounts = new Map<string, number>();
+  /** Register codes in the order first seen, with their counts and resolved rules. */
+  private readonly regs = new Map<string, RegState>();
+  /** Open registers by level: `stack[0..depth)` (entries past `depth` are stale, reused objects). */
   private readonly stack: (OpenRegister | undefined)[] = [];
+  private depth = 0;
   private blockIdx = -1;
   private block: string | null = null;
   private blockLines = 0;
@@ -165,7 +195,9 @@ export class SpedValidator {
   /** The record being applied, as the state logic reads it (string array or byte ranges). */
   private readonly view = new RecordFields();
   /** Byte path: compiled checks by the register's 4 bytes (null: always the string path), for `version`. */
-  private readonly registerChecks = new Map<number, RegisterCheck | null>();
+  private readonly registerChecks = new Map<number, { check: RegisterCheck; st: RegState } | null>();
+  private lastKey = 0;
+  private lastEntry: { check: RegisterCheck; st: RegState } | null | undefined = undefined;
   /** The period as yyyymmdd numbers, for the byte path's date checks. */
   private readonly window: PeriodWindow = { start: 0, end: 0 };
 
@@ -217,9 +249,12 @@ export class SpedValidator {
     if (version !== this.version) {
       this.version = version;
       this.registerChecks.clear();
+      this.lastEntry = undefined;
+      this.lastKey = 0;
     }
     this.records++;
-    this.regCounts.set(reg, (this.regCounts.get(reg) ?? 0) + 1);
+    const st = this.regState(reg);
+    st.count++;
     if (this.ended) {
       if (!this.afterEndReported) {
         this.afterEndReported = true;
@@ -239,7 +274,27 @@ export class SpedValidator {
       return;
     }
     this.view.setArray(fields);
-    this.apply(def, this.view, line, fields);
+    this.apply(def, st, this.view, line, fields);
+  }
+
+  private regState(reg: string): RegState {
+    let st = this.regs.get(reg);
+    if (st === undefined) {
+      const keyPos = this.refKeys.get(reg);
+      const dir = this.layout!.data.direction;
+      const def = this.layout!.register(reg);
+      const dirPos = dir && def && dir.registers.includes(reg) ? this.positionOf(def, dir.field) : undefined;
+      st = {
+        count: 0,
+        keyAt: keyPos === undefined ? -1 : keyPos - 1,
+        keys: keyPos === undefined ? null : this.refSets.get(reg)!,
+        refs: (this.refChecks.get(reg) ?? []).map((c) => ({ at: c.pos - 1, pos: c.pos, keys: this.refSets.get(c.target)!, target: c.target, name: c.name })),
+        dirAt: dir && def && dir.registers.includes(reg) ? (dirPos === undefined ? Infinity : dirPos - 1) : -1,
+        consistency: null,
+      };
+      this.regs.set(reg, st);
+    }
+    return st;
   }
 
   /**
@@ -252,49 +307,47 @@ export class SpedValidator {
     if (!this.started || this.notSped || this.ended || version === null || version !== this.version) return false;
     if (end - start < 6 || buf[start] !== 124 || buf[start + 5] !== 124 || buf[end - 1] !== 124) return false;
     const key = (buf[start + 1]! << 24) | (buf[start + 2]! << 16) | (buf[start + 3]! << 8) | buf[start + 4]!;
-    let check = this.registerChecks.get(key);
-    if (check === undefined) {
-      check = this.registerCheck(buf.toString('latin1', start + 1, start + 5));
-      this.registerChecks.set(key, check);
+    // consecutive lines mostly share their register (items, entries): the last one is kept at hand
+    let entry = key === this.lastKey ? this.lastEntry : this.registerChecks.get(key);
+    if (entry === undefined) {
+      entry = this.registerCheck(buf.toString('latin1', start + 1, start + 5));
+      this.registerChecks.set(key, entry);
     }
-    if (check === null) return false;
+    this.lastKey = key;
+    this.lastEntry = entry;
+    if (entry === null) return false;
+    const { check, st } = entry;
     const view = this.view;
     const count = check.scan(buf, start, end, encoding === 'utf-8', view);
     if (count < 0) return false;
     view.setBytes(buf, count, encoding);
     const def = check.def;
     // the direction as directionOf will set it: the register's own IND_OPER, else its parent's
-    const dir = this.layout!.data.direction;
-    let direction: Direction;
-    if (dir && (this.directionRegisters ??= new Set(dir.registers)).has(def.code)) {
-      const v = this.fieldValue(def, view, dir.field);
-      direction = v === dir.in ? 'in' : v === dir.out ? 'out' : null;
-    } else direction = def.level > 0 ? (this.stack[def.level - 1]?.direction ?? null) : null;
+    const direction = st.dirAt >= 0 ? this.directionValue(view.get(st.dirAt)) : def.level > 0 ? (this.openAt(def.level - 1)?.direction ?? null) : null;
     if (!check.clean(buf, view.bounds, count, direction)) return false;
-    const reg = def.code;
     this.records++;
-    this.regCounts.set(reg, (this.regCounts.get(reg) ?? 0) + 1);
-    this.apply(def, view, line, null);
+    st.count++;
+    this.apply(def, st, view, line, null);
     return true;
   }
 
   /** The byte checks of a register at the current version; null for registers the byte path never takes. */
-  private registerCheck(reg: string): RegisterCheck | null {
+  private registerCheck(reg: string): { check: RegisterCheck; st: RegState } | null {
     const lay = this.layout!;
     const def = lay.register(reg);
     if (!def || reg === '0000' || (def.since && compareVersions(this.version!, def.since) < 0)) return null;
-    return new RegisterCheck(def, lay.fieldsFor(reg, this.version) ?? def.fields, this.window);
+    return { check: new RegisterCheck(def, lay.fieldsFor(reg, this.version) ?? def.fields, this.window), st: this.regState(reg) };
   }
 
   /** Everything `record` does for a known register once it is counted; `fields` (string path) adds the field checks. */
-  private apply(def: RegisterDef, view: RecordFields, line: number, fields: string[] | null): void {
-    this.structure(def, view, line);
+  private apply(def: RegisterDef, st: RegState, view: RecordFields, line: number, fields: string[] | null): void {
+    this.structure(def, st, view, line);
     if (!this.versionChecked && this.version !== null) this.checkVersion(line);
-    const direction = this.directionOf(def, view);
+    const direction = this.directionOf(def, st, view);
     if (fields !== null) this.fieldsOf(def, fields, line, direction);
     this.totalsOf(def, view, line);
-    this.references(def.code, view, line);
-    this.consistency(def, view, line);
+    this.references(st, def.code, view, line);
+    this.consistency(def, st, view, line);
     if (def.code === '9999') this.ended = true;
   }
 
@@ -350,7 +403,12 @@ export class SpedValidator {
 
   // ---- structure -------------------------------------------------------------------------------------------
 
-  private structure(def: RegisterDef, fields: RecordFields, line: number): void {
+  /** The open register at a level, if any. */
+  private openAt(level: number): OpenRegister | undefined {
+    return level < this.depth ? this.stack[level] : undefined;
+  }
+
+  private structure(def: RegisterDef, st: RegState, fields: RecordFields, line: number): void {
     const lay = this.layout!;
     const reg = def.code;
     // period (0000 arrives before anything needs it)
@@ -370,7 +428,7 @@ export class SpedValidator {
     // hierarchy: the nearest open register one level up must be the parent
     const level = def.level;
     if (level > 0) {
-      const open = this.stack[level - 1];
+      const open = this.openAt(level - 1);
       if (def.parent && open?.code !== def.parent) {
         const parent = lay.register(def.parent);
         this.report(
@@ -388,14 +446,23 @@ export class SpedValidator {
       }
     }
     if (def.occurrence.scope === 'file' && def.occurrence.max !== null) {
-      const n = this.regCounts.get(reg) ?? 0;
+      const n = st.count;
       if (n === def.occurrence.max + 1) {
         this.report('SPED_OCCURRENCE', `${reg} may occur at most ${def.occurrence.max} time(s) in the file`, { line, register: reg });
       }
     }
-    const parentDir = level > 0 ? (this.stack[level - 1]?.direction ?? null) : null;
-    this.stack[level] = { code: reg, line, direction: parentDir, children: null };
-    this.stack.length = level + 1;
+    const parentDir = level > 0 ? (this.openAt(level - 1)?.direction ?? null) : null;
+    // a level past the open depth leaves the levels below it not open
+    for (let l = this.depth; l < level; l++) this.stack[l] = undefined;
+    const top = this.stack[level];
+    if (top === undefined) this.stack[level] = { code: reg, line, direction: parentDir, children: null };
+    else {
+      top.code = reg;
+      top.line = line;
+      top.direction = parentDir;
+      top.children = null;
+    }
+    this.depth = level + 1;
   }
 
   /** Tracks block order, X001/X990 and line counts per block. */
@@ -446,17 +513,15 @@ export class SpedValidator {
     }
   }
 
-  private directionRegisters: Set<string> | null = null;
-
-  private directionOf(def: RegisterDef, fields: RecordFields): Direction {
-    const lay = this.layout!;
-    const dir = lay.data.direction;
+  private directionOf(def: RegisterDef, st: RegState, fields: RecordFields): Direction {
     const open = this.stack[def.level]!;
-    if (dir && (this.directionRegisters ??= new Set(dir.registers)).has(def.code)) {
-      const v = this.fieldValue(def, fields, dir.field);
-      open.direction = v === dir.in ? 'in' : v === dir.out ? 'out' : null;
-    }
+    if (st.dirAt >= 0) open.direction = this.directionValue(fields.get(st.dirAt));
     return open.direction;
+  }
+
+  private directionValue(v: string | undefined): Direction {
+    const dir = this.layout!.data.direction!;
+    return v === dir.in ? 'in' : v === dir.out ? 'out' : null;
   }
 
   // ---- fields ----------------------------------------------------------------------------------------------
@@ -625,9 +690,9 @@ export class SpedValidator {
   private totalsOf(def: RegisterDef, fields: RecordFields, line: number): void {
     const reg = def.code;
     const block = def.block;
-    if (reg === `${block}001`) {
+    if (isBlockRegister(reg, block, '001')) {
       this.blockIndMov = { value: fields.get(1) ?? '', line };
-    } else if (reg === `${block}990`) {
+    } else if (isBlockRegister(reg, block, '990')) {
       const declared = fields.get(1) ?? '';
       if (block !== '9' && declared !== String(this.blockLines)) {
         this.report('SPED_TOTAL_BLOCK', `${reg} QTD_LIN_${block} is ${declared}; block ${block} has ${this.blockLines} lines`, { line, register: reg, field: `QTD_LIN_${block}`, position: 2 });
@@ -651,17 +716,14 @@ export class SpedValidator {
 
   // ---- references ------------------------------------------------------------------------------------------
 
-  private references(reg: string, fields: RecordFields, line: number): void {
-    const keyPos = this.refKeys.get(reg);
-    if (keyPos !== undefined) {
-      const v = fields.get(keyPos - 1);
-      if (v) this.refSets.get(reg)!.add(v);
+  private references(st: RegState, reg: string, fields: RecordFields, line: number): void {
+    if (st.keyAt >= 0) {
+      const v = fields.get(st.keyAt);
+      if (v) st.keys!.add(v);
     }
-    const checks = this.refChecks.get(reg);
-    if (!checks) return;
-    for (const c of checks) {
-      const v = fields.get(c.pos - 1);
-      if (!v || this.refSets.get(c.target)!.has(v)) continue;
+    for (const c of st.refs) {
+      const v = fields.get(c.at);
+      if (!v || c.keys.has(v)) continue;
       this.report('SPED_REF_MISSING', `${c.name} '${clip(v)}' has no ${c.target} record`, { line, register: reg, field: c.name, position: c.pos });
       this.missingRefs.add(`${c.target}:${v}`);
     }
@@ -669,14 +731,14 @@ export class SpedValidator {
 
   // ---- consistency (warnings) ------------------------------------------------------------------------------
 
-  private consistency(def: RegisterDef, fields: RecordFields, line: number): void {
+  private consistency(def: RegisterDef, st: RegState, fields: RecordFields, line: number): void {
     const reg = def.code;
     if (this.doc && def.level <= this.doc.level) this.closeDocument();
-    const plan = this.consistencyPlan(def);
+    const plan = st.consistency ?? (st.consistency = this.consistencyPlan(def));
     if (plan.opensDocument) {
       this.doc = {
-        level: def.level, line, register: reg, fields: fields.keep(plan.keep),
-        analyticSums: new Map(), analyticCount: 0, itemGroups: [], analyticGroups: [], itemCount: 0,
+        def, plan, level: def.level, line, register: reg, fields: fields.keep(plan.keep),
+        analyticSums: [], analyticCount: 0, itemGroups: [], analyticGroups: [], itemCount: 0,
       };
     }
     const doc = this.doc;
@@ -684,29 +746,28 @@ export class SpedValidator {
       for (const r of plan.documentTotals) {
         if (r.document !== doc.register) continue;
         doc.analyticCount++;
-        for (const [analyticField, pos] of r.fields) {
-          let sum = doc.analyticSums.get(analyticField);
-          if (!sum) doc.analyticSums.set(analyticField, (sum = new ExactSum()));
+        for (const [slot, pos] of r.fields) {
+          const sum = doc.analyticSums[slot] ?? (doc.analyticSums[slot] = new ExactSum());
           if (pos !== undefined) fields.addTo(sum, pos - 1);
         }
       }
       for (const r of plan.itemsVsAnalytic) {
         if (r.document !== doc.register) continue;
         // the group key's parts, compared part by part (a document has a few groups; no key string to hash)
-        const parts: string[] = [];
-        for (const part of r.keyParts) {
+        const parts = r.parts;
+        for (let k = 0; k < r.keyParts.length; k++) {
+          const part = r.keyParts[k]!;
           const v = (part.pos === undefined ? undefined : fields.get(part.pos - 1)) ?? '';
           // groupPart's result without parsing when the value has no comma and the field no decimals
-          parts.push((part.decimals === undefined && !v.includes(',')) || isCanonicalMoney(v) ? v : this.groupPart(def, fields, part.name));
+          parts[k] = (part.decimals === undefined && !v.includes(',')) || isCanonicalMoney(v) ? v : this.groupPart(def, fields, part.name);
         }
         const groups = r.isItem ? doc.itemGroups : doc.analyticGroups;
         if (r.isItem) doc.itemCount++;
         let group = findGroup(groups, parts);
-        if (!group) groups.push((group = { parts, sums: new Map() }));
+        if (!group) groups.push((group = { parts: parts.slice(), sums: [] }));
         const sums = group.sums;
-        for (const [analyticField, pos] of r.pairs) {
-          let sum = sums.get(analyticField);
-          if (!sum) sums.set(analyticField, (sum = new ExactSum()));
+        for (const [slot, pos] of r.pairs) {
+          const sum = sums[slot] ?? (sums[slot] = new ExactSum());
           if (pos !== undefined) fields.addTo(sum, pos - 1);
         }
       }
@@ -714,13 +775,13 @@ export class SpedValidator {
     const ap = plan.apuration;
     if (ap) {
       if (plan.apurationSource) {
-        const cfop = this.fieldValue(def, fields, ap.cfop) ?? '';
+        const cfop = (plan.cfopPos === undefined ? undefined : fields.get(plan.cfopPos - 1)) ?? '';
         if (!ap.excludeCfops.includes(cfop)) {
-          const amount = this.positionOf(def, ap.amount);
+          const amount = plan.amountPos;
           const acc = ap.debitPrefixes.includes(cfop[0] ?? '') ? this.apurationSums.debits : ap.creditPrefixes.includes(cfop[0] ?? '') ? this.apurationSums.credits : null;
           if (acc !== null && amount !== undefined) fields.addTo(acc, amount - 1);
         }
-      } else if (reg === ap.register && (this.regCounts.get(reg) ?? 0) === 1) {
+      } else if (reg === ap.register && st.count === 1) {
         for (const [field, acc, what] of [[ap.debits, this.apurationSums.debits, 'debits'], [ap.credits, this.apurationSums.credits, 'credits']] as const) {
           const declared = this.decimalOf(def, fields, field);
           const sum = acc.toDecimal();
@@ -745,7 +806,7 @@ export class SpedValidator {
       opensDocument: !!(rules.documentTotals?.some((r) => r.document === reg) || rules.itemsVsAnalytic?.some((r) => r.document === reg)),
       documentTotals: (rules.documentTotals ?? [])
         .filter((r) => r.analytic === reg)
-        .map((r) => ({ document: r.document, fields: Object.values(r.pairs).map((name) => [name, posOf(name)] as const) })),
+        .map((r) => ({ document: r.document, fields: Object.values(r.pairs).map((name) => [this.slotOf(name), posOf(name)] as const) })),
       itemsVsAnalytic: (rules.itemsVsAnalytic ?? [])
         .filter((r) => r.item === reg || r.analytic === reg)
         .map((r) => {
@@ -757,11 +818,24 @@ export class SpedValidator {
               const name = isItem ? itemField : analyticField;
               return { name, pos: posOf(name), decimals: def.fields.find((f) => f.name === name)?.decimals };
             }),
-            pairs: Object.entries(r.pairs).map(([itemField, analyticField]) => [analyticField, posOf(isItem ? itemField : analyticField)] as const),
+            pairs: Object.entries(r.pairs).map(([itemField, analyticField]) => [this.slotOf(analyticField), posOf(isItem ? itemField : analyticField)] as const),
+            parts: [],
           };
         }),
       apuration: rules.apuration ?? null,
       apurationSource: rules.apuration?.sources.includes(reg) ?? false,
+      cfopPos: rules.apuration ? posOf(rules.apuration.cfop) : undefined,
+      amountPos: rules.apuration ? posOf(rules.apuration.amount) : undefined,
+      totals: (rules.documentTotals ?? [])
+        .filter((r) => r.document === reg)
+        .map((rule) => ({
+          rule,
+          whenPos: rule.when ? posOf(rule.when.field) : undefined,
+          pairs: entriesOf(rule.pairs).map(([docField, analyticField]) => ({ docField, slot: this.slotOf(analyticField), pos: posOf(docField) })),
+        })),
+      groupRules: (rules.itemsVsAnalytic ?? [])
+        .filter((r) => r.document === reg)
+        .map((rule) => ({ rule, pairs: entriesOf(rule.pairs).map(([, name]) => ({ name, slot: this.slotOf(name) })) })),
       keep: [],
     };
     for (const r of rules.documentTotals ?? []) {
@@ -779,18 +853,16 @@ export class SpedValidator {
     const doc = this.doc;
     if (!doc) return;
     this.doc = null;
-    const lay = this.layout!;
-    const def = lay.register(doc.register)!;
-    const rules = lay.data.consistency;
-    for (const r of rules.documentTotals ?? []) {
-      if (r.document !== doc.register || doc.analyticCount === 0) continue;
+    const def = doc.def;
+    for (const { rule: r, whenPos, pairs } of doc.plan.totals) {
+      if (doc.analyticCount === 0) continue;
       if (r.when) {
-        const v = this.fieldValue(def, doc.fields, r.when.field);
+        const v = whenPos === undefined ? undefined : doc.fields[whenPos - 1];
         if (v === undefined || !r.when.in.includes(v)) continue;
       }
-      for (const [docField, analyticField] of entriesOf(r.pairs)) {
-        const acc = doc.analyticSums.get(analyticField);
-        const declaredText = this.fieldValue(def, doc.fields, docField);
+      for (const { docField, slot, pos } of pairs) {
+        const acc = doc.analyticSums[slot];
+        const declaredText = pos === undefined ? undefined : doc.fields[pos - 1];
         if (acc?.equalsText(declaredText) ?? ExactSum.isZeroText(declaredText)) continue;
         const declared = this.decimalOf(def, doc.fields, docField);
         const sum = acc?.toDecimal() ?? Decimal.ZERO;
@@ -801,26 +873,42 @@ export class SpedValidator {
         }
       }
     }
-    for (const r of rules.itemsVsAnalytic ?? []) {
-      if (r.document !== doc.register || doc.itemCount === 0) continue;
-      for (const [key, items, analytic] of groupPairs(doc.itemGroups, doc.analyticGroups)) {
-        for (const [, analyticField] of entriesOf(r.pairs)) {
-          const sa = items?.get(analyticField);
-          const sb = analytic?.get(analyticField);
-          if (sa && sb && sa.equals(sb)) continue;
-          const a = sa?.toDecimal() ?? Decimal.ZERO;
-          const b = sb?.toDecimal() ?? Decimal.ZERO;
-          if (!a.equals(b)) {
-            this.report(
-              'SPED_CONSISTENCY',
-              `${r.item} items with ${Object.keys(r.groupBy).join('/')} ${key} add up to ${analyticField} ${a.format(',', 2)}; ${r.analytic} says ${b.format(',', 2)}`,
-              { line: doc.line, register: doc.register, severity: 'warning' },
-            );
-          }
-        }
+    for (const { rule: r, pairs } of doc.plan.groupRules) {
+      if (doc.itemCount === 0) continue;
+      // every group of items, then every analytic group without items (each once), both sides' sums
+      for (const g of doc.itemGroups) this.compareGroups(r, pairs, doc, g.parts, g.sums, findGroup(doc.analyticGroups, g.parts)?.sums);
+      for (const g of doc.analyticGroups) if (!findGroup(doc.itemGroups, g.parts)) this.compareGroups(r, pairs, doc, g.parts, undefined, g.sums);
+    }
+  }
+
+  private compareGroups(
+    r: ItemsVsAnalyticRule, pairs: readonly { name: string; slot: number }[], doc: DocumentState, parts: readonly string[],
+    items: SumGroup['sums'] | undefined, analytic: SumGroup['sums'] | undefined,
+  ): void {
+    for (const { name: analyticField, slot } of pairs) {
+      const sa = items?.[slot];
+      const sb = analytic?.[slot];
+      if (sa && sb && sa.equals(sb)) continue;
+      const a = sa?.toDecimal() ?? Decimal.ZERO;
+      const b = sb?.toDecimal() ?? Decimal.ZERO;
+      if (!a.equals(b)) {
+        this.report(
+          'SPED_CONSISTENCY',
+          `${r.item} items with ${Object.keys(r.groupBy).join('/')} ${parts.join('|')} add up to ${analyticField} ${a.format(',', 2)}; ${r.analytic} says ${b.format(',', 2)}`,
+          { line: doc.line, register: doc.register, severity: 'warning' },
+        );
       }
     }
   }
+
+  /** The slot of an analytic field's name in `Sums` (one per distinct name). */
+  private slotOf(name: string): number {
+    let slot = this.sumSlots.get(name);
+    if (slot === undefined) this.sumSlots.set(name, (slot = this.sumSlots.size));
+    return slot;
+  }
+
+  private readonly sumSlots = new Map<string, number>();
 
   private groupPart(def: RegisterDef, fields: RecordFields, name: string): string {
     const v = this.fieldValue(def, fields, name) ?? '';
@@ -896,14 +984,14 @@ export class SpedValidator {
         continue;
       }
       declared.set(t.reg, t.line);
-      const actual = this.regCounts.get(t.reg) ?? 0;
+      const actual = this.regs.get(t.reg)?.count ?? 0;
       if (t.qty !== String(actual)) {
         this.report('SPED_TOTAL_9900', `9900 says ${t.reg} occurs ${t.qty} time(s); the file has ${actual}`, { line: t.line, register: '9900', field: 'QTD_REG_BLC', position: 3 });
       }
     }
     if (this.ended) {
-      for (const [reg, n] of this.regCounts) {
-        if (!declared.has(reg) && lay.register(reg)) {
+      for (const [reg, { count: n }] of this.regs) {
+        if (n > 0 && !declared.has(reg) && lay.register(reg)) {
           this.report('SPED_TOTAL_9900', `9900 has no line for ${reg} (${n} in the file)`, { line: this.total9990?.line ?? null, register: '9900' });
         }
       }
@@ -926,12 +1014,6 @@ function entriesOf(map: Readonly<Record<string, string>>): readonly (readonly [s
   return e;
 }
 
-/** Every group key of items then analytic records (each once, in that order) with both sides' sums. */
-function* groupPairs(items: SumGroup[], analytic: SumGroup[]): Generator<[string, SumGroup['sums'] | undefined, SumGroup['sums'] | undefined]> {
-  for (const g of items) yield [g.parts.join('|'), g.sums, findGroup(analytic, g.parts)?.sums];
-  for (const g of analytic) if (!findGroup(items, g.parts)) yield [g.parts.join('|'), undefined, g.sums];
-}
-
 function findGroup(groups: SumGroup[], parts: readonly string[]): SumGroup | undefined {
   search: for (const g of groups) {
     for (let i = 0; i < parts.length; i++) if (g.parts[i] !== parts[i]) continue search;
@@ -951,6 +1033,11 @@ function isCanonicalMoney(v: string): boolean {
     if (c < 48 || c > 57) return false;
   }
   return true;
+}
+
+/** `reg === block + suffix` without building the string. */
+function isBlockRegister(reg: string, block: string, suffix: string): boolean {
+  return reg.length === block.length + suffix.length && reg.startsWith(block) && reg.endsWith(suffix);
 }
 
 function clip(s: string): string {
