@@ -171,51 +171,72 @@ export class RegisterCheck {
   }
 
   /**
-   * Finds the field boundaries of the line `buf[start..end)` (`|REG|…|`) into `out.bounds`; returns the field
-   * count, or -1 when the line has bytes beyond ASCII and `utf8` (the byte path then proves nothing).
+   * One pass over the line `buf[start..end)` (`|REG|…|`, its last byte a pipe): finds the field boundaries into
+   * `out.bounds` and checks each non-empty field's content (type, decimals, size, date, values, check digits).
+   * Returns the field count, or -1 when a field's content could have a finding or the line has bytes beyond
+   * ASCII and `utf8`. Whether a field may be empty or filled depends on the direction: `clean` checks that.
    */
   scan(buf: Buffer, start: number, end: number, utf8: boolean, out: RecordFields): number {
     let bounds = out.bounds;
-    let count = 0;
+    const kinds = this.kind;
+    const n = this.n;
     let high = 0;
-    bounds[0] = start + 1;
-    for (let p = start + 1; p < end; p++) {
-      const c = buf[p]!;
-      if (c === PIPE) {
-        if (++count >= bounds.length) {
-          const grown = new Int32Array(bounds.length * 2);
-          grown.set(bounds);
-          out.bounds = bounds = grown;
+    let count = 0;
+    let p = start + 1;
+    bounds[0] = p;
+    while (p < end) {
+      // field `count` starts at p; the pipe at end - 1 stops every loop below
+      const k = count < n ? kinds[count]! : 0;
+      let q = p;
+      let c = buf[q]!;
+      if (k === K_DECIMAL) {
+        // -?\d+(,\d+)? with at most a[count] decimals and b[count] digits, read while looking for the pipe
+        if (c === 45) c = buf[++q]!;
+        const intStart = q;
+        while (c >= 48 && c <= 57) c = buf[++q]!;
+        const intDigits = q - intStart;
+        let frac = 0;
+        if (c === 44) {
+          const fracStart = ++q;
+          c = buf[q]!;
+          while (c >= 48 && c <= 57) c = buf[++q]!;
+          frac = q - fracStart;
+          if (frac === 0) return -1;
         }
-        bounds[count] = p + 1;
-      } else high |= c;
+        if (c !== PIPE) return -1;
+        if (q > p && (intDigits === 0 || frac > this.a[count]! || intDigits + frac > this.b[count]!)) return -1;
+      } else {
+        while (c !== PIPE) {
+          high |= c;
+          c = buf[++q]!;
+        }
+        if (k !== 0 && q > p && !this.field(k, count, buf, p, q)) return -1;
+      }
+      if (++count >= bounds.length) {
+        const grown = new Int32Array(bounds.length * 2);
+        grown.set(bounds);
+        out.bounds = bounds = grown;
+      }
+      p = q + 1;
+      bounds[count] = p;
     }
     return high >= 0x80 && utf8 ? -1 : count;
   }
 
   /**
    * True when the scanned line (`bounds[0..count]`) is certainly free of field findings for `direction`: the
-   * string path's `fieldsOf` would report nothing.
+   * field count, and each field empty or filled as its requirement allows (the content was checked by `scan`).
    */
-  clean(buf: Buffer, bounds: Int32Array, count: number, direction: 'in' | 'out' | null): boolean {
+  clean(bounds: Int32Array, count: number, direction: 'in' | 'out' | null): boolean {
     const n = this.n;
     if (this.variable ? count < n : count !== n) return false;
     if (direction !== null && (direction === 'in' ? this.forbiddenIn : this.forbiddenOut)) return false;
     const reqs = direction === 'in' ? this.reqIn : direction === 'out' ? this.reqOut : this.req;
-    const kinds = this.kind;
     for (let i = 1; i < n; i++) {
-      const s = bounds[i]!;
-      const e = bounds[i + 1]! - 1;
       const req = reqs[i]!;
-      if (s === e) {
-        if (req === 2) return false;
-        continue;
-      }
-      if (req === 0) return false;
-      const k = kinds[i]!;
-      if (k === K_DECIMAL) {
-        if (!decimal(buf, s, e, this.a[i]!, this.b[i]!)) return false;
-      } else if (k !== 0 && !this.field(k, i, buf, s, e)) return false;
+      if (req === 1) continue;
+      const empty = bounds[i] === bounds[i + 1]! - 1;
+      if (empty ? req === 2 : req === 0) return false;
     }
     return true;
   }

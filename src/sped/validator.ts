@@ -129,6 +129,25 @@ interface RegState {
   /** 0-based position of the direction field (IND_OPER) when the register carries it, else -1. */
   dirAt: number;
   consistency: ConsistencyPlan | null;
+  /** A line that counts as data of its block (`isDataLine`), and its role in the totals (`totalsRole`). */
+  dataLine: boolean;
+  totals: TotalsRole;
+}
+
+type TotalsRole = 'none' | 'opener' | 'closer' | '9900' | '9999';
+
+/** True for a record that is not its block's opener or closer, 0000, 9900 or 9999: the block "has data". */
+function isDataLine(reg: string, block: string): boolean {
+  const isOpener = reg.endsWith('001') && reg[0] === block;
+  const isCloser = reg.endsWith('990') && reg[0] === block;
+  return !isOpener && !isCloser && reg !== '0000' && !(block === '9' && (reg === '9900' || reg === '9999'));
+}
+
+/** The part a register plays in the totals (X001 IND_MOV, X990, 9900, 9999). */
+function totalsRole(reg: string, block: string): TotalsRole {
+  if (isBlockRegister(reg, block, '001')) return 'opener';
+  if (isBlockRegister(reg, block, '990')) return 'closer';
+  return reg === '9900' ? '9900' : reg === '9999' ? '9999' : 'none';
 }
 
 /** Collects findings with a cap on the list and complete counts. */
@@ -270,7 +289,7 @@ export class SpedValidator {
         def ? `register ${reg} exists from version ${def.since} on; this file is ${this.version}` : `unknown register '${reg.slice(0, 20)}' for ${lay.name}`,
         { line, register: reg.slice(0, 20) },
       );
-      this.countBlockLine(reg[0] ?? '', line, reg);
+      this.countBlockLine(reg[0] ?? '', line, reg, isDataLine(reg, reg[0] ?? ''));
       return;
     }
     this.view.setArray(fields);
@@ -291,6 +310,8 @@ export class SpedValidator {
         refs: (this.refChecks.get(reg) ?? []).map((c) => ({ at: c.pos - 1, pos: c.pos, keys: this.refSets.get(c.target)!, target: c.target, name: c.name })),
         dirAt: dir && def && dir.registers.includes(reg) ? (dirPos === undefined ? Infinity : dirPos - 1) : -1,
         consistency: null,
+        dataLine: def ? isDataLine(reg, def.block) : false,
+        totals: def ? totalsRole(reg, def.block) : 'none',
       };
       this.regs.set(reg, st);
     }
@@ -324,7 +345,7 @@ export class SpedValidator {
     const def = check.def;
     // the direction as directionOf will set it: the register's own IND_OPER, else its parent's
     const direction = st.dirAt >= 0 ? this.directionValue(view.get(st.dirAt)) : def.level > 0 ? (this.openAt(def.level - 1)?.direction ?? null) : null;
-    if (!check.clean(buf, view.bounds, count, direction)) return false;
+    if (!check.clean(view.bounds, count, direction)) return false;
     this.records++;
     st.count++;
     this.apply(def, st, view, line, null);
@@ -345,7 +366,7 @@ export class SpedValidator {
     if (!this.versionChecked && this.version !== null) this.checkVersion(line);
     const direction = this.directionOf(def, st, view);
     if (fields !== null) this.fieldsOf(def, fields, line, direction);
-    this.totalsOf(def, view, line);
+    if (st.totals !== 'none') this.totalsOf(def, st.totals, view, line);
     this.references(st, def.code, view, line);
     this.consistency(def, st, view, line);
     if (def.code === '9999') this.ended = true;
@@ -423,7 +444,7 @@ export class SpedValidator {
     if (reg === '0000' && this.records > 1) {
       this.report('SPED_OCCURRENCE', '0000 must occur once, as the first record', { line, register: reg });
     }
-    this.countBlockLine(def.block, line, reg);
+    this.countBlockLine(def.block, line, reg, st.dataLine);
 
     // hierarchy: the nearest open register one level up must be the parent
     const level = def.level;
@@ -466,7 +487,8 @@ export class SpedValidator {
   }
 
   /** Tracks block order, X001/X990 and line counts per block. */
-  private countBlockLine(block: string, line: number, reg: string): void {
+  /** `dataLine`: `isDataLine(reg, block)`, which a known register has computed once in its RegState. */
+  private countBlockLine(block: string, line: number, reg: string, dataLine: boolean): void {
     const lay = this.layout!;
     if (block !== this.block) {
       const idx = lay.blockIndex.get(block);
@@ -490,11 +512,7 @@ export class SpedValidator {
     }
     this.blockLines++;
     if (block === '9') this.block9Lines++;
-    const isOpener = reg.endsWith('001') && reg[0] === block;
-    const isCloser = reg.endsWith('990') && reg[0] === block;
-    if (!isOpener && !isCloser && reg !== '0000' && !(block === '9' && (reg === '9900' || reg === '9999'))) {
-      this.blockHasData = true;
-    }
+    if (dataLine) this.blockHasData = true;
   }
 
   private closeBlock(closerLine: number | null): void {
@@ -687,12 +705,12 @@ export class SpedValidator {
 
   // ---- totals ----------------------------------------------------------------------------------------------
 
-  private totalsOf(def: RegisterDef, fields: RecordFields, line: number): void {
+  private totalsOf(def: RegisterDef, role: TotalsRole, fields: RecordFields, line: number): void {
     const reg = def.code;
     const block = def.block;
-    if (isBlockRegister(reg, block, '001')) {
+    if (role === 'opener') {
       this.blockIndMov = { value: fields.get(1) ?? '', line };
-    } else if (isBlockRegister(reg, block, '990')) {
+    } else if (role === 'closer') {
       const declared = fields.get(1) ?? '';
       if (block !== '9' && declared !== String(this.blockLines)) {
         this.report('SPED_TOTAL_BLOCK', `${reg} QTD_LIN_${block} is ${declared}; block ${block} has ${this.blockLines} lines`, { line, register: reg, field: `QTD_LIN_${block}`, position: 2 });
@@ -705,9 +723,9 @@ export class SpedValidator {
       } else {
         this.total9990 = { qty: declared, line };
       }
-    } else if (reg === '9900') {
+    } else if (role === '9900') {
       this.totals9900.push({ reg: fields.get(1) ?? '', qty: fields.get(2) ?? '', line });
-    } else if (reg === '9999') {
+    } else if (role === '9999') {
       this.total9999 = { qty: fields.get(1) ?? '', line };
     }
   }
