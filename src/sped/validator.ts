@@ -764,10 +764,7 @@ export class SpedValidator {
       for (const r of plan.documentTotals) {
         if (r.document !== doc.register) continue;
         doc.analyticCount++;
-        for (const [slot, pos] of r.fields) {
-          const sum = doc.analyticSums[slot] ?? (doc.analyticSums[slot] = new ExactSum());
-          if (pos !== undefined) fields.addTo(sum, pos - 1);
-        }
+        addSums(doc.analyticSums, r.fields, fields);
       }
       for (const r of plan.itemsVsAnalytic) {
         if (r.document !== doc.register) continue;
@@ -783,11 +780,7 @@ export class SpedValidator {
         if (r.isItem) doc.itemCount++;
         let group = findGroup(groups, parts);
         if (!group) groups.push((group = { parts: parts.slice(), sums: [] }));
-        const sums = group.sums;
-        for (const [slot, pos] of r.pairs) {
-          const sum = sums[slot] ?? (sums[slot] = new ExactSum());
-          if (pos !== undefined) fields.addTo(sum, pos - 1);
-        }
+        addSums(group.sums, r.pairs, fields);
       }
     }
     const ap = plan.apuration;
@@ -1030,6 +1023,17 @@ function entriesOf(map: Readonly<Record<string, string>>): readonly (readonly [s
   let e = entriesCache.get(map);
   if (!e) entriesCache.set(map, (e = Object.entries(map)));
   return e;
+}
+
+/** Adds each (slot, position) pair's field to the slot's sum. */
+function addSums(sums: Sums, pairs: readonly (readonly [number, number | undefined])[], fields: RecordFields): void {
+  for (let i = 0; i < pairs.length; i++) {
+    const pair = pairs[i]!;
+    const slot = pair[0];
+    const pos = pair[1];
+    const sum = sums[slot] ?? (sums[slot] = new ExactSum());
+    if (pos !== undefined) fields.addTo(sum, pos - 1);
+  }
 }
 
 function findGroup(groups: SumGroup[], parts: readonly string[]): SumGroup | undefined {
