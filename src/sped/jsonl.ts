@@ -6,11 +6,11 @@
 import type { Writable } from 'node:stream';
 import { InvalidInputError } from '../errors.js';
 import { readChunks } from './chunks.js';
-import { finding } from './findings.js';
-import { forEachRecord, TextSink, type ConvertOptions } from './drain.js';
+import { finding, type SpedFinding } from './findings.js';
+import { waitDrain, type ConvertOptions } from './drain.js';
+import { JsonlBytes } from './jsonl-bytes.js';
 import type { LayoutId } from './layout.js';
-import type { SpedReadInfo, SpedSource } from './reader.js';
-import type { SpedRecord } from './record.js';
+import { parserOptions, SpedParser, type SpedReadInfo, type SpedSource } from './reader.js';
 import { SpedScanner } from './scanner.js';
 import { SpedWriter, type SpedValue, type SpedWriteSummary } from './writer.js';
 
@@ -20,51 +20,45 @@ export interface SpedToJsonlResult {
   findingCount: number;
 }
 
-const NEEDS_ESCAPE = /["\\\x00-\x1f\u2028\u2029]/;
-
-/** A JSON string literal; most SPED values need no escaping, so skip JSON.stringify for them. */
-function jsonString(value: string): string {
-  return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
-}
+/** Input slices parsed at a time: output waits for the consumer after each one (bounded memory). */
+const SLICE = 1 << 16;
 
 /**
- * The JSON text of one record, built from the keys of its register (cached per register and field count): the
- * same object `{"line", "register", "fields": record.toObject()}` that JSON.stringify would give, without
- * building it.
+ * One JSON object per record, in file order: `{"line", "register", "fields": {NAME: raw string}}` (see
+ * jsonl-bytes.ts: written from the bytes, identical to JSON.stringify of SpedRecord.toObject()). Does not end
+ * `output`.
  */
-class JsonlEncoder {
-  private readonly prefixes = new Map<string, readonly string[]>();
-
-  encode(r: SpedRecord): string {
-    const fields = r.fields;
-    const cacheKey = `${r.register}:${fields.length}`;
-    let keys = this.prefixes.get(cacheKey);
-    if (!keys) {
-      keys = Object.keys(r.toObject()).map((k, i) => `${i === 0 ? '' : ','}${JSON.stringify(k)}:`);
-      this.prefixes.set(cacheKey, keys);
-    }
-    let out = `{"line":${r.line},"register":${jsonString(r.register)},"fields":{`;
-    for (let i = 1; i < fields.length; i++) out += keys[i - 1] + jsonString(fields[i]!);
-    return `${out}}}\n`;
-  }
-}
-
-/** One JSON object per record, in file order. Does not end `output`. */
 export async function spedToJsonl(source: SpedSource, output: Writable, options: ConvertOptions = {}): Promise<SpedToJsonlResult> {
-  const sink = new TextSink(output);
-  const encoder = new JsonlEncoder();
-  const result = await forEachRecord(source, options, (r) => sink.write(encoder.encode(r)));
-  await sink.flush();
-  const { info } = result;
+  let findingCount = 0;
+  const onFinding = (f: SpedFinding): void => {
+    findingCount++;
+    options.onFinding?.(f);
+  };
+  let encoder: JsonlBytes | null = null;
+  const parser = new SpedParser((fields, line) => encoder!.record(fields, line), onFinding, parserOptions(options));
+  encoder = new JsonlBytes(parser);
+  const json = encoder;
+  parser.byteLine = (buf, start, end, line) => json.line(buf, start, end, line);
+  const flush = async (): Promise<void> => {
+    if (json.length > 0 && !output.write(json.take())) await waitDrain(output);
+  };
+  for await (const chunk of readChunks(source, parserOptions(options).baseOffset)) {
+    for (let at = 0; at < chunk.length && !parser.done; at += SLICE) {
+      parser.push(chunk.subarray(at, Math.min(at + SLICE, chunk.length)));
+      if (json.length >= 1 << 18) await flush();
+    }
+    options.onProgress?.(parser.info.bytes);
+    if (parser.done) break;
+  }
+  parser.end();
+  await flush();
+  const info = parser.info;
   const problem =
     info.bytes === 0 ? finding('SPED_EMPTY', 'the file is empty')
     : info.records === 0 ? finding('SPED_NOT_SPED', 'no |REG|…| records: not a SPED file')
     : null;
-  if (problem) {
-    options.onFinding?.(problem);
-    return { info, findingCount: result.findingCount + 1 };
-  }
-  return result;
+  if (problem) onFinding(problem);
+  return { info, findingCount };
 }
 
 export interface SpedFromJsonlOptions {
