@@ -1,6 +1,6 @@
 /**
  * Shared plumbing of the conversions: records from `readSped` with reader findings handed on as they appear
- * (never accumulated), and chunked text output with backpressure.
+ * (never accumulated), and waiting for a stream's drain.
  */
 import type { Writable } from 'node:stream';
 import type { SpedFinding } from './findings.js';
@@ -34,26 +34,6 @@ export async function forEachRecord(
   }
   pass();
   return { info, findingCount };
-}
-
-/** Collects text and writes it in chunks of about 64 KiB, waiting for drain when the stream asks. */
-export class TextSink {
-  private pending = '';
-  bytes = 0;
-  constructor(private readonly out: Writable, private readonly chunkSize = 1 << 16) {}
-
-  write(text: string): Promise<void> | void {
-    this.pending += text;
-    if (this.pending.length >= this.chunkSize) return this.flush();
-  }
-
-  async flush(): Promise<void> {
-    if (this.pending.length === 0) return;
-    const buf = Buffer.from(this.pending, 'utf8');
-    this.pending = '';
-    this.bytes += buf.length;
-    if (!this.out.write(buf)) await waitDrain(this.out);
-  }
 }
 
 /** Waits for 'drain'; fails if the stream errors or closes first (a closed pipe must not hang the writer). */
