@@ -13,6 +13,7 @@
 import { isValidCnpj, isValidCpf } from '../common/check-digits.js';
 import type { FieldDef, RegisterDef, Requirement } from './layout.js';
 import type { ExactSum } from './exact-sum.js';
+import { groupKey, groupKeyOfText } from './doc-sums.js';
 import { decodeBytes, type SpedEncoding } from './scanner.js';
 
 const PIPE = 124;
@@ -62,6 +63,12 @@ export class RecordFields {
     else if (i < this.count) sum.addBytes(this.buf, this.bounds[i]!, this.bounds[i + 1]! - 1);
   }
 
+  /** `groupKey` of field i (a consistency group's key part), read on the bytes on the byte path. */
+  groupKey(i: number, decimals: boolean): number {
+    if (this.arr !== null) return groupKeyOfText(this.arr[i] ?? '', decimals);
+    return i < this.count ? groupKey(this.buf, this.bounds[i]!, this.bounds[i + 1]! - 1, decimals) : 0;
+  }
+
   /**
    * Short fields (codes, CFOPs, rates, units: the values references and groups keep) come from a small
    * direct-mapped cache of strings, so the same few values are not decoded again on every line.
@@ -87,18 +94,6 @@ export class RecordFields {
   }
 
   private readonly cache: (string | undefined)[] = new Array<string | undefined>(INTERN_SLOTS).fill(undefined);
-
-  /**
-   * The fields a record keeps after its line is gone (an open document): the array itself on the string path, a
-   * sparse array holding only `positions` (0-based) on the byte path.
-   */
-  keep(positions: readonly number[]): readonly string[] {
-    if (this.arr !== null) return this.arr;
-    const out: string[] = [];
-    // decoded directly: a document's own values (totals) are rarely seen twice, the string cache would only churn
-    for (const i of positions) if (i < this.count) out[i] = decodeBytes(this.buf, this.bounds[i]!, this.bounds[i + 1]! - 1, this.encoding);
-    return out;
-  }
 }
 
 // kind bits of a field check, applied in the order checkValue applies them

@@ -94,16 +94,11 @@ export class ExactSum {
     return this.toDecimal().equals(other.toDecimal());
   }
 
-  /** Equality with the value `Decimal.parse(text, ',')` reads (zero when empty, missing or not a decimal). */
-  equalsText(text: string | undefined): boolean {
-    const other = new ExactSum();
-    other.addText(text);
-    return this.equals(other);
-  }
-
-  /** True when the text reads as zero the way the validator reads it (empty, missing or invalid included). */
-  static isZeroText(text: string | undefined): boolean {
-    return new ExactSum().equalsText(text);
+  /** Back to zero, for reuse (a document's sums are reset, not reallocated, when the next document opens). */
+  reset(): void {
+    this.units = 0;
+    this.scale = 0;
+    this.big = null;
   }
 
   toDecimal(): Decimal {

@@ -8,6 +8,7 @@ import { isValidAccessKey, isValidCnpj, isValidCpf } from '../common/check-digit
 import { Decimal } from '../common/decimal.js';
 import { finding, type Severity, type SpedCode, type SpedFinding } from './findings.js';
 import { ExactSum } from './exact-sum.js';
+import { DocumentSums, groupKeyOfText, type SumGroup } from './doc-sums.js';
 import { fastCheck, type FastCheck } from './field-checks.js';
 import { isoToNumber, RecordFields, RegisterCheck, type PeriodWindow } from './byte-path.js';
 import { compareVersions, type ApurationRule, type ConditionalRequired, type DocumentTotalsRule, type FieldDef, type ItemsVsAnalyticRule, type Layout, type LayoutId, type RegisterDef, type Requirement } from './layout.js';
@@ -55,23 +56,6 @@ interface OpenRegister {
   children: Map<string, number> | null;
 }
 
-interface DocumentState {
-  def: RegisterDef;
-  plan: ConsistencyPlan;
-  level: number;
-  line: number;
-  register: string;
-  /** The document's fields (on the byte path, only the positions the closing checks read). */
-  fields: readonly string[];
-  /** Sums of the analytic children, by the document field they are checked against. */
-  analyticSums: Sums;
-  analyticCount: number;
-  /** For items vs analytic: group key → sums per pair. */
-  itemGroups: SumGroup[];
-  analyticGroups: SumGroup[];
-  itemCount: number;
-}
-
 interface FieldPlan {
   /** Requirement of each field (index = position - 1) with no direction, for entradas, for saídas. */
   req: Requirement[];
@@ -82,28 +66,18 @@ interface FieldPlan {
   conditions: { rule: ConditionalRequired; pos: number | undefined }[];
 }
 
-/** Sums of one group of items or analytic records (e.g. one CST/CFOP/rate) within a document. */
-interface SumGroup {
-  parts: string[];
-  sums: Sums;
-}
-
-/** Sums by analytic field, indexed by the field name's slot (`SpedValidator.slotOf`). */
-type Sums = (ExactSum | undefined)[];
-
 interface ConsistencyPlan {
-  /** The register is a document of a documentTotals or itemsVsAnalytic rule. */
-  opensDocument: boolean;
   /** Rules where it is the analytic record: the document it belongs to and the (field, position) it adds. */
   documentTotals: { document: string; fields: (readonly [number, number | undefined])[] }[];
   itemsVsAnalytic: {
     document: string;
     isItem: boolean;
-    keyParts: { name: string; pos: number | undefined; decimals: number | undefined }[];
+    keyParts: { name: string; pos: number | undefined; decimals: boolean }[];
     /** (slot of the analytic field the sum is kept under, position of the value in this register). */
     pairs: (readonly [number, number | undefined])[];
-    /** The group key being read (reused; copied when it starts a new group). */
-    parts: string[];
+    /** The group key being read, as numbers and texts (see `groupKey`); reused, copied into a new group. */
+    keys: Float64Array;
+    texts: (string | null)[];
   }[];
   apuration: ApurationRule | null;
   apurationSource: boolean;
@@ -114,8 +88,8 @@ interface ConsistencyPlan {
   totals: { rule: DocumentTotalsRule; whenPos: number | undefined; pairs: { docField: string; slot: number; pos: number | undefined }[] }[];
   /** Each itemsVsAnalytic rule of a document with its analytic fields' sum slots. */
   groupRules: { rule: ItemsVsAnalyticRule; pairs: { name: string; slot: number }[] }[];
-  /** 0-based positions a document keeps for its closing checks (the rule's `when` field and declared totals). */
-  keep: number[];
+  /** A document register's state, reused from one document to the next (null for other registers). */
+  sums: DocumentSums | null;
 }
 
 /** Per register code: its count and the rules it takes part in, resolved once (one lookup per record). */
@@ -205,7 +179,10 @@ export class SpedValidator {
   private readonly refKeys = new Map<string, number>(); // target register → key position
   private readonly missingRefs = new Set<string>();
 
-  private doc: DocumentState | null = null;
+  /** The open document: its state, register and plan (`docDef`/`docPlan` are stale while `doc` is null). */
+  private doc: DocumentSums | null = null;
+  private docDef: RegisterDef | null = null;
+  private docPlan: ConsistencyPlan | null = null;
   private readonly apurationSums = { debits: new ExactSum(), credits: new ExactSum() };
   /** Per field list (register + version): requirement by direction, fast checks, conditional rules. */
   private readonly fieldPlans = new Map<readonly FieldDef[], FieldPlan>();
@@ -751,36 +728,38 @@ export class SpedValidator {
 
   private consistency(def: RegisterDef, st: RegState, fields: RecordFields, line: number): void {
     const reg = def.code;
-    if (this.doc && def.level <= this.doc.level) this.closeDocument();
+    if (this.doc !== null && def.level <= this.doc.level) this.closeDocument();
     const plan = st.consistency ?? (st.consistency = this.consistencyPlan(def));
-    if (plan.opensDocument) {
-      this.doc = {
-        def, plan, level: def.level, line, register: reg, fields: fields.keep(plan.keep),
-        analyticSums: [], analyticCount: 0, itemGroups: [], analyticGroups: [], itemCount: 0,
-      };
-    }
+    if (plan.sums !== null) this.openDocument(def, plan, fields, line);
     const doc = this.doc;
-    if (doc) {
-      for (const r of plan.documentTotals) {
-        if (r.document !== doc.register) continue;
+    if (doc !== null) {
+      const docReg = this.docDef!.code;
+      for (let i = 0; i < plan.documentTotals.length; i++) {
+        const r = plan.documentTotals[i]!;
+        if (r.document !== docReg) continue;
         doc.analyticCount++;
-        addSums(doc.analyticSums, r.fields, fields);
+        addSums(doc.analytic, r.fields, fields);
       }
-      for (const r of plan.itemsVsAnalytic) {
-        if (r.document !== doc.register) continue;
-        // the group key's parts, compared part by part (a document has a few groups; no key string to hash)
-        const parts = r.parts;
+      for (let i = 0; i < plan.itemsVsAnalytic.length; i++) {
+        const r = plan.itemsVsAnalytic[i]!;
+        if (r.document !== docReg) continue;
+        // the group key's parts as numbers (no string for the usual codes and rates), texts where they cannot be
+        const keys = r.keys;
         for (let k = 0; k < r.keyParts.length; k++) {
           const part = r.keyParts[k]!;
-          const v = (part.pos === undefined ? undefined : fields.get(part.pos - 1)) ?? '';
-          // groupPart's result without parsing when the value has no comma and the field no decimals
-          parts[k] = (part.decimals === undefined && !v.includes(',')) || isCanonicalMoney(v) ? v : this.groupPart(def, fields, part.name);
+          let key = part.pos === undefined ? 0 : fields.groupKey(part.pos - 1, part.decimals);
+          let text: string | null = null;
+          if (key !== key) {
+            text = this.groupPart(def, fields, part.name);
+            key = groupKeyOfText(text, part.decimals);
+            if (key === key) text = null;
+          }
+          keys[k] = key;
+          r.texts[k] = text;
         }
         const groups = r.isItem ? doc.itemGroups : doc.analyticGroups;
         if (r.isItem) doc.itemCount++;
-        let group = findGroup(groups, parts);
-        if (!group) groups.push((group = { parts: parts.slice(), sums: [] }));
-        addSums(group.sums, r.pairs, fields);
+        addSums(groups.find(keys, r.texts) ?? groups.add(keys, r.texts), r.pairs, fields);
       }
     }
     const ap = plan.apuration;
@@ -814,7 +793,6 @@ export class SpedValidator {
     const rules = this.layout!.data.consistency;
     const posOf = (name: string): number | undefined => def.fields.find((f) => f.name === name)?.pos;
     plan = {
-      opensDocument: !!(rules.documentTotals?.some((r) => r.document === reg) || rules.itemsVsAnalytic?.some((r) => r.document === reg)),
       documentTotals: (rules.documentTotals ?? [])
         .filter((r) => r.analytic === reg)
         .map((r) => ({ document: r.document, fields: Object.values(r.pairs).map((name) => [this.slotOf(name), posOf(name)] as const) })),
@@ -827,10 +805,11 @@ export class SpedValidator {
             isItem,
             keyParts: Object.entries(r.groupBy).map(([itemField, analyticField]) => {
               const name = isItem ? itemField : analyticField;
-              return { name, pos: posOf(name), decimals: def.fields.find((f) => f.name === name)?.decimals };
+              return { name, pos: posOf(name), decimals: def.fields.find((f) => f.name === name)?.decimals !== undefined };
             }),
             pairs: Object.entries(r.pairs).map(([itemField, analyticField]) => [this.slotOf(analyticField), posOf(isItem ? itemField : analyticField)] as const),
-            parts: [],
+            keys: new Float64Array(Object.keys(r.groupBy).length),
+            texts: Object.keys(r.groupBy).map(() => null),
           };
         }),
       apuration: rules.apuration ?? null,
@@ -847,66 +826,93 @@ export class SpedValidator {
       groupRules: (rules.itemsVsAnalytic ?? [])
         .filter((r) => r.document === reg)
         .map((rule) => ({ rule, pairs: entriesOf(rule.pairs).map(([, name]) => ({ name, slot: this.slotOf(name) })) })),
-      keep: [],
+      sums: null,
     };
-    for (const r of rules.documentTotals ?? []) {
-      if (r.document !== reg) continue;
-      for (const name of [...(r.when ? [r.when.field] : []), ...Object.keys(r.pairs)]) {
-        const pos = posOf(name);
-        if (pos !== undefined && !plan.keep.includes(pos - 1)) plan.keep.push(pos - 1);
-      }
-    }
+    const opens = !!(rules.documentTotals?.some((r) => r.document === reg) || rules.itemsVsAnalytic?.some((r) => r.document === reg));
+    if (opens) plan.sums = new DocumentSums();
     this.consistencyPlans.set(reg, plan);
     return plan;
   }
 
-  private closeDocument(): void {
-    const doc = this.doc;
-    if (!doc) return;
-    this.doc = null;
-    const def = doc.def;
-    for (const { rule: r, whenPos, pairs } of doc.plan.totals) {
-      if (doc.analyticCount === 0) continue;
-      if (r.when) {
-        const v = whenPos === undefined ? undefined : doc.fields[whenPos - 1];
-        if (v === undefined || !r.when.in.includes(v)) continue;
-      }
-      for (const { docField, slot, pos } of pairs) {
-        const acc = doc.analyticSums[slot];
-        const declaredText = pos === undefined ? undefined : doc.fields[pos - 1];
-        if (acc?.equalsText(declaredText) ?? ExactSum.isZeroText(declaredText)) continue;
-        const declared = this.decimalOf(def, doc.fields, docField);
-        const sum = acc?.toDecimal() ?? Decimal.ZERO;
-        if (!declared.equals(sum)) {
-          this.report('SPED_CONSISTENCY', `${doc.register} ${docField} is ${declared.format(',', 2)}; its ${r.analytic} records add up to ${sum.format(',', 2)}`, {
-            line: doc.line, register: doc.register, field: docField, position: def.fields.find((f) => f.name === docField)?.pos ?? null, severity: 'warning',
-          });
-        }
+  /** A document register opens its (reused) state: its `when` values and declared totals read now, sums zeroed. */
+  private openDocument(def: RegisterDef, plan: ConsistencyPlan, fields: RecordFields, line: number): void {
+    const doc = plan.sums!;
+    doc.reset(def.level, line);
+    let j = 0;
+    for (let i = 0; i < plan.totals.length; i++) {
+      const t = plan.totals[i]!;
+      doc.when[i] = t.whenPos === undefined ? undefined : fields.get(t.whenPos - 1);
+      for (let k = 0; k < t.pairs.length; k++) {
+        const declared = doc.declaredAt(j++);
+        const pos = t.pairs[k]!.pos;
+        if (pos !== undefined) fields.addTo(declared, pos - 1);
       }
     }
-    for (const { rule: r, pairs } of doc.plan.groupRules) {
+    this.doc = doc;
+    this.docDef = def;
+    this.docPlan = plan;
+  }
+
+  private closeDocument(): void {
+    const doc = this.doc;
+    if (doc === null) return;
+    this.doc = null;
+    const def = this.docDef!;
+    const plan = this.docPlan!;
+    const reg = def.code;
+    let j = 0;
+    for (let i = 0; i < plan.totals.length; i++) {
+      const { rule: r, pairs } = plan.totals[i]!;
+      const first = j;
+      j += pairs.length;
+      if (doc.analyticCount === 0) continue;
+      if (r.when) {
+        const v = doc.when[i];
+        if (v === undefined || !r.when.in.includes(v)) continue;
+      }
+      for (let k = 0; k < pairs.length; k++) {
+        const { docField, slot } = pairs[k]!;
+        // a missing sum or declared value is zero, as Decimal.parse(...) ?? 0 reads it
+        const acc = doc.analytic.sum(slot);
+        const declared = doc.declared[first + k]!;
+        if (acc.equals(declared)) continue;
+        this.report('SPED_CONSISTENCY', `${reg} ${docField} is ${declared.toDecimal().format(',', 2)}; its ${r.analytic} records add up to ${acc.toDecimal().format(',', 2)}`, {
+          line: doc.line, register: reg, field: docField, position: def.fields.find((f) => f.name === docField)?.pos ?? null, severity: 'warning',
+        });
+      }
+    }
+    for (const { rule: r, pairs } of plan.groupRules) {
       if (doc.itemCount === 0) continue;
       // every group of items, then every analytic group without items (each once), both sides' sums
-      for (const g of doc.itemGroups) this.compareGroups(r, pairs, doc, g.parts, g.sums, findGroup(doc.analyticGroups, g.parts)?.sums);
-      for (const g of doc.analyticGroups) if (!findGroup(doc.itemGroups, g.parts)) this.compareGroups(r, pairs, doc, g.parts, undefined, g.sums);
+      const items = doc.itemGroups;
+      const analytic = doc.analyticGroups;
+      for (let i = 0; i < items.count; i++) {
+        const g = items.at(i);
+        this.compareGroups(r, pairs, reg, doc.line, g, g, analytic.find(g.keys, g.texts));
+      }
+      for (let i = 0; i < analytic.count; i++) {
+        const g = analytic.at(i);
+        if (!items.find(g.keys, g.texts)) this.compareGroups(r, pairs, reg, doc.line, g, undefined, g);
+      }
     }
   }
 
   private compareGroups(
-    r: ItemsVsAnalyticRule, pairs: readonly { name: string; slot: number }[], doc: DocumentState, parts: readonly string[],
-    items: SumGroup['sums'] | undefined, analytic: SumGroup['sums'] | undefined,
+    r: ItemsVsAnalyticRule, pairs: readonly { name: string; slot: number }[], reg: string, line: number, key: SumGroup,
+    items: SumGroup | undefined, analytic: SumGroup | undefined,
   ): void {
     for (const { name: analyticField, slot } of pairs) {
-      const sa = items?.[slot];
-      const sb = analytic?.[slot];
+      // a side without the group, or without the field, adds up to zero
+      const sa = items?.sums[slot];
+      const sb = analytic?.sums[slot];
       if (sa && sb && sa.equals(sb)) continue;
       const a = sa?.toDecimal() ?? Decimal.ZERO;
       const b = sb?.toDecimal() ?? Decimal.ZERO;
       if (!a.equals(b)) {
         this.report(
           'SPED_CONSISTENCY',
-          `${r.item} items with ${Object.keys(r.groupBy).join('/')} ${parts.join('|')} add up to ${analyticField} ${a.format(',', 2)}; ${r.analytic} says ${b.format(',', 2)}`,
-          { line: doc.line, register: doc.register, severity: 'warning' },
+          `${r.item} items with ${Object.keys(r.groupBy).join('/')} ${key.label()} add up to ${analyticField} ${a.format(',', 2)}; ${r.analytic} says ${b.format(',', 2)}`,
+          { line, register: reg, severity: 'warning' },
         );
       }
     }
@@ -1025,36 +1031,14 @@ function entriesOf(map: Readonly<Record<string, string>>): readonly (readonly [s
   return e;
 }
 
-/** Adds each (slot, position) pair's field to the slot's sum. */
-function addSums(sums: Sums, pairs: readonly (readonly [number, number | undefined])[], fields: RecordFields): void {
+/** Adds each (slot, position) pair's field to the group's sum of the slot. */
+function addSums(group: SumGroup, pairs: readonly (readonly [number, number | undefined])[], fields: RecordFields): void {
   for (let i = 0; i < pairs.length; i++) {
     const pair = pairs[i]!;
-    const slot = pair[0];
+    const sum = group.sum(pair[0]);
     const pos = pair[1];
-    const sum = sums[slot] ?? (sums[slot] = new ExactSum());
     if (pos !== undefined) fields.addTo(sum, pos - 1);
   }
-}
-
-function findGroup(groups: SumGroup[], parts: readonly string[]): SumGroup | undefined {
-  search: for (const g of groups) {
-    for (let i = 0; i < parts.length; i++) if (g.parts[i] !== parts[i]) continue search;
-    return g;
-  }
-  return undefined;
-}
-
-/** True for `0,dd` or `[1-9]\d*,dd`: text that `Decimal.parse(v, ',').format(',', 2)` gives back unchanged. */
-function isCanonicalMoney(v: string): boolean {
-  const n = v.length;
-  if (n < 4 || v.charCodeAt(n - 3) !== 44) return false;
-  if (v.charCodeAt(0) === 48 && n !== 4) return false;
-  for (let i = 0; i < n; i++) {
-    if (i === n - 3) continue;
-    const c = v.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
-  return true;
 }
 
 /** `reg === block + suffix` without building the string. */
