@@ -69,6 +69,20 @@ export class RecordFields {
     return i < this.count ? groupKey(this.buf, this.bounds[i]!, this.bounds[i + 1]! - 1, decimals) : 0;
   }
 
+  /** The char code of field i's first character, -1 when it is empty or missing. */
+  firstChar(i: number): number {
+    if (this.arr !== null) {
+      const v = this.arr[i];
+      return v ? v.charCodeAt(0) : -1;
+    }
+    if (i >= this.count) return -1;
+    const s = this.bounds[i]!;
+    const e = this.bounds[i + 1]! - 1;
+    if (s >= e) return -1;
+    const c = this.buf[s]!;
+    return c < 0x80 ? c : decodeBytes(this.buf, s, e, this.encoding).charCodeAt(0);
+  }
+
   /**
    * Short fields (codes, CFOPs, rates, units: the values references and groups keep) come from a small
    * direct-mapped cache of strings, so the same few values are not decoded again on every line.

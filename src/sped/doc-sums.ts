@@ -20,6 +20,8 @@ import { ExactSum } from './exact-sum.js';
  * Injective on the normalized texts and exact (every number stays below 2^53), so equal numbers mean equal
  * texts, and a text with a number never equals one without (see `keyText` for the way back).
  */
+const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14];
+
 export function groupKey(buf: Uint8Array, s: number, e: number, decimals: boolean): number {
   if (s >= e) return 0;
   let v = 0;
@@ -32,7 +34,7 @@ export function groupKey(buf: Uint8Array, s: number, e: number, decimals: boolea
   const intDigits = p - s;
   if (p === e) {
     if (decimals) return intDigits <= 13 ? -1 - v * 100 : NaN;
-    return intDigits <= 14 ? 10 ** intDigits + v : NaN;
+    return intDigits <= 14 ? POW10[intDigits]! + v : NaN;
   }
   const frac = e - p - 1;
   if (intDigits === 0 || intDigits > 13 || buf[p] !== 44 || frac < 1 || frac > 2) return NaN;
@@ -125,9 +127,15 @@ export class GroupList {
   add(keys: Float64Array, texts: readonly (string | null)[]): SumGroup {
     let g = this.groups[this.count];
     if (g === undefined || g.keys.length !== keys.length) this.groups[this.count] = g = new SumGroup(keys.length);
-    else for (const s of g.sums) s?.reset();
-    g.keys.set(keys);
-    for (let k = 0; k < texts.length; k++) g.texts[k] = texts[k]!;
+    else {
+      const sums = g.sums;
+      for (let i = 0; i < sums.length; i++) sums[i]?.reset();
+    }
+    // a loop, not TypedArray.set: the key has 3 parts, the builtin's call costs more than the copy
+    for (let k = 0; k < keys.length; k++) {
+      g.keys[k] = keys[k]!;
+      g.texts[k] = texts[k]!;
+    }
     this.count++;
     return g;
   }
@@ -152,7 +160,8 @@ export class DocumentSums {
   reset(level: number, line: number): void {
     this.level = level;
     this.line = line;
-    for (const s of this.analytic.sums) s?.reset();
+    const sums = this.analytic.sums;
+    for (let i = 0; i < sums.length; i++) sums[i]?.reset();
     this.analyticCount = 0;
     this.itemCount = 0;
     this.itemGroups.count = 0;

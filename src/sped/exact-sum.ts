@@ -64,6 +64,13 @@ export class ExactSum {
 
   /** Adds units × 10^-frac while everything stays a safe integer; false (nothing added) otherwise. */
   private addUnits(units: number, frac: number): boolean {
+    if (frac === this.scale) {
+      // the usual case (every value of a field has its 2 decimals): no rescaling; units (≤ 15 digits) is safe
+      const sum = this.units + units;
+      if (sum > Number.MAX_SAFE_INTEGER || sum < -Number.MAX_SAFE_INTEGER) return false;
+      this.units = sum;
+      return true;
+    }
     let a = this.units;
     let scale = this.scale;
     if (frac > scale) {

@@ -184,6 +184,7 @@ export class SpedValidator {
   private docDef: RegisterDef | null = null;
   private docPlan: ConsistencyPlan | null = null;
   private readonly apurationSums = { debits: new ExactSum(), credits: new ExactSum() };
+  private apurationMatch: ApurationMatch | null = null;
   /** Per field list (register + version): requirement by direction, fast checks, conditional rules. */
   private readonly fieldPlans = new Map<readonly FieldDef[], FieldPlan>();
   /** Per register: the consistency rules it takes part in, with field positions resolved. */
@@ -765,10 +766,15 @@ export class SpedValidator {
     const ap = plan.apuration;
     if (ap) {
       if (plan.apurationSource) {
-        const cfop = (plan.cfopPos === undefined ? undefined : fields.get(plan.cfopPos - 1)) ?? '';
-        if (!ap.excludeCfops.includes(cfop)) {
+        const at = plan.cfopPos === undefined ? -1 : plan.cfopPos - 1;
+        const m = this.apurationMatch ?? (this.apurationMatch = apurationMatch(ap));
+        // the CFOP as a number when it is digits (its number is then one-to-one with its text), else as text
+        const key = at < 0 ? 0 : fields.groupKey(at, false);
+        const excluded = key >= 0 ? m.excludeKeys.includes(key) : ap.excludeCfops.includes(fields.get(at) ?? '');
+        if (!excluded) {
           const amount = plan.amountPos;
-          const acc = ap.debitPrefixes.includes(cfop[0] ?? '') ? this.apurationSums.debits : ap.creditPrefixes.includes(cfop[0] ?? '') ? this.apurationSums.credits : null;
+          const first = at < 0 ? -1 : fields.firstChar(at);
+          const acc = m.debitChars.includes(first) ? this.apurationSums.debits : m.creditChars.includes(first) ? this.apurationSums.credits : null;
           if (acc !== null && amount !== undefined) fields.addTo(acc, amount - 1);
         }
       } else if (reg === ap.register && st.count === 1) {
@@ -1039,6 +1045,27 @@ function addSums(group: SumGroup, pairs: readonly (readonly [number, number | un
     const pos = pair[1];
     if (pos !== undefined) fields.addTo(sum, pos - 1);
   }
+}
+
+/** The apuration rule's CFOP lists as numbers and char codes (`groupKey` and `firstChar` of the CFOP field). */
+interface ApurationMatch {
+  /** `groupKey` of each excluded CFOP that is digits (NaN otherwise: those compare as text). */
+  excludeKeys: number[];
+  /** The one-character prefixes as char codes (`cfop[0] ?? ''`: '' is -1, as `firstChar` gives for an empty CFOP). */
+  debitChars: number[];
+  creditChars: number[];
+}
+
+function apurationMatch(ap: ApurationRule): ApurationMatch {
+  const chars = (prefixes: readonly string[]): number[] => prefixes.filter((p) => p.length <= 1).map((p) => (p === '' ? -1 : p.charCodeAt(0)));
+  return {
+    excludeKeys: ap.excludeCfops.map((c) => {
+      const k = groupKeyOfText(c, false);
+      return k >= 0 ? k : NaN;
+    }),
+    debitChars: chars(ap.debitPrefixes),
+    creditChars: chars(ap.creditPrefixes),
+  };
 }
 
 /** `reg === block + suffix` without building the string. */
