@@ -11,7 +11,7 @@
  * implementation of those rules.
  */
 import { isValidCnpj, isValidCpf } from '../common/check-digits.js';
-import type { FieldDef, RegisterDef, Requirement } from './layout.js';
+import type { FieldDef, RegisterDef } from './layout.js';
 import type { ExactSum } from './exact-sum.js';
 import { groupKey, groupKeyOfText } from './doc-sums.js';
 import { decodeBytes, type SpedEncoding } from './scanner.js';
@@ -122,8 +122,6 @@ const K_VALUES = 128;
 const K_WITHIN = 256; // date inside the file's period
 const K_NOT_AFTER = 512; // date not after the end of the file's period
 
-const REQ: Record<Requirement, number> = { N: 0, OC: 1, O: 2 };
-
 /** The file's period as yyyymmdd numbers (0 when unknown), read by the date checks. */
 export interface PeriodWindow {
   start: number;
@@ -141,9 +139,13 @@ export class RegisterCheck {
   private readonly b: Int32Array;
   private readonly values: (readonly Buffer[] | null)[];
   private readonly formats: (FieldDef['format'] | undefined)[];
-  private readonly req: Uint8Array;
-  private readonly reqIn: Uint8Array;
-  private readonly reqOut: Uint8Array;
+  /**
+   * Per field, the directions (bit 1: none, 2: entradas, 4: saídas) for which it may not be empty (bits 0-2) and
+   * may not be filled (bits 3-5): `scan` ORs in the bits that the line breaks, `clean` tests its direction's bit.
+   */
+  private readonly reqBits: Uint8Array;
+  /** The bits broken by the last scanned line (see `reqBits`). */
+  private broken = 0;
   /** The register is not used for entradas / saídas (the string path reports SPED_DIRECTION). */
   private readonly forbiddenIn: boolean;
   private readonly forbiddenOut: boolean;
@@ -159,14 +161,12 @@ export class RegisterCheck {
     this.b = new Int32Array(n);
     this.values = [];
     this.formats = [];
-    this.req = new Uint8Array(n);
-    this.reqIn = new Uint8Array(n);
-    this.reqOut = new Uint8Array(n);
+    this.reqBits = new Uint8Array(n);
     for (let i = 0; i < n; i++) {
       const f = defs[i]!;
-      this.req[i] = REQ[f.required];
-      this.reqIn[i] = REQ[f.requiredIn ?? f.required];
-      this.reqOut[i] = REQ[f.requiredOut ?? f.required];
+      const reqs = [f.required, f.requiredIn ?? f.required, f.requiredOut ?? f.required];
+      // field 0 is REG: never judged empty or filled
+      for (let d = 0; d < 3 && i > 0; d++) this.reqBits[i]! |= reqs[d] === 'O' ? 1 << d : reqs[d] === 'N' ? 8 << d : 0;
       this.formats.push(f.format);
       this.values.push(f.values ? f.values.map((v) => Buffer.from(v, 'latin1')) : null);
       this.kind[i] = kindOf(f);
@@ -189,7 +189,9 @@ export class RegisterCheck {
     let bounds = out.bounds;
     const kinds = this.kind;
     const n = this.n;
+    const reqBits = this.reqBits;
     let high = 0;
+    let broken = 0;
     let count = 0;
     let p = start + 1;
     bounds[0] = p;
@@ -221,6 +223,10 @@ export class RegisterCheck {
         }
         if (k !== 0 && q > p && !this.field(k, count, buf, p, q)) return -1;
       }
+      if (count < n) {
+        const bits = reqBits[count]!;
+        broken |= q === p ? bits & 7 : bits >> 3;
+      }
       if (++count >= bounds.length) {
         const grown = new Int32Array(bounds.length * 2);
         grown.set(bounds);
@@ -229,25 +235,19 @@ export class RegisterCheck {
       p = q + 1;
       bounds[count] = p;
     }
+    this.broken = broken;
     return high >= 0x80 && utf8 ? -1 : count;
   }
 
   /**
-   * True when the scanned line (`bounds[0..count]`) is certainly free of field findings for `direction`: the
+   * True when the line just scanned (`count` fields) is certainly free of field findings for `direction`: the
    * field count, and each field empty or filled as its requirement allows (the content was checked by `scan`).
    */
-  clean(bounds: Int32Array, count: number, direction: 'in' | 'out' | null): boolean {
+  clean(count: number, direction: 'in' | 'out' | null): boolean {
     const n = this.n;
     if (this.variable ? count < n : count !== n) return false;
     if (direction !== null && (direction === 'in' ? this.forbiddenIn : this.forbiddenOut)) return false;
-    const reqs = direction === 'in' ? this.reqIn : direction === 'out' ? this.reqOut : this.req;
-    for (let i = 1; i < n; i++) {
-      const req = reqs[i]!;
-      if (req === 1) continue;
-      const empty = bounds[i] === bounds[i + 1]! - 1;
-      if (empty ? req === 2 : req === 0) return false;
-    }
-    return true;
+    return (this.broken & (direction === 'in' ? 2 : direction === 'out' ? 4 : 1)) === 0;
   }
 
   private field(k: number, i: number, buf: Buffer, s: number, e: number): boolean {

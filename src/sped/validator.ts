@@ -323,7 +323,7 @@ export class SpedValidator {
     const def = check.def;
     // the direction as directionOf will set it: the register's own IND_OPER, else its parent's
     const direction = st.dirAt >= 0 ? this.directionValue(view.get(st.dirAt)) : def.level > 0 ? (this.openAt(def.level - 1)?.direction ?? null) : null;
-    if (!check.clean(view.bounds, count, direction)) return false;
+    if (!check.clean(count, direction)) return false;
     this.records++;
     st.count++;
     this.apply(def, st, view, line, null);
