@@ -27,6 +27,9 @@ export class RecordFields {
   private buf: Buffer = Buffer.alloc(0);
   /** Field i is the bytes [bounds[i], bounds[i + 1] - 1): bounds[i + 1] - 1 is its closing pipe. */
   bounds = new Int32Array(64);
+  /** Byte path: a decimal field's value as units × 10^-scales[i], read by the scan; scales[i] -1 when not read. */
+  units = new Float64Array(64);
+  scales = new Int8Array(64);
   count = 0;
   private encoding: SpedEncoding = 'ascii';
 
@@ -42,6 +45,20 @@ export class RecordFields {
     this.buf = buf;
     this.count = count;
     this.encoding = encoding;
+  }
+
+  /** Doubles the per-field arrays (a line with more fields than they hold). */
+  grow(): void {
+    const n = this.bounds.length * 2;
+    const bounds = new Int32Array(n);
+    bounds.set(this.bounds);
+    this.bounds = bounds;
+    const units = new Float64Array(n);
+    units.set(this.units);
+    this.units = units;
+    const scales = new Int8Array(n);
+    scales.set(this.scales);
+    this.scales = scales;
   }
 
   get length(): number {
@@ -60,7 +77,11 @@ export class RecordFields {
   /** Adds field i to a sum (`ExactSum.addText` of the field, read on the bytes on the byte path). */
   addTo(sum: ExactSum, i: number): void {
     if (this.arr !== null) sum.addText(this.arr[i]);
-    else if (i < this.count) sum.addBytes(this.buf, this.bounds[i]!, this.bounds[i + 1]! - 1);
+    else if (i < this.count) {
+      // the value the scan read, unless it did not (not a decimal field, over 15 digits) or the sum is past doubles
+      const scale = this.scales[i]!;
+      if (scale < 0 || !sum.addScaled(this.units[i]!, scale)) sum.addBytes(this.buf, this.bounds[i]!, this.bounds[i + 1]! - 1);
+    }
   }
 
   /** `groupKey` of field i (a consistency group's key part), read on the bytes on the byte path. */
@@ -190,6 +211,9 @@ export class RegisterCheck {
     const kinds = this.kind;
     const n = this.n;
     const reqBits = this.reqBits;
+    let units = out.units;
+    let scales = out.scales;
+    let scale = -1;
     let high = 0;
     let broken = 0;
     let count = 0;
@@ -202,20 +226,35 @@ export class RegisterCheck {
       let c = buf[q]!;
       if (k === K_DECIMAL) {
         // -?\d+(,\d+)? with at most a[count] decimals and b[count] digits, read while looking for the pipe
-        if (c === 45) c = buf[++q]!;
+        // and its value as units × 10^-frac, kept for the sums (exact while it has at most 15 digits)
+        const negative = c === 45;
+        if (negative) c = buf[++q]!;
         const intStart = q;
-        while (c >= 48 && c <= 57) c = buf[++q]!;
+        let v = 0;
+        while (c >= 48 && c <= 57) {
+          v = v * 10 + (c - 48);
+          c = buf[++q]!;
+        }
         const intDigits = q - intStart;
         let frac = 0;
         if (c === 44) {
           const fracStart = ++q;
           c = buf[q]!;
-          while (c >= 48 && c <= 57) c = buf[++q]!;
+          while (c >= 48 && c <= 57) {
+            v = v * 10 + (c - 48);
+            c = buf[++q]!;
+          }
           frac = q - fracStart;
           if (frac === 0) return -1;
         }
         if (c !== PIPE) return -1;
-        if (q > p && (intDigits === 0 || frac > this.a[count]! || intDigits + frac > this.b[count]!)) return -1;
+        if (q > p) {
+          if (intDigits === 0 || frac > this.a[count]! || intDigits + frac > this.b[count]!) return -1;
+          if (intDigits + frac <= 15) {
+            units[count] = negative ? -v : v;
+            scale = frac;
+          }
+        }
       } else {
         while (c !== PIPE) {
           high |= c;
@@ -227,10 +266,13 @@ export class RegisterCheck {
         const bits = reqBits[count]!;
         broken |= q === p ? bits & 7 : bits >> 3;
       }
+      scales[count] = scale;
+      scale = -1;
       if (++count >= bounds.length) {
-        const grown = new Int32Array(bounds.length * 2);
-        grown.set(bounds);
-        out.bounds = bounds = grown;
+        out.grow();
+        bounds = out.bounds;
+        units = out.units;
+        scales = out.scales;
       }
       p = q + 1;
       bounds[count] = p;

@@ -62,6 +62,11 @@ export class ExactSum {
     }
   }
 
+  /** Adds units × 10^-frac (units a safe integer) while the sum stays in doubles; false, nothing added, otherwise. */
+  addScaled(units: number, frac: number): boolean {
+    return this.big === null && this.addUnits(units, frac);
+  }
+
   /** Adds units × 10^-frac while everything stays a safe integer; false (nothing added) otherwise. */
   private addUnits(units: number, frac: number): boolean {
     if (frac === this.scale) {
