@@ -105,15 +105,43 @@ export class RecordFields {
   }
 
   /**
+   * True when field i is empty or missing, or its value is in `keys` (a reference's target keys). On the byte
+   * path a short value that was found once is remembered on its string-cache slot: key sets only grow, so it
+   * stays found while the slot holds that value, and the next lines skip the set lookup.
+   */
+  isEmptyOrIn(i: number, keys: ReadonlySet<string>): boolean {
+    if (this.arr !== null) {
+      const v = this.arr[i];
+      return !v || keys.has(v);
+    }
+    if (i >= this.count) return true;
+    const s = this.bounds[i]!;
+    const e = this.bounds[i + 1]! - 1;
+    if (s === e) return true;
+    const slot = e - s <= INTERN_MAX ? this.internSlot(s, e) : -1;
+    if (slot < 0) return keys.has(decodeBytes(this.buf, s, e, this.encoding));
+    if (this.found[slot] === keys) return true;
+    const ok = keys.has(this.cache[slot]!);
+    if (ok) this.found[slot] = keys;
+    return ok;
+  }
+
+  /**
    * Short fields (codes, CFOPs, rates, units: the values references and groups keep) come from a small
    * direct-mapped cache of strings, so the same few values are not decoded again on every line.
    */
   private interned(s: number, e: number): string {
+    const slot = this.internSlot(s, e);
+    return slot < 0 ? decodeBytes(this.buf, s, e, this.encoding) : this.cache[slot]!;
+  }
+
+  /** The cache slot holding the ASCII text `buf[s..e)` (put there if needed); -1 for bytes beyond ASCII. */
+  private internSlot(s: number, e: number): number {
     const buf = this.buf;
     let h = e - s;
     for (let p = s; p < e; p++) {
       const c = buf[p]!;
-      if (c >= 0x80) return decodeBytes(buf, s, e, this.encoding);
+      if (c >= 0x80) return -1;
       h = Math.imul(h ^ c, 0x01000193);
     }
     const slot = (h ^ (h >>> 15)) & (INTERN_SLOTS - 1);
@@ -121,13 +149,15 @@ export class RecordFields {
     if (cached !== undefined && cached.length === e - s) {
       let same = true;
       for (let j = 0; j < cached.length && same; j++) same = cached.charCodeAt(j) === buf[s + j];
-      if (same) return cached;
+      if (same) return slot;
     }
-    const v = buf.toString('latin1', s, e);
-    this.cache[slot] = v;
-    return v;
+    this.cache[slot] = buf.toString('latin1', s, e);
+    this.found[slot] = null;
+    return slot;
   }
 
+  /** Per cache slot: the key set its value was found in (see `isEmptyOrIn`). */
+  private readonly found: (ReadonlySet<string> | null)[] = new Array<ReadonlySet<string> | null>(INTERN_SLOTS).fill(null);
   private readonly cache: (string | undefined)[] = new Array<string | undefined>(INTERN_SLOTS).fill(undefined);
 }
 

@@ -717,9 +717,10 @@ export class SpedValidator {
       const v = fields.get(st.keyAt);
       if (v) st.keys!.add(v);
     }
-    for (const c of st.refs) {
-      const v = fields.get(c.at);
-      if (!v || c.keys.has(v)) continue;
+    for (let i = 0; i < st.refs.length; i++) {
+      const c = st.refs[i]!;
+      if (fields.isEmptyOrIn(c.at, c.keys)) continue;
+      const v = fields.get(c.at) ?? '';
       this.report('SPED_REF_MISSING', `${c.name} '${clip(v)}' has no ${c.target} record`, { line, register: reg, field: c.name, position: c.pos });
       this.missingRefs.add(`${c.target}:${v}`);
     }
