@@ -251,9 +251,23 @@ export class RegisterCheck {
     bounds[0] = p;
     while (p < end) {
       // field `count` starts at p; the pipe at end - 1 stops every loop below
-      const k = count < n ? kinds[count]! : 0;
       let q = p;
       let c = buf[q]!;
+      if (c === PIPE && count < n) {
+        // an empty field (most of a C170's): only its requirement to check
+        broken |= reqBits[count]! & 7;
+        scales[count] = -1;
+        p++;
+        if (++count >= bounds.length) {
+          out.grow();
+          bounds = out.bounds;
+          units = out.units;
+          scales = out.scales;
+        }
+        bounds[count] = p;
+        continue;
+      }
+      const k = count < n ? kinds[count]! : 0;
       if (k === K_DECIMAL) {
         // -?\d+(,\d+)? with at most a[count] decimals and b[count] digits, read while looking for the pipe
         // and its value as units × 10^-frac, kept for the sums (exact while it has at most 15 digits)
