@@ -29,7 +29,12 @@ const NEEDS_ESCAPE = /["\\\x00-\x1f]/;
 /** The keys of a register's fields (`,"NAME":` by position; the first without the comma), built lazily. */
 class KeyTable {
   private readonly keys: Buffer[] = [];
-  constructor(private readonly defs: SpedRecord['defs']) {}
+  /** `,"register":"C170","fields":{` — what follows the line number. */
+  readonly head: Buffer;
+
+  constructor(register: string, private readonly defs: SpedRecord['defs']) {
+    this.head = Buffer.from(`,"register":${NEEDS_ESCAPE.test(register) ? JSON.stringify(register) : `"${register}"`},"fields":{`, 'utf8');
+  }
 
   /** Key of the field at 1-based position `pos` (pos ≥ 2), named as SpedRecord.toObject names it. */
   at(pos: number): Buffer {
@@ -45,11 +50,16 @@ class KeyTable {
   }
 }
 
-/** Writes JSON lines into a growing buffer; `take()` hands the bytes written so far to the caller. */
+const LINE_OPEN = Buffer.from('{"line":', 'latin1');
+
+/** Writes JSON lines into a reused buffer; `take()` hands a copy of the bytes written so far to the caller. */
 export class JsonlBytes {
   private out = Buffer.allocUnsafe(1 << 20);
   private pos = 0;
-  private readonly tables = new Map<string, KeyTable>();
+  /** Key tables by register: as text for the string path, as the integer of its 4 bytes for the byte path. */
+  private readonly byName = new Map<string, KeyTable>();
+  private readonly byCode = new Map<number, KeyTable>();
+  private version: string | null = null;
 
   constructor(private readonly parser: SpedParser) {}
 
@@ -57,10 +67,9 @@ export class JsonlBytes {
     return this.pos;
   }
 
-  /** The bytes written since the last call (the buffer is not reused afterwards). */
+  /** A copy of the bytes written since the last call; the working buffer is reused. */
   take(): Buffer {
-    const done = this.out.subarray(0, this.pos);
-    this.out = Buffer.allocUnsafe(Math.max(1 << 20, this.out.length));
+    const done = Buffer.from(this.out.subarray(0, this.pos));
     this.pos = 0;
     return done;
   }
@@ -72,22 +81,41 @@ export class JsonlBytes {
     this.out = bigger;
   }
 
-  private table(register: string): KeyTable {
-    const version = this.parser.info.version;
-    const cacheKey = `${register}@${version}`;
-    let t = this.tables.get(cacheKey);
+  /** Key tables are per version (ECD's version arrives with I010, after some records). */
+  private syncVersion(): void {
+    if (this.parser.info.version === this.version) return;
+    this.version = this.parser.info.version;
+    this.byName.clear();
+    this.byCode.clear();
+  }
+
+  private tableOf(register: string): KeyTable {
+    this.syncVersion();
+    let t = this.byName.get(register);
     if (!t) {
-      t = new KeyTable(this.parser.defsFor(register));
-      this.tables.set(cacheKey, t);
+      t = new KeyTable(register, this.parser.defsFor(register));
+      this.byName.set(register, t);
     }
     return t;
   }
 
-  private head(register: string, line: number): void {
-    this.ensure(64);
-    this.pos += this.out.write(`{"line":${line},"register":`, this.pos, 'latin1');
-    this.pos += this.out.write(NEEDS_ESCAPE.test(register) ? JSON.stringify(register) : `"${register}"`, this.pos, 'utf8');
-    this.pos += this.out.write(',"fields":{', this.pos, 'latin1');
+  /** The table of the register whose 4 bytes at `src[at..at+4)` make `code`. */
+  private tableOfCode(code: number, src: Buffer, at: number): KeyTable {
+    this.syncVersion();
+    let t = this.byCode.get(code);
+    if (!t) {
+      const register = src.toString('latin1', at, at + 4);
+      t = new KeyTable(register, this.parser.defsFor(register));
+      this.byCode.set(code, t);
+    }
+    return t;
+  }
+
+  private head(table: KeyTable, line: number): void {
+    this.ensure(LINE_OPEN.length + 16 + table.head.length);
+    this.pos += LINE_OPEN.copy(this.out, this.pos);
+    this.pos += this.out.write(String(line), this.pos, 'latin1');
+    this.pos += table.head.copy(this.out, this.pos);
   }
 
   /**
@@ -98,22 +126,25 @@ export class JsonlBytes {
     const layout = this.parser.layout;
     const encoding: SpedEncoding = this.parser.scanner.encoding;
     if (layout === null || end - start < 7 || src[start] !== PIPE || src[end - 1] !== PIPE || src[start + 5] !== PIPE) return false;
+    let code = 0;
     for (let i = start + 1; i < start + 5; i++) {
       const b = src[i]!;
       if (!((b >= 48 && b <= 57) || (b >= 65 && b <= 90))) return false;
+      code = code * 256 + b;
     }
-    const register = src.toString('latin1', start + 1, start + 5);
-    if (register === '0000' || (register === layout.data.version.register && this.parser.info.version === null)) return false;
+    if (code === 0x30303030 /* 0000 */) return false;
+    const versionRegister = layout.data.version.register;
+    if (this.parser.info.version === null && code === registerCode(versionRegister)) return false;
     const mark = this.pos;
-    const keys = this.table(register);
-    this.head(register, line);
+    const keys = this.tableOfCode(code, src, start + 1);
+    this.head(keys, line);
     let pos = 2;
     let i = start + 6;
     while (i < end) {
       const key = keys.at(pos++);
+      // the line ends with a pipe, so one is always found before `end`
+      const fieldEnd = src.indexOf(PIPE, i);
       // worst case: every byte becomes a 6-byte escape
-      let fieldEnd = src.indexOf(PIPE, i);
-      if (fieldEnd === -1 || fieldEnd >= end) fieldEnd = end - 1;
       this.ensure(key.length + (fieldEnd - i) * 6 + 8);
       const out = this.out;
       let o = this.pos;
@@ -137,17 +168,14 @@ export class JsonlBytes {
       this.pos = o;
       i = fieldEnd + 1;
     }
-    this.ensure(3);
-    this.out[this.pos++] = 125; // }
-    this.out[this.pos++] = 125;
-    this.out[this.pos++] = 10;
+    this.close();
     return true;
   }
 
   /** Writes a record that came through the string path. */
   record(fields: readonly string[], line: number): void {
-    const keys = this.table(fields[0]!);
-    this.head(fields[0]!, line);
+    const keys = this.tableOf(fields[0]!);
+    this.head(keys, line);
     for (let p = 2; p <= fields.length; p++) {
       const key = keys.at(p);
       const v = fields[p - 1]!;
@@ -155,9 +183,20 @@ export class JsonlBytes {
       this.pos += key.copy(this.out, this.pos);
       this.pos += this.out.write(NEEDS_ESCAPE.test(v) ? JSON.stringify(v) : `"${v}"`, this.pos, 'utf8');
     }
+    this.close();
+  }
+
+  private close(): void {
     this.ensure(3);
-    this.out[this.pos++] = 125;
+    this.out[this.pos++] = 125; // }
     this.out[this.pos++] = 125;
     this.out[this.pos++] = 10;
   }
+}
+
+/** The 4 bytes of a register code as one integer. */
+function registerCode(register: string): number {
+  let code = 0;
+  for (let i = 0; i < 4; i++) code = code * 256 + register.charCodeAt(i);
+  return code;
 }
