@@ -1,25 +1,13 @@
 // -o FILE on the commands whose output is a report (nfe validate, verify, key): the report lands in the file,
 // written atomically; stdout stays empty.
 import t from 'tap';
-import { PassThrough, Readable } from 'node:stream';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { main } from '../../src/cli/main.js';
+import { run } from '../helpers/cli.js';
 import { tempDir } from '../helpers/sped.js';
 
 const notes = fileURLToPath(new URL('../../fixtures/nfe/', import.meta.url));
-
-async function run(argv: string[]) {
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  stdout.on('data', (c: Buffer) => out.push(c));
-  stderr.on('data', (c: Buffer) => err.push(c));
-  const code = await main(argv, { stdin: Readable.from([]), stdout, stderr });
-  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
-}
 
 const dir = tempDir();
 

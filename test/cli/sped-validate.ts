@@ -1,20 +1,8 @@
 import t from 'tap';
-import { PassThrough, Readable } from 'node:stream';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { main } from '../../src/cli/main.js';
+import { run } from '../helpers/cli.js';
 import { joinLines, lineOf, linesOf, setField, syntheticFile, writeTemp } from '../helpers/sped.js';
-
-async function run(argv: string[], stdin: Buffer = Buffer.alloc(0)) {
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  stdout.on('data', (c: Buffer) => out.push(c));
-  stderr.on('data', (c: Buffer) => err.push(c));
-  const code = await main(argv, { stdin: Readable.from([stdin]), stdout, stderr });
-  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
-}
 
 const clean = await syntheticFile({ layout: 'efd-icms-ipi', documents: 5, seed: 5 });
 const cleanPath = writeTemp('clean.txt', clean);
