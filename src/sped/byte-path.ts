@@ -2,9 +2,10 @@
  * The validator's byte path: prove a line clean on its bytes, without decoding it or splitting it into strings.
  * A register's field list is compiled once into per-field byte checks (kind bits and bounds in typed arrays, one
  * switch-free loop, no closure per field). `true` from `RegisterCheck.check` means the string path's field checks
- * (`SpedValidator.fieldsOf` / `checkValue`) would report nothing for this line; `false` is not a finding, only "not
- * provably clean": the line then goes down the string path, which produces the findings. Anything unusual answers
- * false (wrong field count, a required field empty, a forbidden field filled, non-ASCII bytes in a UTF-8 file, …).
+ * (`FieldChecker.check` / `checkValue`, field-validation.ts) would report nothing for this line; `false` is not a
+ * finding, only "not provably clean": the line then goes down the string path, which produces the findings.
+ * Anything unusual answers false (wrong field count, a required field empty, a forbidden field filled, non-ASCII
+ * bytes in a UTF-8 file, …).
  *
  * `RecordFields` is how the validator's state logic (structure, totals, references, consistency) reads a record:
  * a string array on the string path, byte ranges decoded on demand on the byte path, so both paths share one

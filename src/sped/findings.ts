@@ -24,11 +24,19 @@ export interface SpedFinding {
   readonly message: string;
 }
 
-export function finding(
-  code: SpedCode,
-  message: string,
-  at: { line?: number | null; register?: string | null; field?: string | null; position?: number | null; severity?: Severity } = {},
-): SpedFinding {
+/** Where a finding is, and its severity (default error); omitted parts are null. */
+export interface FindingAt {
+  line?: number | null;
+  register?: string | null;
+  field?: string | null;
+  position?: number | null;
+  severity?: Severity;
+}
+
+/** How the validator's parts hand a finding to the validator's sink. */
+export type Report = (code: SpedCode, message: string, at?: FindingAt) => void;
+
+export function finding(code: SpedCode, message: string, at: FindingAt = {}): SpedFinding {
   return {
     line: at.line ?? null,
     register: at.register ?? null,

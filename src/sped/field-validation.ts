@@ -1,0 +1,207 @@
+/**
+ * The string path's per-field checks: field count, direction (a register not used for entradas/saídas), required
+ * and forbidden fields (by direction and conditional rules), type, size, decimals, dates and period, check digits
+ * and allowed values. Only lines the byte path could not prove clean come here (see byte-path.ts), so these checks
+ * are what produces every field finding.
+ */
+import { isValidAccessKey, isValidCnpj, isValidCpf } from '../common/check-digits.js';
+import { fastCheck, type FastCheck } from './field-checks.js';
+import type { Report, Severity, SpedCode } from './findings.js';
+import type { Direction } from './hierarchy.js';
+import type { ConditionalRequired, FieldDef, Layout, RegisterDef, Requirement } from './layout.js';
+import { parseSpedDate } from './record.js';
+
+const NUM_RE = /^\d+$/;
+const DEC_RE = /^-?\d+(?:,(\d+))?$/;
+const CNPJ_ROOT_RE = /^[0-9A-Z]{8}$/;
+
+/** The file's period as ISO dates, set from 0000 (null until then, or when 0000 has no valid date). */
+export interface Period {
+  start: string | null;
+  end: string | null;
+}
+
+interface FieldPlan {
+  /** Requirement of each field (index = position - 1) with no direction, for entradas, for saídas. */
+  req: Requirement[];
+  reqIn: Requirement[];
+  reqOut: Requirement[];
+  /** True when the value certainly passes `checkValue` (no finding); false sends it to the full check. */
+  fast: FastCheck[];
+  conditions: { rule: ConditionalRequired; pos: number | undefined }[];
+}
+
+export class FieldChecker {
+  /** Per field list (register + version): requirement by direction, fast checks, conditional rules. */
+  private readonly plans = new Map<readonly FieldDef[], FieldPlan>();
+
+  constructor(
+    private readonly layout: Layout,
+    private readonly period: Readonly<Period>,
+    private readonly report: Report,
+  ) {}
+
+  /** Checks a record's fields (`fields[0]` is REG) against the register's field list at `version`. */
+  check(def: RegisterDef, fields: string[], line: number, direction: Direction, version: string | null): void {
+    const lay = this.layout;
+    const reg = def.code;
+    const defs = lay.fieldsFor(reg, version) ?? def.fields;
+    const count = fields.length;
+    if (def.variableFields ? count < defs.length : count !== defs.length) {
+      this.report(
+        'SPED_FIELD_COUNT',
+        `${reg} has ${count} fields; ${lay.name}${version ? ` ${version}` : ''} expects ${def.variableFields ? 'at least ' : ''}${defs.length}`,
+        { line, register: reg },
+      );
+      return;
+    }
+    // direction: a register not used for entradas/saídas
+    const regDef = defs[0];
+    if (regDef && direction) {
+      const req = direction === 'in' ? regDef.requiredIn : regDef.requiredOut;
+      if (req === 'N') {
+        this.report('SPED_DIRECTION', `${reg} is not used for ${direction === 'in' ? 'entradas (IND_OPER 0)' : 'saídas (IND_OPER 1)'}`, { line, register: reg });
+      }
+    }
+    const plan = this.planOf(def, defs);
+    let relaxed: readonly string[] | null = null;
+    for (const c of plan.conditions) {
+      const v = c.pos === undefined ? undefined : fields[c.pos - 1];
+      if (v !== undefined && c.rule.when.in.includes(v)) relaxed = c.rule.required;
+    }
+    const reqs = direction === 'in' ? plan.reqIn : direction === 'out' ? plan.reqOut : plan.req;
+    const fast = plan.fast;
+    for (let i = 1; i < defs.length; i++) {
+      const value = fields[i]!;
+      let req = reqs[i]!;
+      if (value !== '' && req !== 'N') {
+        // the common case: a compiled check that says "certainly fine", else the full check with its findings
+        if (!fast[i]!(value)) this.checkValue(reg, defs[i]!, value, line);
+        continue;
+      }
+      const f = defs[i]!;
+      if (relaxed && req === 'O' && !relaxed.includes(f.name)) req = 'OC';
+      if (value === '') {
+        if (req === 'O') this.fieldFinding('SPED_FIELD_REQUIRED', `${f.name} is required`, reg, f, line);
+        continue;
+      }
+      if (req === 'N') {
+        this.fieldFinding('SPED_FIELD_FORBIDDEN', `${f.name} must be empty${f.requiredIn || f.requiredOut ? ` for ${direction === 'in' ? 'entradas' : 'saídas'}` : ''}`, reg, f, line);
+        continue;
+      }
+      this.checkValue(reg, f, value, line);
+    }
+  }
+
+  private planOf(def: RegisterDef, defs: readonly FieldDef[]): FieldPlan {
+    let plan = this.plans.get(defs);
+    if (plan) return plan;
+    const reqOf = (f: FieldDef, d: Direction): Requirement => (d === 'in' ? (f.requiredIn ?? f.required) : d === 'out' ? (f.requiredOut ?? f.required) : f.required);
+    plan = {
+      req: defs.map((f) => reqOf(f, null)),
+      reqIn: defs.map((f) => reqOf(f, 'in')),
+      reqOut: defs.map((f) => reqOf(f, 'out')),
+      fast: defs.map(fastCheck),
+      conditions: this.layout.data.conditionalRequired
+        .filter((c) => c.register === def.code)
+        .map((rule) => ({ rule, pos: def.fields.find((f) => f.name === rule.when.field)?.pos })),
+    };
+    this.plans.set(defs, plan);
+    return plan;
+  }
+
+  private fieldFinding(code: SpedCode, message: string, reg: string, f: FieldDef, line: number, severity: Severity = 'error'): void {
+    this.report(code, message, { line, register: reg, field: f.name, position: f.pos, severity });
+  }
+  private checkValue(reg: string, f: FieldDef, value: string, line: number): void {
+    const fmt = f.format;
+    if (fmt === 'cnpj' || fmt === 'cpf' || fmt === 'cnpj-cpf' || fmt === 'access-key' || fmt === 'cnpj-root') {
+      this.checkIdentifier(reg, f, value, line);
+      return;
+    }
+    if (f.type === 'N') {
+      if (f.decimals !== undefined) {
+        const m = DEC_RE.exec(value);
+        if (!m) {
+          const hint = /^\d{1,3}(\.\d{3})+(,\d+)?$/.test(value) ? ': no thousands separator' : /^-?\d+\.\d+$/.test(value) ? ': the decimal separator is a comma' : '';
+          this.fieldFinding(hint ? 'SPED_FIELD_DECIMALS' : 'SPED_FIELD_TYPE', `${f.name} '${clip(value)}' is not a number${hint}`, reg, f, line);
+          return;
+        }
+        if (m[1] && m[1].length > f.decimals) {
+          this.fieldFinding('SPED_FIELD_DECIMALS', `${f.name} '${clip(value)}' has ${m[1].length} decimals; at most ${f.decimals}`, reg, f, line);
+          return;
+        }
+        if (f.size !== undefined) {
+          const digits = value.length - (value[0] === '-' ? 1 : 0) - (m[1] ? 1 : 0);
+          if (digits > f.size) this.fieldFinding('SPED_FIELD_SIZE', `${f.name} has ${digits} digits; at most ${f.size}`, reg, f, line);
+        }
+        return;
+      }
+      if (!NUM_RE.test(value)) {
+        this.fieldFinding('SPED_FIELD_TYPE', `${f.name} '${clip(value)}' must be numeric`, reg, f, line);
+        return;
+      }
+    }
+    if (f.size !== undefined) {
+      if (f.exact ? value.length !== f.size : value.length > f.size) {
+        this.fieldFinding('SPED_FIELD_SIZE', `${f.name} has ${value.length} characters; ${f.exact ? 'exactly' : 'at most'} ${f.size}`, reg, f, line);
+        return;
+      }
+    }
+    if (fmt === 'date') {
+      const iso = parseSpedDate(value);
+      if (iso === null) {
+        this.fieldFinding('SPED_DATE_INVALID', `${f.name} '${clip(value)}' is not a date (ddmmaaaa)`, reg, f, line);
+        return;
+      }
+      if (f.period && this.period.start && this.period.end) {
+        const bad = f.period === 'within' ? iso < this.period.start || iso > this.period.end : iso > this.period.end;
+        if (bad) {
+          this.fieldFinding(
+            'SPED_DATE_OUT_OF_PERIOD',
+            `${f.name} ${iso} is ${f.period === 'within' ? `outside the period ${this.period.start}..${this.period.end}` : `after the end of the period ${this.period.end}`}`,
+            reg, f, line,
+          );
+        }
+      }
+    } else if (fmt === 'period') {
+      const month = Number(value.slice(0, 2));
+      if (month < 1 || month > 12) this.fieldFinding('SPED_DATE_INVALID', `${f.name} '${clip(value)}' is not a month (mmaaaa)`, reg, f, line);
+    }
+    if (f.values && !f.values.includes(value)) {
+      this.fieldFinding('SPED_FIELD_VALUE', `${f.name} '${clip(value)}' is not one of ${f.values.join(', ')}`, reg, f, line);
+    }
+  }
+
+  private checkIdentifier(reg: string, f: FieldDef, value: string, line: number): void {
+    switch (f.format) {
+      case 'cnpj':
+        if (value.length !== 14) this.fieldFinding('SPED_FIELD_SIZE', `${f.name} has ${value.length} characters; a CNPJ has 14`, reg, f, line);
+        else if (!isValidCnpj(value)) this.fieldFinding('SPED_CHECK_DIGIT', `${f.name} ${value} is not a valid CNPJ (check digits)`, reg, f, line);
+        return;
+      case 'cpf':
+        if (value.length !== 11) this.fieldFinding('SPED_FIELD_SIZE', `${f.name} has ${value.length} characters; a CPF has 11`, reg, f, line);
+        else if (!isValidCpf(value)) this.fieldFinding('SPED_CHECK_DIGIT', `${f.name} ${value} is not a valid CPF (check digits)`, reg, f, line);
+        return;
+      case 'cnpj-cpf':
+        if (value.length === 14) {
+          if (!isValidCnpj(value)) this.fieldFinding('SPED_CHECK_DIGIT', `${f.name} ${value} is not a valid CNPJ (check digits)`, reg, f, line);
+        } else if (value.length === 11) {
+          if (!isValidCpf(value)) this.fieldFinding('SPED_CHECK_DIGIT', `${f.name} ${value} is not a valid CPF (check digits)`, reg, f, line);
+        } else this.fieldFinding('SPED_FIELD_SIZE', `${f.name} has ${value.length} characters; a CNPJ has 14, a CPF 11`, reg, f, line);
+        return;
+      case 'access-key':
+        if (value.length !== 44) this.fieldFinding('SPED_FIELD_SIZE', `${f.name} has ${value.length} characters; an access key has 44`, reg, f, line);
+        else if (!isValidAccessKey(value)) this.fieldFinding('SPED_CHECK_DIGIT', `${f.name} ${value} is not a valid access key (check digit)`, reg, f, line);
+        return;
+      case 'cnpj-root':
+        if (!CNPJ_ROOT_RE.test(value)) this.fieldFinding('SPED_FIELD_TYPE', `${f.name} '${clip(value)}' is not a CNPJ root (8 characters)`, reg, f, line);
+        return;
+    }
+  }
+}
+
+/** A value shortened for a message. */
+export function clip(s: string): string {
+  return s.length > 40 ? `${s.slice(0, 40)}…` : s;
+}
