@@ -1,7 +1,6 @@
 /** `fiscal nfe key | sign | verify | qrcode` — thin wrappers over src/nfe/{key,sign,verify,qrcode}.ts. */
 import { promises as fsp } from 'node:fs';
 import type { Command } from 'commander';
-import type { Writable } from 'node:stream';
 import { EXIT_FINDINGS, EXIT_OK, UsageError, ioError } from '../errors.js';
 import { loadCertificate, type SigningCredentials } from '../nfe/cert.js';
 import { parseAccessKey } from '../nfe/key.js';
@@ -10,7 +9,7 @@ import { signXml } from '../nfe/sign.js';
 import { readXmlDocuments } from '../nfe/source.js';
 import { loadTrustStore, verifyXml, type TrustStore, type VerifyReport } from '../nfe/verify.js';
 import { childByLocal, textOf } from '../nfe/xml-tokens.js';
-import { openOutput, withReportOutput, writeChunk } from './io.js';
+import { withReportOutput, writeChunk, type ReportStreams } from './io.js';
 import type { CommandContext } from './main.js';
 
 /** A secret from an environment variable or a file (first line, without its line end). Never from argv. */
@@ -52,15 +51,8 @@ async function credentialsFrom(opts: { pfx?: string; passwordEnv?: string; passw
   return loadCertificate(pfx, password);
 }
 
-async function writeOut(out: string | undefined, stdout: Writable, text: string): Promise<void> {
-  const o = await openOutput(out, stdout);
-  try {
-    await writeChunk(o.stream, text);
-    await o.commit();
-  } catch (err) {
-    await o.abort();
-    throw err;
-  }
+function writeOut(out: string | undefined, io: ReportStreams, text: string): Promise<void> {
+  return withReportOutput(io, out, false, (to) => writeChunk(to.stdout, text));
 }
 
 function registerKey(nfe: Command, ctx: CommandContext): void {
@@ -101,7 +93,7 @@ function registerSign(nfe: Command, ctx: CommandContext): void {
       const creds = await credentialsFrom(opts);
       const xml = await readBytes(file, ctx.io.stdin);
       const signed = signXml(xml, creds, { algorithm: opts.sha256 ? 'rsa-sha256' : 'rsa-sha1', checkCertificate: opts.checkCertificate });
-      await writeOut(opts.output, ctx.io.stdout, signed);
+      await writeOut(opts.output, ctx.io, signed);
       return EXIT_OK;
     }));
 }
@@ -232,7 +224,7 @@ function registerQrcode(nfe: Command, ctx: CommandContext): void {
         ...(opts.urlChave !== undefined ? { urlChave: opts.urlChave } : {}),
         ...(privateKey ? { privateKey } : {}),
       });
-      await writeOut(opts.output, ctx.io.stdout, result.xml);
+      await writeOut(opts.output, ctx.io, result.xml);
       return EXIT_OK;
     }));
 }
