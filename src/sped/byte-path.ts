@@ -442,10 +442,10 @@ export function isoToNumber(iso: string | null): number {
 
 function identifier(fmt: FieldDef['format'], buf: Buffer, s: number, e: number): boolean {
   const len = e - s;
+  // an access key's own check takes ASCII digits and letters only
+  if (fmt === 'access-key') return len === 44 && accessKey(buf, s);
   for (let p = s; p < e; p++) if (buf[p]! >= 0x80) return false;
   switch (fmt) {
-    case 'access-key':
-      return len === 44 && accessKey(buf, s);
     case 'cnpj':
       return len === 14 && isValidCnpj(buf.toString('latin1', s, e));
     case 'cpf':
@@ -465,16 +465,16 @@ function identifier(fmt: FieldDef['format'], buf: Buffer, s: number, e: number):
   }
 }
 
+/** Weight of each of an access key's first 43 digits in its check digit: 2..9 from the right, repeating. */
+const KEY_WEIGHTS = Uint8Array.from({ length: 43 }, (_, i) => 2 + ((42 - i) % 8));
+
 /** `isValidAccessKey` on 44 bytes: [0-9]{6}[0-9A-Z]{12}[0-9]{26}, mod 11 check digit (weights 2..9 from the right). */
 function accessKey(buf: Buffer, s: number): boolean {
   let sum = 0;
-  let weight = 2;
-  for (let i = 42; i >= 0; i--) {
+  for (let i = 0; i < 43; i++) {
     const c = buf[s + i]!;
-    const alnum = i >= 6 && i < 18;
-    if (!((c >= 48 && c <= 57) || (alnum && c >= 65 && c <= 90))) return false;
-    sum += (c - 48) * weight;
-    weight = weight === 9 ? 2 : weight + 1;
+    if (!((c >= 48 && c <= 57) || (i >= 6 && i < 18 && c >= 65 && c <= 90))) return false;
+    sum += (c - 48) * KEY_WEIGHTS[i]!;
   }
   const last = buf[s + 43]!;
   if (last < 48 || last > 57) return false;
