@@ -28,12 +28,13 @@
  * heap lazily, so even a parse that keeps nothing shows a higher peak RSS on a longer run). The figures go into docs/benchmarks.md between the nfe-bench markers
  * under `## NF-e` (unless --no-write). Exit 1 when a target is missed.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, linkSync, mkdirSync, mkdtempSync, openSync, promises as fsp, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, linkSync, mkdirSync, mkdtempSync, promises as fsp, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { makeBenchPfx } from './lib/nfe-cert.mjs';
+import { runMain, runTimed } from './lib/measure.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..');
@@ -85,33 +86,22 @@ const hasTaskset = spawnSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' }
  * peak RSS in bytes (ru_maxrss from time), heap in use after a final GC (node processes), exit code and the
  * start of stderr.
  */
-function measure(argv, env = {}) {
+async function measure(argv, env = {}) {
   const rssFile = join(tmpdir(), `fiscal-bench-nfe-rss-${process.pid}-${Math.random().toString(36).slice(2)}`);
   const heapFile = `${rssFile}-heap`;
-  const devnull = openSync('/dev/null', 'w');
   const cmd = [TIME, '-f', '%M', '-o', rssFile, ...(hasTaskset ? ['taskset', '-c', '0'] : []), ...argv];
-  return new Promise((resolvePromise, reject) => {
-    const t0 = process.hrtime.bigint();
-    const child = spawn(cmd[0], cmd.slice(1), { cwd: ROOT, stdio: ['ignore', devnull, 'pipe'], env: { ...process.env, ...env, BENCH_HEAP_FILE: heapFile } });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d) => { if (stderr.length < 10000) stderr += d; });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-      closeSync(devnull);
-      let rss = NaN;
-      try {
-        rss = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()) * 1024;
-        rmSync(rssFile);
-      } catch { /* time did not write its report */ }
-      let heap = NaN;
-      if (existsSync(heapFile)) {
-        heap = Number(readFileSync(heapFile, 'utf8'));
-        rmSync(heapFile);
-      }
-      resolvePromise({ seconds, rss, heap, code, stderr });
-    });
-  });
+  const r = await runTimed(cmd, { cwd: ROOT, env: { ...process.env, ...env, BENCH_HEAP_FILE: heapFile } });
+  let rss = NaN;
+  try {
+    rss = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()) * 1024;
+    rmSync(rssFile);
+  } catch { /* time did not write its report */ }
+  let heap = NaN;
+  if (existsSync(heapFile)) {
+    heap = Number(readFileSync(heapFile, 'utf8'));
+    rmSync(heapFile);
+  }
+  return { ...r, rss, heap };
 }
 
 const HEAP_PRELOAD = pathToFileURL(join(HERE, 'lib', 'nfe-heap.mjs')).href;
@@ -300,10 +290,4 @@ async function writeDoc(report) {
   process.stderr.write(`figures written to ${DOC}\n`);
 }
 
-main().then(
-  (code) => { process.exitCode = code; },
-  (err) => {
-    process.stderr.write(`bench/nfe: ${err.message}\n`);
-    process.exitCode = 2;
-  },
-);
+runMain('bench/nfe', main);

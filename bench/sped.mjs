@@ -22,7 +22,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseSize } from './gen-sped.mjs';
 import { writeDocSection } from './lib/doc-section.mjs';
-import { measureNode, TASKSET } from './lib/measure.mjs';
+import { measureNode, runMain, TASKSET } from './lib/measure.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..');
@@ -230,10 +230,4 @@ async function writeDoc(report) {
   process.stderr.write(`figures written to ${DOC}\n`);
 }
 
-main().then(
-  (code) => { process.exitCode = code; },
-  (err) => {
-    process.stderr.write(`bench/sped: ${err.message}\n`);
-    process.exitCode = 2;
-  },
-);
+runMain('bench/sped', main);

@@ -14,31 +14,56 @@ const RSS_PRELOAD = pathToFileURL(join(import.meta.dirname ?? new URL('.', impor
 export const TASKSET = spawnSync('taskset', ['--version'], { stdio: 'ignore' }).status === 0;
 
 /**
+ * Runs CMD (an argv array) with stdout to /dev/null; resolves with its wall seconds (measured here), exit code and
+ * the start of its stderr. The measuring scripts add their own way of reading peak RSS around it.
+ * @param {string[]} cmd
+ * @param {{ cwd?: string, env?: Record<string, string | undefined> }} [options]
+ * @returns {Promise<{ seconds: number, code: number | null, stderr: string }>}
+ */
+export function runTimed(cmd, options = {}) {
+  const devnull = openSync('/dev/null', 'w');
+  return new Promise((resolvePromise, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(cmd[0], cmd.slice(1), { cwd: options.cwd, stdio: ['ignore', devnull, 'pipe'], env: options.env ?? process.env });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d) => { if (stderr.length < 10000) stderr += d; });
+    child.on('error', (err) => {
+      closeSync(devnull);
+      reject(err);
+    });
+    child.on('close', (code) => {
+      closeSync(devnull);
+      resolvePromise({ seconds: Number(process.hrtime.bigint() - t0) / 1e9, code, stderr });
+    });
+  });
+}
+
+/** Runs a benchmark's async main, turning its result into the exit code and an error into one line and exit 2. */
+export function runMain(name, main) {
+  main().then(
+    (code) => { process.exitCode = code; },
+    (err) => {
+      process.stderr.write(`${name}: ${err.message}\n`);
+      process.exitCode = 2;
+    },
+  );
+}
+
+/**
  * @param {string[]} argv arguments to node
  * @param {{ cwd?: string, env?: Record<string, string>, cpu?: number }} [options]
  * @returns {Promise<{ seconds: number, rss: number, code: number | null, stderr: string }>} rss in bytes (NaN if the process died before exit)
  */
-export function measureNode(argv, options = {}) {
+export async function measureNode(argv, options = {}) {
   const rssFile = join(tmpdir(), `fiscal-bench-rss-${process.pid}-${Math.random().toString(36).slice(2)}`);
-  const devnull = openSync('/dev/null', 'w');
   const cmd = TASKSET ? ['taskset', '-c', String(options.cpu ?? 0), process.execPath, ...argv] : [process.execPath, ...argv];
   const env = { ...process.env, ...options.env, BENCH_RSS_FILE: rssFile };
   env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --import=${RSS_PRELOAD}`.trim();
-  return new Promise((resolvePromise, reject) => {
-    const t0 = process.hrtime.bigint();
-    const child = spawn(cmd[0], cmd.slice(1), { cwd: options.cwd, stdio: ['ignore', devnull, 'pipe'], env });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d) => { if (stderr.length < 10000) stderr += d; });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-      closeSync(devnull);
-      let rss = NaN;
-      try {
-        rss = Number(readFileSync(rssFile, 'utf8')) * 1024;
-        rmSync(rssFile);
-      } catch { /* the process died before its exit handler */ }
-      resolvePromise({ seconds, rss, code, stderr });
-    });
-  });
+  const r = await runTimed(cmd, { cwd: options.cwd, env });
+  let rss = NaN;
+  try {
+    rss = Number(readFileSync(rssFile, 'utf8')) * 1024;
+    rmSync(rssFile);
+  } catch { /* the process died before its exit handler */ }
+  return { ...r, rss };
 }
