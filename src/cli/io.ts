@@ -111,6 +111,28 @@ export function createProgress(total: number | null, enabled: boolean, label = '
   };
 }
 
+/**
+ * A document counter on stderr for batch commands (`N documents`), only when stderr is a TTY and progress is
+ * not disabled; redrawn every 250 documents.
+ */
+export function createCountProgress(enabled: boolean, label = 'documents'): Progress {
+  const tty = (process.stderr as { isTTY?: boolean }).isTTY === true;
+  if (!enabled || !tty) return { update() {}, stop() {} };
+  let shown = -1;
+  let last = 0;
+  return {
+    update(count: number) {
+      last = count;
+      if (count - shown < 250) return;
+      shown = count;
+      process.stderr.write(`\r${label} ${count}`);
+    },
+    stop() {
+      if (shown >= 0) process.stderr.write(`\r${label} ${last}\n`);
+    },
+  };
+}
+
 /** The streams a command writes its report to. */
 export interface ReportStreams {
   readonly stdin: Readable;

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import type { Readable, Writable } from 'node:stream';
 import { EXIT_USAGE, FiscalError, type ExitCode } from '../errors.js';
+import { EXIT_CODES_HELP } from './options.js';
 
 const require = createRequire(import.meta.url);
 const pkg = require('../../package.json') as { version: string };
@@ -46,8 +47,11 @@ export async function main(
   const wanted = (name: string): boolean => group === name || !GROUPS.includes(group ?? '');
   if (wanted('sped')) (await import('./sped.js')).registerSpedCommands(program, ctx);
   if (wanted('nfe')) (await import('./nfe.js')).registerNfeCommands(program, ctx);
+  // every help page, of every group and command, ends with the exit codes (one text, options.ts)
+  program.addHelpText('after', EXIT_CODES_HELP);
   program.commands.forEach(function override(cmd: Command): void {
     cmd.exitOverride();
+    cmd.addHelpText('after', EXIT_CODES_HELP);
     cmd.commands.forEach(override);
   });
 

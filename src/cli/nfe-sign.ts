@@ -9,8 +9,10 @@ import { signXml } from '../nfe/sign.js';
 import { readXmlDocuments } from '../nfe/source.js';
 import { loadTrustStore, verifyXml, type TrustStore, type VerifyReport } from '../nfe/verify.js';
 import { childByLocal, textOf } from '../nfe/xml-tokens.js';
-import { withReportOutput, writeChunk, type ReportStreams } from './io.js';
+import { createCountProgress, withReportOutput, writeChunk, type ReportStreams } from './io.js';
 import type { CommandContext } from './main.js';
+import { noDocuments } from './nfe-data.js';
+import { addOptions, OPTIONS } from './options.js';
 
 /** A secret from an environment variable or a file (first line, without its line end). Never from argv. */
 async function readSecret(what: string, envName: string | undefined, file: string | undefined): Promise<string> {
@@ -59,8 +61,8 @@ function registerKey(nfe: Command, ctx: CommandContext): void {
   nfe.command('key')
     .description('parse and check a 44-character access key (exit 0 valid, 1 not)')
     .argument('<key>', 'access key (an NFe/CFe prefix is ignored)')
-    .option('--json', 'machine-readable output')
-    .option('-o, --output <file>', 'write the parts to FILE (atomically) instead of stdout')
+    .addOption(OPTIONS.json())
+    .addOption(OPTIONS.output())
     .action((keyArg: string, opts: { json?: boolean; output?: string }) => ctx.run(() => withReportOutput(ctx.io, opts.output, false, async (io) => {
       const k = parseAccessKey(keyArg);
       if (opts.json) io.stdout.write(`${JSON.stringify(k)}\n`);
@@ -83,12 +85,12 @@ function registerSign(nfe: Command, ctx: CommandContext): void {
   nfe.command('sign')
     .description('sign NFe (each NFe of an enviNFe), events and inutNFe with an A1 certificate (XMLDSig, RSA-SHA1, C14N)')
     .argument('<file>', 'XML document, or - for stdin')
-    .option('--pfx <file>', 'PKCS#12 certificate (.pfx/.p12)')
-    .option('--password-env <name>', 'environment variable holding the certificate password')
-    .option('--password-file <path>', 'file holding the certificate password (first line)')
+    .addOption(OPTIONS.pfx())
+    .addOption(OPTIONS.passwordEnv())
+    .addOption(OPTIONS.passwordFile())
     .option('--sha256', 'RSA-SHA256 and SHA-256 digest instead of SEFAZ\'s RSA-SHA1')
     .option('--no-check-certificate', 'skip the certificate date and CNPJ checks')
-    .option('-o, --output <file>', 'output file (default stdout), written atomically')
+    .addOption(OPTIONS.output())
     .action((file: string, opts: { pfx?: string; passwordEnv?: string; passwordFile?: string; sha256?: boolean; checkCertificate: boolean; output?: string }) => ctx.run(async () => {
       const creds = await credentialsFrom(opts);
       const xml = await readBytes(file, ctx.io.stdin);
@@ -104,15 +106,15 @@ function findingLines(source: string, r: VerifyReport): string {
 }
 
 function registerVerify(nfe: Command, ctx: CommandContext): void {
-  nfe.command('verify')
-    .description('verify the signatures of NF-e/NFC-e, events and CF-e SAT on their original bytes (file, directory, zip, -)')
-    .argument('<sources...>', 'files, directories, .zip archives, or - for stdin')
-    .option('--json', 'one JSON report per document on stdout')
-    .option('--trust <dir>', 'directory of trusted CA certificates (PEM/DER): also judge the chain')
-    .option('--max-document-bytes <n>', 'per-document byte cap', (v) => Number.parseInt(v, 10))
-    .option('-o, --output <file>', 'write the report (results, summary table or JSON) to FILE, atomically')
-    .option('--fail-fast', 'stop at the first document that fails')
-    .action((sources: string[], opts: { json?: boolean; trust?: string; maxDocumentBytes?: number; output?: string; failFast?: boolean }) => ctx.run(() => withReportOutput(ctx.io, opts.output, false, async (io) => {
+  const verify = addOptions(
+    nfe.command('verify')
+      .description('verify the signatures of NF-e/NFC-e, events and CF-e SAT on their original bytes (file, directory, zip, -); --json: one JSON report per document')
+      .argument('<sources...>', 'files, directories, .zip archives, or - for stdin'),
+    'json',
+  )
+    .option('--trust <dir>', 'directory of trusted CA certificates (PEM/DER): also judge the chain');
+  addOptions(verify, 'maxBytes', 'maxDepth', 'output', 'failFast', 'progress')
+    .action((sources: string[], opts: { json?: boolean; trust?: string; maxBytes?: number; maxDepth?: number; output?: string; failFast?: boolean; progress: boolean }) => ctx.run(() => withReportOutput(ctx.io, opts.output, false, async (io) => {
       let trust: TrustStore | undefined;
       if (opts.trust) {
         try {
@@ -125,9 +127,11 @@ function registerVerify(nfe: Command, ctx: CommandContext): void {
       const counts = new Map<string, number>();
       let docs = 0;
       let bad = 0;
-      const readOpts = opts.maxDocumentBytes !== undefined ? { stdin: io.stdin, maxDocumentBytes: opts.maxDocumentBytes } : { stdin: io.stdin };
+      const readOpts = opts.maxBytes !== undefined ? { stdin: io.stdin, maxDocumentBytes: opts.maxBytes } : { stdin: io.stdin };
+      const verifyOpts = { ...(trust ? { trust } : {}), ...(opts.maxDepth !== undefined ? { maxDepth: opts.maxDepth } : {}) };
+      const progress = createCountProgress(opts.progress);
       for await (const item of readXmlDocuments(sources, readOpts)) {
-        docs++;
+        progress.update(++docs);
         if (!item.ok) {
           bad++;
           const code = item.finding.code;
@@ -137,7 +141,7 @@ function registerVerify(nfe: Command, ctx: CommandContext): void {
           if (opts.failFast) break;
           continue;
         }
-        const r = verifyXml(item.bytes, trust ? { trust } : {});
+        const r = verifyXml(item.bytes, verifyOpts);
         const result = r.ok ? 'OK' : (r.findings[0]?.code ?? 'FAILED');
         counts.set(result, (counts.get(result) ?? 0) + 1);
         if (!r.ok) {
@@ -156,6 +160,7 @@ function registerVerify(nfe: Command, ctx: CommandContext): void {
         }
         if (!r.ok && opts.failFast) break;
       }
+      progress.stop();
       if (docs > 1 && !opts.json) {
         const rows = [...counts.entries()].sort((a, b) => b[1] - a[1]);
         let table = `\n${'result'.padEnd(26)} documents\n`;
@@ -163,17 +168,14 @@ function registerVerify(nfe: Command, ctx: CommandContext): void {
         table += `${'total'.padEnd(26)} ${String(docs).padStart(9)}\n`;
         await writeChunk(io.stdout, table);
       }
-      if (docs === 0) {
-        io.stderr.write('no documents found\n');
-        return EXIT_FINDINGS;
-      }
+      if (docs === 0) return noDocuments(io.stderr, sources);
       return bad > 0 ? EXIT_FINDINGS : EXIT_OK;
     })));
 }
 
 function registerQrcode(nfe: Command, ctx: CommandContext): void {
   nfe.command('qrcode')
-    .description('add (or --check) the NFC-e QR code block infNFeSupl of a signed NFC-e')
+    .description('add (or --check) the NFC-e QR code block infNFeSupl of a signed NFC-e (v3 offline, tpEmis 9: signed with --pfx, the emitter certificate)')
     .argument('<file>', 'NFC-e (NFe or nfeProc), or - for stdin')
     .option('--version <v>', 'QR code version: 2 (CSC hash) or 3 (NT 2025.001)', '2')
     .option('--csc-id <id>', 'CSC id (cIdToken), v2')
@@ -181,11 +183,11 @@ function registerQrcode(nfe: Command, ctx: CommandContext): void {
     .option('--csc-file <path>', 'file holding the CSC, v2')
     .option('--url <url>', 'QR code query URL (default: formats/nfe/qrcode-urls.json for the document\'s cUF and tpAmb)')
     .option('--url-chave <url>', 'urlChave (default: from the same table)')
-    .option('--pfx <file>', 'emitter certificate, for v3 offline (tpEmis 9)')
-    .option('--password-env <name>', 'environment variable holding the certificate password')
-    .option('--password-file <path>', 'file holding the certificate password')
+    .addOption(OPTIONS.pfx())
+    .addOption(OPTIONS.passwordEnv())
+    .addOption(OPTIONS.passwordFile())
     .option('--check', 'check the document\'s existing qrCode instead of adding one (exit 1 on a mismatch)')
-    .option('-o, --output <file>', 'output file (default stdout), written atomically')
+    .addOption(OPTIONS.output())
     .action((file: string, opts: {
       version: string; cscId?: string; cscEnv?: string; cscFile?: string; url?: string; urlChave?: string;
       pfx?: string; passwordEnv?: string; passwordFile?: string; check?: boolean; output?: string;

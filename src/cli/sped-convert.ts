@@ -10,6 +10,7 @@ import { fixTotals } from '../sped/fix-totals.js';
 import { spedToCsv } from '../sped/csv.js';
 import { createProgress, openInput, openOutput, type InputSource, type Output } from './io.js';
 import type { CommandContext } from './main.js';
+import { OPTIONS } from './options.js';
 
 const MAX_PRINTED = 1000;
 
@@ -81,10 +82,10 @@ export function registerSpedConvertCommands(sped: Command, ctx: CommandContext):
     .command('stats')
     .description('Summarise a SPED file: layout, version, period, company, encoding, lines, signature, lines per register and block')
     .argument('<file>', 'SPED file, or - for stdin')
-    .option('--json', 'print JSON on stdout')
-    .option('--layout <id>', `layout instead of detecting it (${LAYOUT_IDS.join(', ')})`)
-    .option('-o, --output <file>', 'write to FILE (atomically) instead of stdout')
-    .option('--no-progress', 'no progress bar on a TTY')
+    .addOption(OPTIONS.json())
+    .addOption(OPTIONS.layout())
+    .addOption(OPTIONS.output())
+    .addOption(OPTIONS.progress())
     .action((file: string, opts: CommonOptions & { json?: boolean }) =>
       ctx.run(async () => {
         const layout = layoutOption(opts.layout);
@@ -101,9 +102,9 @@ export function registerSpedConvertCommands(sped: Command, ctx: CommandContext):
     .command('to-jsonl')
     .description('SPED → JSON Lines: {"line", "register", "fields": {NAME: raw string, …}} per record')
     .argument('<file>', 'SPED file, or - for stdin')
-    .option('-o, --output <file>', 'write to FILE (atomically) instead of stdout')
-    .option('--layout <id>', `layout instead of detecting it (${LAYOUT_IDS.join(', ')})`)
-    .option('--no-progress', 'no progress bar on a TTY')
+    .addOption(OPTIONS.output())
+    .addOption(OPTIONS.layout())
+    .addOption(OPTIONS.progress())
     .action((file: string, opts: CommonOptions) =>
       ctx.run(async () => {
         const layout = layoutOption(opts.layout);
@@ -119,10 +120,10 @@ export function registerSpedConvertCommands(sped: Command, ctx: CommandContext):
     .command('from-jsonl')
     .description('JSON Lines → SPED (Windows-1252, CRLF); X001/X990/9001/9900/9990/9999 regenerated')
     .argument('<file>', 'JSONL file, or - for stdin')
-    .option('-o, --output <file>', 'write to FILE (atomically) instead of stdout')
-    .option('--layout <id>', `layout instead of detecting it from 0000 (${LAYOUT_IDS.join(', ')})`)
-    .option('--replace', "replace what Windows-1252 cannot hold with '?', '|' with '/', line breaks with a space")
-    .option('--no-progress', 'no progress bar on a TTY')
+    .addOption(OPTIONS.output())
+    .addOption(OPTIONS.layout())
+    .addOption(OPTIONS.replace())
+    .addOption(OPTIONS.progress())
     .action((file: string, opts: CommonOptions & { replace?: boolean }) =>
       ctx.run(async () => {
         const layout = layoutOption(opts.layout);
@@ -138,11 +139,11 @@ export function registerSpedConvertCommands(sped: Command, ctx: CommandContext):
     .command('fix-totals')
     .description("Rewrite a SPED file with its own records and regenerated totals (X001 IND_MOV, X990, 9900, 9990, 9999)")
     .argument('<file>', 'SPED file, or - for stdin')
-    .option('-o, --output <file>', 'write to FILE (atomically) instead of stdout')
+    .addOption(OPTIONS.output())
     .option('--in-place', 'replace FILE itself (written to a temporary file, then renamed over it)')
-    .option('--layout <id>', `layout instead of detecting it (${LAYOUT_IDS.join(', ')})`)
-    .option('--replace', "replace what Windows-1252 cannot hold with '?', '|' with '/', line breaks with a space")
-    .option('--no-progress', 'no progress bar on a TTY')
+    .addOption(OPTIONS.layout())
+    .addOption(OPTIONS.replace())
+    .addOption(OPTIONS.progress())
     .action((file: string, opts: CommonOptions & { inPlace?: boolean; replace?: boolean }) =>
       ctx.run(async () => {
         const layout = layoutOption(opts.layout);
@@ -168,12 +169,12 @@ export function registerSpedConvertCommands(sped: Command, ctx: CommandContext):
     .command('to-csv')
     .description('One CSV per register (C170.csv) in DIR, header from the layout; UTF-8; dates as ISO yyyy-mm-dd')
     .argument('<file>', 'SPED file, or - for stdin')
-    .requiredOption('--out-dir <dir>', 'folder for the CSV files (created when missing)')
-    .option('--delimiter <char>', 'field delimiter', ',')
-    .option('--decimal-comma', 'keep decimals with a comma, as in the SPED file (default: a point)')
-    .option('--bom', 'start each file with a UTF-8 BOM (Excel)')
-    .option('--layout <id>', `layout instead of detecting it (${LAYOUT_IDS.join(', ')})`)
-    .option('--no-progress', 'no progress bar on a TTY')
+    .addOption(OPTIONS.outDir().makeOptionMandatory())
+    .addOption(OPTIONS.delimiter())
+    .addOption(OPTIONS.decimalComma())
+    .addOption(OPTIONS.bom())
+    .addOption(OPTIONS.layout())
+    .addOption(OPTIONS.progress())
     .action((file: string, opts: CommonOptions & { outDir: string; delimiter: string; decimalComma?: boolean; bom?: boolean }) =>
       ctx.run(async () => {
         const layout = layoutOption(opts.layout);

@@ -1,21 +1,12 @@
 /** `fiscal sped validate FILE [--json] [--max-errors N]` */
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { EXIT_FINDINGS, EXIT_OK, type ExitCode } from '../errors.js';
 import { formatFinding } from '../sped/findings.js';
-import { isLayoutId, LAYOUT_IDS, type LayoutId } from '../sped/layout.js';
+import type { LayoutId } from '../sped/layout.js';
 import { validateSped } from '../sped/validator.js';
 import { createProgress, openInput, openOutput } from './io.js';
 import type { CommandContext } from './main.js';
-
-export function parseCount(value: string): number {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number (0 = all)');
-  return Number(value);
-}
-
-export function parseLayout(value: string): LayoutId {
-  if (!isLayoutId(value)) throw new InvalidArgumentError(`expected one of ${LAYOUT_IDS.join(', ')}`);
-  return value;
-}
+import { addOptions } from './options.js';
 
 interface ValidateFlags {
   json?: boolean;
@@ -26,16 +17,13 @@ interface ValidateFlags {
 }
 
 export function registerSpedValidateCommand(sped: Command, ctx: CommandContext): void {
-  sped
-    .command('validate')
-    .description('validate a SPED file: structure, fields, totals, references, consistency')
-    .argument('<file>', 'SPED file, or - for stdin')
-    .option('--json', 'print the result as JSON on stdout')
-    .option('-o, --output <file>', 'write the report (the JSON with --json, else the findings) to FILE, atomically')
-    .option('--max-errors <n>', 'findings to list (counts stay complete); 0 lists all', parseCount, 1000)
-    .option('--layout <layout>', `layout instead of detecting it (${LAYOUT_IDS.join(', ')})`, parseLayout)
-    .option('--no-progress', 'no progress bar on a terminal')
-    .addHelpText('after', '\nExit codes: 0 valid, 1 invalid (errors found), 2 usage error or unreadable file.')
+  addOptions(
+    sped
+      .command('validate')
+      .description('validate a SPED file: structure, fields, totals, references, consistency (exit 1: invalid)')
+      .argument('<file>', 'SPED file, or - for stdin'),
+    'json', 'output', 'maxErrors', 'layout', 'progress',
+  )
     .action((file: string, flags: ValidateFlags) =>
       ctx.run(async (): Promise<ExitCode> => {
         const input = await openInput(file, ctx.io.stdin);

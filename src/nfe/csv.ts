@@ -6,7 +6,9 @@
 import type { ParsedNfe } from './parse.js';
 import { notesOf } from './parse.js';
 import { variantOf } from './totals.js';
+import { pisCofinsCells, productCells } from './csv-fields.js';
 import { eventStatus, type EventStatus } from './validate.js';
+import { cfeCancellation, cfeDocumentRow, cfeItemRows } from '../coupons/cfe/csv.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -50,7 +52,7 @@ export interface CsvFilter {
   readonly to?: string;
   /** Emitter or recipient CNPJ/CPF. */
   readonly cnpj?: string;
-  /** 55 or 65. */
+  /** 55, 65 or 59 (CF-e SAT). */
   readonly model?: string;
 }
 
@@ -106,8 +108,16 @@ function* notes(parsed: ParsedNfe, filter: CsvFilter, events?: EventIndex): Gene
   }
 }
 
-/** One row per note of the document (several for an enviNFe; none for event documents or filtered-out notes). */
+/**
+ * One row per note of the document (several for an enviNFe; none for event documents or filtered-out notes);
+ * one per CF-e SAT sale (src/coupons/cfe/csv.ts).
+ */
 export function* documentRows(parsed: ParsedNfe, filter: CsvFilter = {}, events?: EventIndex): Generator<string[]> {
+  if (parsed.kind === 'CFe') {
+    const row = cfeDocumentRow(parsed, filter, events);
+    if (row) yield DOCUMENT_COLUMNS.map((c) => row[c] ?? '');
+    return;
+  }
   for (const n of notes(parsed, filter, events)) {
     const t = o(o(n.inf.total).ICMSTot);
     const ibs = o(o(n.inf.total).IBSCBSTot);
@@ -162,18 +172,19 @@ export function* documentRows(parsed: ParsedNfe, filter: CsvFilter = {}, events?
   }
 }
 
-/** One row per item of every note of the document. */
+/** One row per item of every note of the document (or of the CF-e SAT sale). */
 export function* itemRows(parsed: ParsedNfe, filter: CsvFilter = {}, events?: EventIndex): Generator<string[]> {
+  if (parsed.kind === 'CFe') {
+    for (const row of cfeItemRows(parsed, filter, events)) yield ITEM_COLUMNS.map((c) => row[c] ?? '');
+    return;
+  }
   for (const n of notes(parsed, filter, events)) {
     for (const d of list(n.inf.det)) {
-      const prod = o(d.prod);
       const imp = o(d.imposto);
       const icmsV = variantOf(imp.ICMS);
       const icms = icmsV?.[1] ?? {};
       const ipi = o(o(imp.IPI).IPITrib);
       const ipiNt = o(o(imp.IPI).IPINT);
-      const pis = variantOf(imp.PIS)?.[1] ?? {};
-      const cofins = variantOf(imp.COFINS)?.[1] ?? {};
       const ibscbs = o(imp.IBSCBS);
       const g = o(ibscbs.gIBSCBS);
       const row: Record<(typeof ITEM_COLUMNS)[number], string> = {
@@ -185,18 +196,7 @@ export function* itemRows(parsed: ParsedNfe, filter: CsvFilter = {}, events?: Ev
         issued_at: n.issued,
         emitter_doc: n.emitterDoc,
         recipient_doc: n.recipientDoc,
-        item: s(d['@nItem']),
-        product_code: s(prod.cProd),
-        gtin: s(prod.cEAN),
-        description: s(prod.xProd),
-        ncm: s(prod.NCM),
-        cest: s(prod.CEST),
-        cfop: s(prod.CFOP),
-        unit: s(prod.uCom),
-        quantity: s(prod.qCom),
-        unit_price: s(prod.vUnCom),
-        v_prod: s(prod.vProd),
-        v_desc: s(prod.vDesc),
+        ...productCells(d),
         icms_group: icmsV?.[0] ?? '',
         origin: s(icms.orig),
         icms_cst: s(icms.CST) || s(icms.CSOSN),
@@ -211,14 +211,7 @@ export function* itemRows(parsed: ParsedNfe, filter: CsvFilter = {}, events?: Ev
         ipi_bc: s(ipi.vBC),
         ipi_rate: s(ipi.pIPI),
         ipi_value: s(ipi.vIPI),
-        pis_cst: s(pis.CST),
-        pis_bc: s(pis.vBC),
-        pis_rate: s(pis.pPIS),
-        pis_value: s(pis.vPIS),
-        cofins_cst: s(cofins.CST),
-        cofins_bc: s(cofins.vBC),
-        cofins_rate: s(cofins.pCOFINS),
-        cofins_value: s(cofins.vCOFINS),
+        ...pisCofinsCells(imp),
         ibscbs_cst: s(ibscbs.CST),
         ibscbs_class: s(ibscbs.cClassTrib),
         ibscbs_bc: s(g.vBC),
@@ -236,8 +229,12 @@ export function* itemRows(parsed: ParsedNfe, filter: CsvFilter = {}, events?: Ev
   }
 }
 
-/** Cancellation/CC-e status carried by an event document (procEventoNFe, envEvento, evento), by note key. */
+/** Cancellation/CC-e status carried by an event document (procEventoNFe, envEvento, evento) or a CFeCanc, by key. */
 export function eventsOf(parsed: ParsedNfe): [string, EventStatus][] {
+  if (parsed.kind === 'CFeCanc') {
+    const c = cfeCancellation(parsed);
+    return c ? [c] : [];
+  }
   if (!parsed.doc || !parsed.kind || parsed.kind === 'NFe' || parsed.kind === 'enviNFe') return [];
   const root = o((parsed.doc as Obj)[parsed.kind]);
   if (parsed.kind === 'nfeProc') return [];

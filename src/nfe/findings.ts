@@ -21,6 +21,8 @@ export type NfeFindingCode =
   | 'NFE_TOTALS_MISMATCH'
   | 'NFE_CANCELLED'
   | 'NFE_SCHEMA'
+  | 'NFE_SCHEMA_UNAVAILABLE'
+  | 'NFE_NO_DOCUMENTS'
   | 'NFE_BUILD';
 
 export type Severity = 'error' | 'warning';

@@ -9,7 +9,8 @@ import iconv from 'iconv-lite';
 import { finding, type NfeFinding } from './findings.js';
 import { isRepeatingPath } from './schema.js';
 import { detectEncoding, readXmlDocuments, type ReadXmlOptions, type XmlEncoding, type XmlSourceItem } from './source.js';
-import type { NfeDocument, NfeKind } from './types.js';
+import type { AnyDocument, DocumentKind, NfeDocument, NfeKind } from './types.js';
+import { cfeSchema, describeCfe, isCfeKind } from '../coupons/cfe/model.js';
 import { DEFAULT_MAX_DEPTH, XmlSyntaxError, tokenize } from './xml-tokens.js';
 
 /** The prefix of attribute properties in the model (`infNFe['@Id']`). */
@@ -19,17 +20,17 @@ export const TEXT_PROPERTY = '#text';
 
 export interface ParsedNfe {
   readonly source: string;
-  /** Null when the document could not be parsed or its root is not an NF-e document. */
-  readonly kind: NfeKind | null;
-  /** The access key (44 characters) of the note or of the event's note; null when none. */
+  /** Null when the document could not be parsed or its root is not an NF-e or CF-e document. */
+  readonly kind: DocumentKind | null;
+  /** The access key (44 characters) of the note, of the event's note, or of the CF-e; null when none. */
   readonly key: string | null;
-  /** Every note key of the document (several for an enviNFe batch). */
+  /** Every note key of the document (several for an enviNFe batch; the CF-e's own key). */
   readonly keys: readonly string[];
-  /** `versao` of the note (4.00, 3.10) or of the event. */
+  /** `versao` of the note (4.00, 3.10), of the event, or of the CF-e (0.07, 0.08). */
   readonly version: string | null;
   /** Wrapper elements around the document, outermost first (e.g. `['nfeDadosMsg']`), else empty. */
   readonly wrappers: readonly string[];
-  readonly doc: NfeDocument | null;
+  readonly doc: AnyDocument | null;
   readonly findings: NfeFinding[];
 }
 
@@ -67,7 +68,8 @@ function isArrayPath(_tag: string, jPath: unknown, _leaf: boolean, isAttribute: 
   const p = jPath as string;
   let hit = jPathArray.get(p);
   if (hit === undefined) {
-    hit = isRepeatingPath(p.split('.'));
+    const parts = p.split('.');
+    hit = isRepeatingPath(parts) || cfeSchema.isRepeatingPath(parts);
     if (jPathArray.size < 10000) jPathArray.set(p, hit);
   }
   return hit;
@@ -176,8 +178,13 @@ export function parseNfeText(text: string, source: string, options: ParseOptions
     rootName = inner;
     rootValue = rootValue[inner];
   }
+  if (isCfeKind(rootName) && isObj(rootValue)) {
+    const facts = describeCfe(rootName, rootValue);
+    const doc = { [rootName]: rootValue } as AnyDocument;
+    return { source, kind: rootName, key: facts.key, keys: facts.key ? [facts.key] : [], version: facts.version, wrappers, doc, findings };
+  }
   if (!KINDS.has(rootName) || !isObj(rootValue)) {
-    findings.push(finding('NFE_UNKNOWN_ROOT', source, `root element <${rootName}> is not an NF-e document (${[...KINDS].join(', ')})`, { path: `/${[...wrappers, rootName].join('/')}` }));
+    findings.push(finding('NFE_UNKNOWN_ROOT', source, `root element <${rootName}> is not an NF-e or CF-e document (${[...KINDS, 'CFe', 'CFeCanc'].join(', ')})`, { path: `/${[...wrappers, rootName].join('/')}` }));
     return failed(source, findings);
   }
   const kind = rootName as NfeKind;
@@ -187,7 +194,7 @@ export function parseNfeText(text: string, source: string, options: ParseOptions
 }
 
 /** The note(s) of a document: the NFe elements it holds. */
-export function notesOf(doc: NfeDocument): Obj[] {
+export function notesOf(doc: AnyDocument): Obj[] {
   const d = doc as Record<string, unknown>;
   if (isObj(d.NFe)) return [d.NFe];
   if (isObj(d.nfeProc) && isObj(d.nfeProc.NFe)) return [d.nfeProc.NFe];
@@ -242,7 +249,7 @@ export class DuplicateKeyTracker {
   readonly #seen = new Map<string, string>();
   check(parsed: ParsedNfe): NfeFinding[] {
     const out: NfeFinding[] = [];
-    if (parsed.kind !== 'NFe' && parsed.kind !== 'nfeProc' && parsed.kind !== 'enviNFe') return out;
+    if (parsed.kind !== 'NFe' && parsed.kind !== 'nfeProc' && parsed.kind !== 'enviNFe' && parsed.kind !== 'CFe') return out;
     for (const k of parsed.keys) {
       const first = this.#seen.get(k);
       if (first !== undefined) out.push(finding('NFE_DUPLICATE_KEY', parsed.source, `key ${k} already seen in ${first}`));

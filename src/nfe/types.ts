@@ -13,6 +13,8 @@
  * signatures): nothing of the document is dropped.
  */
 
+import type { CfeDocument, CfeKind } from '../coupons/cfe/types.js';
+
 /** A leaf value: the element's text exactly as written. */
 export type Text = string;
 
@@ -541,6 +543,12 @@ export interface ResNFe extends Group {
 export type NfeKind = 'nfeProc' | 'NFe' | 'enviNFe' | 'procEventoNFe' | 'envEvento' | 'evento' | 'retEvento' | 'retEnvEvento' | 'resNFe';
 
 export const NFE_KINDS: readonly NfeKind[] = ['nfeProc', 'NFe', 'enviNFe', 'procEventoNFe', 'envEvento', 'evento', 'retEvento', 'retEnvEvento', 'resNFe'];
+
+/** Every document kind the reader knows: NF-e's and CF-e SAT's (src/coupons/cfe/types.ts). */
+export type DocumentKind = NfeKind | CfeKind;
+
+/** Any document the reader returns: an NF-e document or a CF-e (`{ CFe }`, `{ CFeCanc }`). */
+export type AnyDocument = NfeDocument | CfeDocument;
 
 /** A document: one property, named after its root element. */
 export type NfeDocument =

@@ -85,6 +85,8 @@ export interface TrustStore {
 export interface VerifyOptions {
   /** CA certificates for chain validation (see loadTrustStore). Without it the chain is not judged. */
   readonly trust?: TrustStore;
+  /** Maximum element nesting (default 64, as for every reader). */
+  readonly maxDepth?: number;
 }
 
 /** Loads every certificate (PEM, possibly several per file, or DER) found in a directory (not recursive). */
@@ -138,7 +140,7 @@ export function verifyXml(xml: string | Uint8Array, options: VerifyOptions = {})
   const findings: VerifyFinding[] = [];
   let doc: TokenDoc;
   try {
-    doc = tokenize(typeof xml === 'string' ? xml : decodeXmlBytes(xml));
+    doc = tokenize(typeof xml === 'string' ? xml : decodeXmlBytes(xml), options.maxDepth !== undefined ? { maxDepth: options.maxDepth } : {});
   } catch (err) {
     if (err instanceof XmlSyntaxError) {
       return { ok: false, root: '', key: null, signatures: [], protocol: null, findings: [{ code: err.code, message: err.message }] };
