@@ -25,6 +25,11 @@ export interface SignOptions {
    * emitter's. Default true.
    */
   readonly checkCertificate?: boolean;
+  /**
+   * `cfe`: sign the CF-e SAT infCFe instead (as a SAT device does; for test documents and emulators). Default
+   * `nfe`: NF-e notes, events and inutNFe, never infCFe.
+   */
+  readonly units?: 'nfe' | 'cfe';
 }
 
 export class SignError extends FiscalError {
@@ -52,7 +57,7 @@ function signatureXml(uri: string, digest: string, sigAlg: string, digAlg: strin
 export function signXml(xml: string | Uint8Array, credentials: SigningCredentials, options: SignOptions = {}): string {
   const text = typeof xml === 'string' ? xml : decodeXmlBytes(xml);
   const doc = tokenize(text);
-  const units = signedUnits(doc).filter((u) => u.element !== 'infCFe');
+  const units = signedUnits(doc).filter((u) => (u.element === 'infCFe') === (options.units === 'cfe'));
   if (units.length === 0) throw new SignError('NFE_NOTHING_TO_SIGN', 'no NFe/infNFe, evento/infEvento or inutNFe/infInut to sign');
   const sha256 = options.algorithm === 'rsa-sha256';
   const hash = sha256 ? 'sha256' : 'sha1';

@@ -4,6 +4,7 @@
  *
  *   cUF(2) AAMM(4) CNPJ(14) mod(2)=59 nserieSAT(9) nCFe(6) cNF(6) cDV(1)
  */
+import { accessKeyCheckDigit } from '../../common/check-digits.js';
 import { parseAccessKey, type KeyProblem } from '../../nfe/key.js';
 
 export interface ParsedCfeKey {
@@ -46,4 +47,15 @@ export function parseCfeKey(input: string): ParsedCfeKey {
     expectedCdv: k.expectedCdv,
     problems,
   };
+}
+
+/** Builds a CF-e key from its parts (numeric, padded with zeros to their widths) and computes cDV. */
+export function buildCfeKey(parts: { cUF: string; aamm: string; cnpj: string; nserieSAT: string; nCFe: string; cNF: string }): string {
+  const pad = (name: string, v: string, width: number): string => {
+    if (!/^[0-9]+$/.test(v) || v.length > width) throw new RangeError(`${name} must be at most ${width} digits (got ${JSON.stringify(v)})`);
+    return v.padStart(width, '0');
+  };
+  const body = pad('cUF', parts.cUF, 2) + pad('AAMM', parts.aamm, 4) + pad('CNPJ', parts.cnpj, 14) + '59' +
+    pad('nserieSAT', parts.nserieSAT, 9) + pad('nCFe', parts.nCFe, 6) + pad('cNF', parts.cNF, 6);
+  return body + String(accessKeyCheckDigit(body));
 }
