@@ -30,3 +30,15 @@ export type { FixTotalsOptions, FixTotalsResult } from './sped/fix-totals.js';
 export type { SpedToCsvOptions, SpedToCsvResult, SpedCsvFile } from './sped/csv.js';
 export type { ConvertOptions } from './sped/drain.js';
 export { encodeCp1252, isCp1252, checkField, replaceField } from './sped/encode.js';
+
+// CF-e SAT (model 59): read by the NF-e reader, typed, exported (the base of the coupon streams)
+export { parseCfe, readCfe, asParsedCfe } from './coupons/cfe/parse.js';
+export type { ParsedCfe } from './coupons/cfe/parse.js';
+export { parseCfeKey, buildCfeKey } from './coupons/cfe/key.js';
+export type { ParsedCfeKey } from './coupons/cfe/key.js';
+export { describeCfe, cfeFacts, isCfeKind, cfeSchema } from './coupons/cfe/model.js';
+export type { CfeFacts } from './coupons/cfe/model.js';
+export { generateCfe, generateCfeCancellation } from './coupons/cfe/generate.js';
+export type { CfeGenerateOptions } from './coupons/cfe/generate.js';
+export { CFE_KINDS, CFE_ICMS_VARIANTS } from './coupons/cfe/types.js';
+export type * from './coupons/cfe/types.js';

@@ -8,7 +8,7 @@ import { stringify } from 'csv-stringify/sync';
 import { EXIT_FINDINGS, EXIT_OK, UsageError, type ExitCode } from '../errors.js';
 import { buildNfe } from '../nfe/build.js';
 import { DECIMAL_COLUMNS, DOCUMENT_COLUMNS, ITEM_COLUMNS, documentRows, eventsOf, itemRows, type CsvFilter } from '../nfe/csv.js';
-import { formatFinding, type NfeFinding } from '../nfe/findings.js';
+import { finding, formatFinding, type NfeFinding } from '../nfe/findings.js';
 import { DuplicateKeyTracker, parseItem, parseNfe, readNfe, type ParsedNfe } from '../nfe/parse.js';
 import { assertSchemaCheckCanRun, validateSchemas, type SchemaInput } from '../nfe/schema-validate.js';
 import type { NfeDocument } from '../nfe/types.js';
@@ -143,6 +143,12 @@ export function registerNfeDataCommands(nfe: Command, ctx: CommandContext): void
           const isLine = rec && typeof rec === 'object' && 'doc' in rec && 'kind' in rec;
           const source = isLine && typeof rec.source === 'string' ? rec.source : `${src.name}#${ordinal}`;
           const doc = (isLine ? rec.doc : rec) as Record<string, unknown>;
+          const root = doc && typeof doc === 'object' ? Object.keys(doc)[0] : undefined;
+          if (root !== undefined && isCfeKind(root)) {
+            // a CF-e is issued and signed by the SAT device; rebuilding it would not give back its signed bytes
+            bad = report(ctx, [finding('NFE_BUILD', source, `a ${root} (CF-e SAT) is not built: the SAT device issues and signs it`)]) || bad;
+            return;
+          }
           const built = buildNfe(doc, { computeTotals: o.computeTotals === true }, source);
           if (report(ctx, built.findings)) bad = true;
           if (!built.xml) return;

@@ -2,7 +2,8 @@
  * Structural validation of parsed NF-e documents — the project's own rules, each finding with the XML path of
  * the element concerned (`/nfeProc/NFe/infNFe/det[3]/prod/NCM`, 1-based positions):
  * required groups (NFE_MISSING), formats (NFE_FORMAT), key check digit (NFE_KEY_CHECK_DIGIT), key vs ide/emit
- * and protocol (NFE_KEY_MISMATCH), totals vs items (NFE_TOTALS_MISMATCH), cancelled notes (NFE_CANCELLED).
+ * and protocol (NFE_KEY_MISMATCH), totals vs items (NFE_TOTALS_MISMATCH), cancelled notes (NFE_CANCELLED);
+ * for a CF-e SAT its key against ide/emit (src/coupons/cfe/validate.ts).
  * XSD validation is separate (schema-validate.ts).
  */
 import { accessKeyCheckDigit, isValidCnpj, isValidCpf } from '../common/check-digits.js';
@@ -10,6 +11,7 @@ import { compareDecimals, isDecimal } from './decimal.js';
 import { finding, type NfeFinding } from './findings.js';
 import type { ParsedNfe } from './parse.js';
 import { computeTotals } from './totals.js';
+import { validateCfe } from '../coupons/cfe/validate.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -57,6 +59,10 @@ export function validateNfe(parsed: ParsedNfe): NfeFinding[] {
   if (!isObj(root)) return ctx.findings;
   const base = `/${[...parsed.wrappers, parsed.kind].join('/')}`;
   switch (parsed.kind) {
+    case 'CFe':
+    case 'CFeCanc':
+      ctx.findings.push(...validateCfe(parsed.kind, root, base, parsed.source));
+      break;
     case 'NFe':
       note(ctx, root, base, null);
       break;

@@ -23,6 +23,10 @@ t.test('to-jsonl: CF-e lines with the typed model', async (t) => {
   t.equal(lines[0]!.key, sale.key);
   t.same(lines[0]!.doc, parseCfe({ source: 'x', bytes: Buffer.from(sale.xml) }).doc, 'the line carries the parsed model');
   t.equal((lines[0]!.doc as { CFe: CFe }).CFe.infCFe.det.length, 3);
+  const built = await run(['nfe', 'build', '-'], Buffer.from(r.stdout));
+  t.equal(built.code, 1, 'build refuses CF-e');
+  t.match(built.stderr, /a CFe \(CF-e SAT\) is not built: the SAT device issues and signs it \[NFE_BUILD\]/);
+  t.equal(built.stdout, '');
 });
 
 t.test('to-csv: a shop\'s NF-e and CF-e in one sheet; a CFeCanc cancels its sale', async (t) => {
