@@ -5,7 +5,7 @@ import { registerNfeDataCommands } from './nfe-data.js';
 import { registerNfeSignCommands } from './nfe-sign.js';
 
 export function registerNfeCommands(program: Command, ctx: CommandContext): void {
-  const nfe = program.command('nfe').description('NF-e / NFC-e XML documents');
+  const nfe = program.command('nfe').description('NF-e / NFC-e XML documents, and CF-e SAT');
   registerNfeDataCommands(nfe, ctx);
   registerNfeSignCommands(nfe, ctx);
 }
