@@ -9,6 +9,7 @@ import { createWriteStream, promises as fsp, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { stringify, type Stringifier } from 'csv-stringify';
+import { makeDir } from '../common/make-dir.js';
 import { InvalidInputError, ioError, UsageError } from '../errors.js';
 import { forEachRecord, waitDrain, type ConvertOptions } from './drain.js';
 import { finding } from './findings.js';
@@ -59,11 +60,7 @@ export async function spedToCsv(source: SpedSource, outDir: string, options: Spe
     throw new UsageError(`--delimiter must be one character other than a quote or a line break (got '${delimiter}')`, 'CSV_DELIMITER');
   }
   const maxRegisters = options.maxRegisters ?? 1000;
-  try {
-    await fsp.mkdir(outDir, { recursive: true });
-  } catch (err) {
-    throw ioError(err, outDir, 'write');
-  }
+  await makeDir(outDir);
   let tmp: string;
   try {
     tmp = await fsp.mkdtemp(join(outDir, '.fiscal-csv-'));
