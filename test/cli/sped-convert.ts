@@ -126,8 +126,8 @@ t.test('to-csv', async (t) => {
   const r = await run(['sped', 'to-csv', path, '--out-dir', outDir, '--delimiter', ';', '--bom']);
   t.equal(r.code, 0, r.stderr);
   t.ok(readdirSync(outDir).includes('C100.csv'));
-  t.match(readFileSync(join(outDir, '0000.csv'), 'utf8'), /^\ufeffCOD_VER;COD_FIN;DT_INI;/);
-  t.match(readFileSync(join(outDir, '0000.csv'), 'utf8'), /020;0;2026-01-01;2026-01-31;/);
+  t.match(readFileSync(join(outDir, '0000.csv'), 'utf8'), /^\ufeffLINE;COD_VER;COD_FIN;DT_INI;/);
+  t.match(readFileSync(join(outDir, '0000.csv'), 'utf8'), /\n1;020;0;2026-01-01;2026-01-31;/);
   t.equal((await run(['sped', 'to-csv', path])).code, 2, '--out-dir is required');
 });
 
