@@ -51,7 +51,7 @@ interface BlockRun {
   register: string;
 }
 
-/** Runs kept for the order check; a file past this many block changes has its later runs checked alone. */
+/** Runs kept for the order check; a file with more block changes gets one finding that the rest went unchecked. */
 const MAX_RUNS = 4096;
 
 export class BlockTotals {
