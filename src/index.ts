@@ -16,7 +16,7 @@ export type { SpedFinding, SpedCode, Severity } from './sped/findings.js';
 export { SpedValidator, validateSped } from './sped/validator.js';
 export type { ValidateOptions, ValidationResult } from './sped/validator.js';
 export { SpedWriter, createSpedWriter } from './sped/writer.js';
-export type { SpedValue, SpedValues, SpedWriterOptions, SpedWriteOptions, SpedWriteSummary } from './sped/writer.js';
+export type { SpedValue, SpedValues, SpedWriterOptions, SpedWriteOptions, SpedWriteSummary, SpedOutputEncoding, SpedLineEnd } from './sped/writer.js';
 export { spedStats } from './sped/stats.js';
 export { spedToJsonl, spedFromJsonl } from './sped/jsonl.js';
 export { fixTotals } from './sped/fix-totals.js';

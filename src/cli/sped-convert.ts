@@ -7,6 +7,7 @@ import { isLayoutId, LAYOUT_IDS, loadLayout, type LayoutId } from '../sped/layou
 import { spedStats, type SpedStats } from '../sped/stats.js';
 import { spedToJsonl, spedFromJsonl } from '../sped/jsonl.js';
 import { fixTotals } from '../sped/fix-totals.js';
+import { SPED_LINE_ENDS, SPED_OUTPUT_ENCODINGS, type SpedLineEnd, type SpedOutputEncoding } from '../sped/writer.js';
 import { spedToCsv } from '../sped/csv.js';
 import { createProgress, openInput, openOutput, type InputSource, type Output } from './io.js';
 import type { CommandContext } from './main.js';
@@ -24,6 +25,12 @@ function layoutOption(value: string | undefined): LayoutId | undefined {
   if (value === undefined) return undefined;
   if (!isLayoutId(value)) throw new UsageError(`--layout must be one of ${LAYOUT_IDS.join(', ')} (got '${value}')`, 'SPED_LAYOUT_UNKNOWN');
   return value;
+}
+
+function choice<T extends string>(flag: string, allowed: readonly T[], value: string | undefined): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${flag} must be one of ${allowed.join(', ')} (got '${value}')`, 'SPED_OUTPUT_OPTION');
+  return value as T;
 }
 
 /** Prints findings one per line (the first MAX_PRINTED) and remembers whether any was an error. */
@@ -109,26 +116,38 @@ export function registerSpedConvertCommands(sped: Command, ctx: CommandContext):
       ctx.run(async () => {
         const layout = layoutOption(opts.layout);
         const printer = new FindingPrinter(file, stderr);
-        await withStreams(ctx, file, opts.output, opts.progress, (input, output, progress) =>
+        const { info, lineEnd } = await withStreams(ctx, file, opts.output, opts.progress, (input, output, progress) =>
           spedToJsonl(input.stream, output.stream, { layout, onFinding: printer.add, onProgress: progress }),
         );
+        if (info.signature) {
+          stderr.write(`${file}: note: the input carried a PVA signature block (${info.signature.length} bytes); JSON Lines do not carry it, so from-jsonl gives an unsigned file\n`);
+        }
+        // what from-jsonl needs to give this file back as it was (its defaults are the standard's)
+        const keep = [info.encoding === 'utf-8' ? '--encoding utf-8' : '', lineEnd === 'lf' ? '--line-ends lf' : ''].filter(Boolean);
+        if (keep.length > 0) {
+          stderr.write(`${file}: note: the input is ${[info.encoding === 'utf-8' ? 'UTF-8' : '', lineEnd === 'lf' ? 'LF-terminated' : ''].filter(Boolean).join(' and ')}; from-jsonl ${keep.join(' ')} writes it back that way (default: Windows-1252, CRLF)\n`);
+        }
         return printer.close();
       }),
     );
 
   sped
     .command('from-jsonl')
-    .description('JSON Lines → SPED (Windows-1252, CRLF); X001/X990/9001/9900/9990/9999 regenerated')
+    .description('JSON Lines → SPED (Windows-1252, CRLF unless --encoding/--line-ends); X001/X990/9001/9900/9990/9999 regenerated, 9900 in the order given')
     .argument('<file>', 'JSONL file, or - for stdin')
     .addOption(OPTIONS.output())
     .addOption(OPTIONS.layout())
     .addOption(OPTIONS.replace())
+    .option('--encoding <enc>', `output encoding: ${SPED_OUTPUT_ENCODINGS.join(' or ')} (to-jsonl notes a UTF-8 input)`, 'windows-1252')
+    .option('--line-ends <eol>', `line ends: ${SPED_LINE_ENDS.join(' or ')} (to-jsonl notes an LF input)`, 'crlf')
     .addOption(OPTIONS.progress())
-    .action((file: string, opts: CommonOptions & { replace?: boolean }) =>
+    .action((file: string, opts: CommonOptions & { replace?: boolean; encoding: string; lineEnds: string }) =>
       ctx.run(async () => {
         const layout = layoutOption(opts.layout);
+        const outputEncoding = choice<SpedOutputEncoding>('--encoding', SPED_OUTPUT_ENCODINGS, opts.encoding);
+        const lineEnd = choice<SpedLineEnd>('--line-ends', SPED_LINE_ENDS, opts.lineEnds);
         const summary = await withStreams(ctx, file, opts.output, opts.progress, (input, output, progress) =>
-          spedFromJsonl(input.stream, output.stream, { layout, replace: opts.replace, onProgress: progress }),
+          spedFromJsonl(input.stream, output.stream, { layout, replace: opts.replace, outputEncoding, lineEnd, onProgress: progress }),
         );
         if (summary.replaced > 0) stderr.write(`${file}: ${summary.replaced} values replaced (--replace)\n`);
         return EXIT_OK;
@@ -137,21 +156,25 @@ export function registerSpedConvertCommands(sped: Command, ctx: CommandContext):
 
   sped
     .command('fix-totals')
-    .description("Rewrite a SPED file with its own records and regenerated totals (X001 IND_MOV, X990, 9900, 9990, 9999)")
+    .description("Rewrite a SPED file with its own records and regenerated totals (X001 IND_MOV, X990, 9900, 9990, 9999); keeps its encoding, line ends and 9900 order")
     .argument('<file>', 'SPED file, or - for stdin')
     .addOption(OPTIONS.output())
     .option('--in-place', 'replace FILE itself (written to a temporary file, then renamed over it)')
     .addOption(OPTIONS.layout())
     .addOption(OPTIONS.replace())
+    .option('--encoding <enc>', `output encoding: keep (the input's: UTF-8 stays UTF-8), ${SPED_OUTPUT_ENCODINGS.join(' or ')}`, 'keep')
+    .option('--line-ends <eol>', `line ends: keep (the input's first line's), ${SPED_LINE_ENDS.join(' or ')}`, 'keep')
     .addOption(OPTIONS.progress())
-    .action((file: string, opts: CommonOptions & { inPlace?: boolean; replace?: boolean }) =>
+    .action((file: string, opts: CommonOptions & { inPlace?: boolean; replace?: boolean; encoding: string; lineEnds: string }) =>
       ctx.run(async () => {
         const layout = layoutOption(opts.layout);
+        const outputEncoding = choice<SpedOutputEncoding | 'keep'>('--encoding', ['keep', ...SPED_OUTPUT_ENCODINGS], opts.encoding);
+        const lineEnd = choice<SpedLineEnd | 'keep'>('--line-ends', ['keep', ...SPED_LINE_ENDS], opts.lineEnds);
         if (opts.inPlace && file === '-') throw new UsageError('--in-place needs a file, not stdin');
         if (opts.inPlace && opts.output !== undefined) throw new UsageError('--in-place and -o are exclusive');
         const printer = new FindingPrinter(file, stderr);
         const result = await withStreams(ctx, file, opts.inPlace ? file : opts.output, opts.progress, async (input, output, progress) => {
-          const r = await fixTotals(input.stream, output.stream, { layout, replace: opts.replace, onFinding: printer.add, onProgress: progress });
+          const r = await fixTotals(input.stream, output.stream, { layout, replace: opts.replace, outputEncoding, lineEnd, onFinding: printer.add, onProgress: progress });
           if (opts.inPlace && r.droppedLines > 0) {
             throw new InvalidInputError('SPED_FIX_DROPPED', `${file} not replaced: ${r.droppedLines} lines could not be read as records (see above); write to -o and compare`);
           }

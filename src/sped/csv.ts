@@ -1,6 +1,8 @@
 /**
  * `spedToCsv`: one CSV per register (`C170.csv`) with the layout's field names as header (REG left out; a
- * repeated name is `NAME#POS`, a field beyond the layout `#POS`). Decimal fields use `.` unless `decimalComma`;
+ * repeated name is `NAME#POS`, a field beyond the layout `#POS`), after leading columns that join a row to its
+ * parent: `LINE` (the record's line), and for a register whose parent is a record (not X001 or 0000)
+ * `PARENT_LINE` and the parent's key fields as `PARENT_FIELD` (`C100_NUM_DOC`; formats/sped/csv-keys.json). Decimal fields use `.` unless `decimalComma`;
  * date fields (ddmmaaaa) become ISO yyyy-mm-dd (a value that is not a valid date is kept as written). UTF-8,
  * optional BOM. Everything is written into a temporary folder inside `outDir` and moved into place only when
  * the whole file was converted, so a failed run leaves no partial output.
@@ -9,10 +11,12 @@ import { createWriteStream, promises as fsp, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { stringify, type Stringifier } from 'csv-stringify';
+import { makeDir } from '../common/make-dir.js';
 import { InvalidInputError, ioError, UsageError } from '../errors.js';
 import { forEachRecord, waitDrain, type ConvertOptions } from './drain.js';
 import { finding } from './findings.js';
-import type { FieldDef } from './layout.js';
+import { readFileSync } from 'node:fs';
+import { loadLayout, type FieldDef, type Layout, type LayoutId } from './layout.js';
 import type { SpedReadInfo, SpedSource } from './reader.js';
 import { parseSpedDate, type SpedRecord } from './record.js';
 
@@ -50,6 +54,26 @@ interface Table {
   rows: number;
   /** Per position (index = pos - 1): how to present the raw value. */
   kinds: readonly ('decimal' | 'date' | 'raw')[];
+  /** The parent register whose line and keys lead each row (null: LINE only). */
+  parent: { code: string; level: number; keys: number } | null;
+}
+
+type Kind = 'decimal' | 'date' | 'raw';
+
+/** The key fields of parent registers by layout (formats/sped/csv-keys.json). */
+let csvKeys: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>> | null = null;
+
+/** Key field names of a parent register, copied onto its children's rows (none when the table has none). */
+export function parentKeys(layout: LayoutId, register: string): readonly string[] {
+  csvKeys ??= JSON.parse(readFileSync(new URL('../../formats/sped/csv-keys.json', import.meta.url), 'utf8')) as Record<string, Record<string, string[]>>;
+  return csvKeys[layout]?.[register] ?? [];
+}
+
+/** The open record at each level (its line and presented key values), for the children's leading columns. */
+interface OpenRecord {
+  code: string;
+  line: number;
+  keys: string[] | null;
 }
 
 /** Converts a SPED file into one CSV per register inside `outDir` (created when missing). */
@@ -59,11 +83,7 @@ export async function spedToCsv(source: SpedSource, outDir: string, options: Spe
     throw new UsageError(`--delimiter must be one character other than a quote or a line break (got '${delimiter}')`, 'CSV_DELIMITER');
   }
   const maxRegisters = options.maxRegisters ?? 1000;
-  try {
-    await fsp.mkdir(outDir, { recursive: true });
-  } catch (err) {
-    throw ioError(err, outDir, 'write');
-  }
+  await makeDir(outDir);
   let tmp: string;
   try {
     tmp = await fsp.mkdtemp(join(outDir, '.fiscal-csv-'));
@@ -73,33 +93,55 @@ export async function spedToCsv(source: SpedSource, outDir: string, options: Spe
   const tables = new Map<string, Table>();
   let extraFindings = 0;
 
+  let layout: Layout | null = null;
+  const opened: (OpenRecord | undefined)[] = [];
+
   const open = (record: SpedRecord): Table => {
     const register = record.register;
     const defs = record.defs;
-    const header: string[] = [];
-    const kinds: ('decimal' | 'date' | 'raw')[] = ['raw'];
+    const def = layout?.register(register);
+    const parentDef = def?.parent ? layout!.register(def.parent) : undefined;
+    const parent = def && parentDef && parentDef.level >= 2 ? { code: parentDef.code, level: def.level - 1, keys: parentKeys(layout!.id, parentDef.code).length } : null;
+    const header: string[] = ['LINE'];
+    if (parent) header.push('PARENT_LINE', ...parentKeys(layout!.id, parent.code).map((k) => `${parent.code}_${k}`));
+    const lead = header.length;
+    const kinds: Kind[] = ['raw'];
     if (defs && defs.length > 1) {
       const seen = new Set<string>();
-      for (const def of defs.slice(1)) {
-        header.push(seen.has(def.name) ? `${def.name}#${def.pos}` : def.name);
-        seen.add(def.name);
-        kinds.push(kindOf(def));
+      for (const f of defs.slice(1)) {
+        header.push(seen.has(f.name) ? `${f.name}#${f.pos}` : f.name);
+        seen.add(f.name);
+        kinds.push(kindOf(f));
       }
     }
-    for (let pos = header.length + 2; pos <= record.fields.length; pos++) header.push(`#${pos}`);
+    for (let pos = header.length - lead + 2; pos <= record.fields.length; pos++) header.push(`#${pos}`);
     const file = join(tmp, `${register}.csv`);
     const out = createWriteStream(file, { flags: 'wx' });
     const csv = stringify({ delimiter, bom: options.bom ?? false });
     csv.pipe(out);
-    const table: Table = { register, file, csv, out, done: finished(out), rows: 0, kinds };
+    const table: Table = { register, file, csv, out, done: finished(out), rows: 0, kinds, parent };
     table.done.catch(() => {}); // observed in finishAll; avoid an unhandled rejection meanwhile
     csv.write(header);
     tables.set(register, table);
     return table;
   };
 
-  const each = (record: SpedRecord): Promise<void> | void => {
+  /** Notes the record as the open one of its level, with its key values when it is a parent with keys. */
+  const enter = (record: SpedRecord): void => {
+    const def = layout?.register(record.register);
+    if (!def) return;
+    const names = parentKeys(layout!.id, def.code);
+    const keys = names.length === 0 ? null : names.map((name) => {
+      const pos = record.position(name);
+      return pos === undefined ? '' : present(record.fields[pos - 1] ?? '', record.defs?.[pos - 1] ? kindOf(record.defs[pos - 1]!) : 'raw', options.decimalComma ?? false);
+    });
+    opened.length = def.level;
+    opened[def.level] = { code: def.code, line: record.line, keys };
+  };
+
+  const each = (record: SpedRecord, info: SpedReadInfo): Promise<void> | void => {
     const register = record.register;
+    if (layout === null && info.layout !== null) layout = loadLayout(info.layout);
     let table = tables.get(register);
     if (!table) {
       if (!REGISTER.test(register)) {
@@ -112,8 +154,16 @@ export async function spedToCsv(source: SpedSource, outDir: string, options: Spe
       }
       table = open(record);
     }
-    const row: string[] = new Array(record.fields.length - 1);
-    for (let i = 1; i < record.fields.length; i++) row[i - 1] = present(record.fields[i]!, table.kinds[i], options.decimalComma ?? false);
+    const row: string[] = [String(record.line)];
+    const parent = table.parent;
+    if (parent) {
+      const up = opened[parent.level];
+      const here = up !== undefined && up.code === parent.code ? up : null;
+      row.push(here ? String(here.line) : '');
+      for (let k = 0; k < parent.keys; k++) row.push(here?.keys?.[k] ?? '');
+    }
+    for (let i = 1; i < record.fields.length; i++) row.push(present(record.fields[i]!, table.kinds[i], options.decimalComma ?? false));
+    enter(record);
     table.rows++;
     if (!table.csv.write(row)) return waitDrain(table.csv);
   };
@@ -150,13 +200,13 @@ export async function spedToCsv(source: SpedSource, outDir: string, options: Spe
   }
 }
 
-function kindOf(def: FieldDef): 'decimal' | 'date' | 'raw' {
+function kindOf(def: FieldDef): Kind {
   if (def.format === 'date') return 'date';
   if (def.type === 'N' && def.decimals !== undefined && def.decimals > 0) return 'decimal';
   return 'raw';
 }
 
-function present(raw: string, kind: 'decimal' | 'date' | 'raw' | undefined, decimalComma: boolean): string {
+function present(raw: string, kind: Kind | undefined, decimalComma: boolean): string {
   if (kind === 'decimal') return decimalComma ? raw : raw.replace(',', '.');
   if (kind === 'date') return parseSpedDate(raw) ?? raw;
   return raw;

@@ -12,14 +12,25 @@ export const SPED_CODES = [
 export type SpedCode = (typeof SPED_CODES)[number];
 export type Severity = 'error' | 'warning';
 
+/**
+ * One finding. Which parts can be null: `line` for a file-level finding (SPED_TRUNCATED, SPED_BLOCK_MISSING, a
+ * 9900 total the file lacks, SPED_EMPTY); `register` when the finding is not about one register (reader findings
+ * on a line that is not a record — SPED_LINE_FORMAT, SPED_BLANK_LINE, SPED_ENCODING — and most file-level
+ * ones); `field` and `position` together, when it is not about one field. `code`, `severity` and `message` are
+ * always set, and `message` reads on its own (it never shows a missing value). `formatFinding` prints one as the
+ * CLI does.
+ */
 export interface SpedFinding {
   /** Physical line number (1-based), or null for a file-level finding. */
   readonly line: number | null;
+  /** The register the finding is about, or null (see above). */
   readonly register: string | null;
+  /** The field's layout name, or null when the finding is not about one field. */
   readonly field: string | null;
-  /** Field position in the register (REG is 1), or null. */
+  /** Field position in the register (REG is 1), or null exactly when `field` is. */
   readonly position: number | null;
   readonly code: SpedCode;
+  /** 'error' makes a file invalid; 'warning' does not (an encoding that is not the standard's, consistency). */
   readonly severity: Severity;
   readonly message: string;
 }

@@ -1,16 +1,23 @@
 /**
  * `fixTotals`: a file's own records through the writer, so X001 (IND_MOV), X990, the empty required blocks,
- * 9001, the 9900 list, 9990 and 9999 are regenerated. Lines the reader cannot take as records (no leading `|`,
- * overlong) are dropped and reported; the PVA signature block is not copied (a repaired file is no longer signed).
+ * 9001, the 9900 list, 9990 and 9999 are regenerated — the 9900 list in the input's order when it had one. By
+ * default the copy keeps the input's encoding (UTF-8 stays UTF-8; ASCII and Windows-1252 are Windows-1252) and the
+ * end of its first line (CRLF or LF), so a file whose totals hold comes back byte for byte. Lines the reader
+ * cannot take as records (no leading `|`, overlong) are dropped and reported; the PVA signature block is not
+ * copied (a repaired file is no longer signed).
  */
 import type { Writable } from 'node:stream';
-import { forEachRecord, type ConvertOptions } from './drain.js';
+import { forEachRecord, watchLineEnd, type ConvertOptions } from './drain.js';
 import type { SpedReadInfo, SpedSource } from './reader.js';
-import { SpedWriter, type SpedWriteSummary } from './writer.js';
+import { SpedWriter, type SpedLineEnd, type SpedOutputEncoding, type SpedWriteSummary } from './writer.js';
 
 export interface FixTotalsOptions extends ConvertOptions {
-  /** Replace what Windows-1252 cannot hold instead of failing. */
+  /** Replace what the output encoding cannot hold instead of failing. */
   replace?: boolean;
+  /** Output encoding; 'keep' (default) writes UTF-8 for a UTF-8 input and Windows-1252 otherwise. */
+  outputEncoding?: SpedOutputEncoding | 'keep';
+  /** Line end; 'keep' (default) uses the input's first line end (CRLF when it has none). */
+  lineEnd?: SpedLineEnd | 'keep';
 }
 
 export interface FixTotalsResult {
@@ -22,12 +29,23 @@ export interface FixTotalsResult {
   droppedLines: number;
 }
 
-/** Rewrites a SPED file with regenerated totals into `output` (Windows-1252, CRLF). Does not end `output`. */
+/** Rewrites a SPED file with regenerated totals into `output`. Does not end `output`. */
 export async function fixTotals(source: SpedSource, output: Writable, options: FixTotalsOptions = {}): Promise<FixTotalsResult> {
-  const writer = new SpedWriter(output, { layout: options.layout, replace: options.replace });
+  const encoding = options.outputEncoding ?? 'keep';
+  const lineEnd = options.lineEnd ?? 'keep';
+  const watched = lineEnd === 'keep' ? watchLineEnd(source, options) : { source, lineEnd: () => null };
+  // made at the first record, when the input's first line end has gone by
+  let writer: SpedWriter | null = null;
+  const writerFor = (): SpedWriter =>
+    (writer ??= new SpedWriter(output, {
+      layout: options.layout,
+      replace: options.replace,
+      encoding: encoding === 'keep' ? undefined : encoding,
+      lineEnd: lineEnd === 'keep' ? (watched.lineEnd() ?? undefined) : lineEnd,
+    }));
   let droppedLines = 0;
   const { info, findingCount } = await forEachRecord(
-    source,
+    watched.source,
     {
       ...options,
       onFinding(f) {
@@ -35,8 +53,13 @@ export async function fixTotals(source: SpedSource, output: Writable, options: F
         options.onFinding?.(f);
       },
     },
-    (record) => writer.writeFields(record.fields, record.line),
+    (record, read) => {
+      const w = writerFor();
+      // the reader decides UTF-8 at the first non-ASCII line, before handing it out: every line before was ASCII
+      if (encoding === 'keep' && read.encoding === 'utf-8' && w.encoding !== 'utf-8') w.encoding = 'utf-8';
+      return w.writeFields(record.fields, record.line);
+    },
   );
-  const summary = await writer.finish();
+  const summary = await writerFor().finish();
   return { info, summary, findingCount, droppedLines };
 }

@@ -1,21 +1,25 @@
 /**
  * SPED ⇄ JSON Lines. `spedToJsonl` writes one record per line, `{"line", "register", "fields"}` with the raw
  * strings keyed by layout name (`NAME#POS` for a repeated name, `#POS` beyond the layout). `spedFromJsonl`
- * reads such lines back through the writer: raw strings pass through, totals are regenerated.
+ * reads such lines back through the writer: raw strings pass through, totals are regenerated (the 9900 list in
+ * the order of the 9900 lines given). The output's encoding and line end are options: JSON Lines do not carry
+ * the original's, so `spedToJsonl` returns them (`info.encoding`, `lineEnd`) for the caller to pass on.
  */
 import type { Writable } from 'node:stream';
 import { InvalidInputError } from '../errors.js';
 import { readChunks } from './chunks.js';
 import { finding, type SpedFinding } from './findings.js';
-import { waitDrain, type ConvertOptions } from './drain.js';
+import { LineEndWatch, waitDrain, type ConvertOptions } from './drain.js';
 import { JsonlBytes } from './jsonl-bytes.js';
 import type { LayoutId } from './layout.js';
 import { parserOptions, SpedParser, type SpedReadInfo, type SpedSource } from './reader.js';
 import { SpedScanner } from './scanner.js';
-import { SpedWriter, type SpedValue, type SpedWriteSummary } from './writer.js';
+import { SpedWriter, type SpedLineEnd, type SpedOutputEncoding, type SpedValue, type SpedWriteSummary } from './writer.js';
 
 export interface SpedToJsonlResult {
   info: SpedReadInfo;
+  /** The end of the input's first line (null for a range of a path, or an input without a line break). */
+  lineEnd: SpedLineEnd | null;
   /** Reader findings passed to `onFinding`. */
   findingCount: number;
 }
@@ -42,7 +46,10 @@ export async function spedToJsonl(source: SpedSource, output: Writable, options:
   const flush = async (): Promise<void> => {
     if (json.length > 0 && !output.write(json.take())) await waitDrain(output);
   };
+  const lineEnd = new LineEndWatch();
+  const fromStart = (options.start ?? 0) === 0;
   for await (const chunk of readChunks(source, parserOptions(options).baseOffset)) {
+    if (fromStart) lineEnd.see(chunk);
     for (let at = 0; at < chunk.length && !parser.done; at += SLICE) {
       parser.push(chunk.subarray(at, Math.min(at + SLICE, chunk.length)));
       if (json.length >= 1 << 18) await flush();
@@ -58,7 +65,7 @@ export async function spedToJsonl(source: SpedSource, output: Writable, options:
     : info.records === 0 ? finding('SPED_NOT_SPED', 'no |REG|…| records: not a SPED file')
     : null;
   if (problem) onFinding(problem);
-  return { info, findingCount };
+  return { info, lineEnd: lineEnd.value, findingCount };
 }
 
 export interface SpedFromJsonlOptions {
@@ -66,6 +73,10 @@ export interface SpedFromJsonlOptions {
   layout?: LayoutId;
   /** Replace what Windows-1252 cannot hold, `|` and line breaks instead of failing. */
   replace?: boolean;
+  /** Output encoding (default 'windows-1252'); 'utf-8' gives a UTF-8 input back as it was. */
+  outputEncoding?: SpedOutputEncoding;
+  /** Line end (default 'crlf'); 'lf' gives an LF input back as it was. */
+  lineEnd?: SpedLineEnd;
   /** Longest JSON line accepted in bytes (default 32 MiB). */
   maxLineBytes?: number;
   onProgress?: (bytes: number) => void;
@@ -76,7 +87,7 @@ export interface SpedFromJsonlOptions {
  * line (code SPED_JSONL_*, or the writer's SPED_WRITE_*). Does not end `output`.
  */
 export async function spedFromJsonl(source: SpedSource, output: Writable, options: SpedFromJsonlOptions = {}): Promise<SpedWriteSummary> {
-  const writer = new SpedWriter(output, { layout: options.layout, replace: options.replace });
+  const writer = new SpedWriter(output, { layout: options.layout, replace: options.replace, encoding: options.outputEncoding, lineEnd: options.lineEnd });
   let pending: { text: string; line: number }[] = [];
   let failure: InvalidInputError | null = null;
   const scanner = new SpedScanner({

@@ -42,13 +42,29 @@ export interface FileCounts {
   registers: ReadonlyMap<string, { readonly count: number }>;
 }
 
+/** A run of consecutive lines of one block: where it starts, for the order check at the end of the file. */
+interface BlockRun {
+  block: string;
+  /** Index of the block in the layout's order. */
+  idx: number;
+  line: number;
+  register: string;
+}
+
+/** Runs kept for the order check; a file with more block changes gets one finding that the rest went unchecked. */
+const MAX_RUNS = 4096;
+
 export class BlockTotals {
-  private blockIdx = -1;
+  /** The block of the open run (null before the first record and after an X990). */
   private block: string | null = null;
+  private blockOpenLine = 0;
   private blockLines = 0;
   private blockHasData = false;
   private blockIndMov: { value: string; line: number } | null = null;
   private readonly blocksSeen = new Set<string>();
+  /** Block runs in file order; judged at the end of the file, when the whole order is known. */
+  private readonly runs: BlockRun[] = [];
+  private runsDropped = 0;
   private readonly totals9900: { reg: string; qty: string; line: number }[] = [];
   private total9990: { qty: string; line: number } | null = null;
   private total9999: { qty: string; line: number } | null = null;
@@ -60,29 +76,27 @@ export class BlockTotals {
   ) {}
 
   /**
-   * Tracks block order, X001 and line counts per block for every record, known register or not. `dataLine`:
-   * `isDataLine(reg, block)`, which a known register has computed once.
+   * Tracks block runs, X001 and line counts per run for every record, known register or not. `dataLine`:
+   * `isDataLine(reg, block)`, which a known register has computed once. Counts stay with the run a line is in,
+   * wherever the run stands in the file: a block out of place is one order finding (at the end of the file), not
+   * wrong counts.
    */
   countLine(block: string, line: number, reg: string, dataLine: boolean): void {
-    const lay = this.layout;
     if (block !== this.block) {
-      const idx = lay.blockIndex.get(block);
+      const idx = this.layout.blockIndex.get(block);
       if (idx === undefined) return; // unknown register letter: already reported
-      if (idx < this.blockIdx) {
-        this.report('SPED_BLOCK_ORDER', `block ${block} after block ${this.block}: blocks go in the order ${lay.data.blocks.map((b) => b.block).join(' ')}`, { line, register: reg });
-      } else {
-        if (this.block !== null) this.closeBlock(null);
-        this.block = block;
-        this.blockIdx = idx;
-        this.blockLines = 0;
-        this.blockHasData = false;
-        this.blockIndMov = null;
-        if (this.blocksSeen.has(block)) this.report('SPED_BLOCK_ORDER', `block ${block} appears twice`, { line, register: reg });
-        this.blocksSeen.add(block);
-        const opener = `${block}001`;
-        if (reg !== opener && !(block === '0' && reg === '0000')) {
-          this.report('SPED_BLOCK_ORDER', `block ${block} must open with ${opener}, found ${reg}`, { line, register: reg });
-        }
+      if (this.block !== null) this.closeBlock(null);
+      this.block = block;
+      this.blockOpenLine = line;
+      this.blockLines = 0;
+      this.blockHasData = false;
+      this.blockIndMov = null;
+      this.blocksSeen.add(block);
+      if (this.runs.length < MAX_RUNS) this.runs.push({ block, idx, line, register: reg });
+      else this.runsDropped++;
+      const opener = `${block}001`;
+      if (reg !== opener && !(block === '0' && reg === '0000')) {
+        this.report('SPED_BLOCK_ORDER', `block ${block} must open with ${opener}, found ${reg}`, { line, register: reg });
       }
     }
     this.blockLines++;
@@ -102,7 +116,53 @@ export class BlockTotals {
       }
     }
     if (closerLine === null) {
-      this.report('SPED_BLOCK_ORDER', `block ${block} is not closed by ${block}990`, { line: null, register: `${block}990` });
+      this.report('SPED_BLOCK_ORDER', `block ${block} (from line ${this.blockOpenLine}) is not closed by ${block}990`, { line: null, register: `${block}990` });
+    }
+  }
+
+  /**
+   * The order check, once every run is known. A block's later runs are each one finding ("again"). Of the first
+   * runs, those in place are the longest sequence in the layout's block order (ties keep the later runs, so a
+   * block moved earlier is the one named); each other one is one finding at its first line, naming the block
+   * expected there.
+   */
+  private checkOrder(version: string | null): void {
+    const firstLine = new Map<string, number>();
+    const runs: BlockRun[] = [];
+    for (const run of this.runs) {
+      const first = firstLine.get(run.block);
+      if (first === undefined) {
+        firstLine.set(run.block, run.line);
+        runs.push(run);
+      } else {
+        this.report('SPED_BLOCK_ORDER', `block ${run.block} again: it started at line ${first}, and each block appears once`, { line: run.line, register: run.register });
+      }
+    }
+    const inPlace = longestInOrder(runs);
+    const lay = this.layout;
+    const order = lay.data.blocks.map((b) => b.block);
+    const required = new Set(lay.blocksFor(version).filter((b) => !b.optional).map((b) => b.block));
+    const placed = new Set(runs.filter((_, i) => inPlace[i]).map((r) => r.block));
+    let lastPlaced = -1;
+    for (let i = 0; i < runs.length; i++) {
+      const run = runs[i]!;
+      if (inPlace[i]) {
+        lastPlaced = run.idx;
+        continue;
+      }
+      // the block expected here: the next one in the layout's order that the file has in place or must have
+      let expected: string | undefined;
+      for (let k = lastPlaced + 1; k < order.length && expected === undefined; k++) {
+        if (placed.has(order[k]!) || required.has(order[k]!)) expected = order[k];
+      }
+      this.report(
+        'SPED_BLOCK_ORDER',
+        `block ${run.block} out of order${expected !== undefined ? `: block ${expected} was expected here` : ''} (blocks go in the order ${order.join(' ')})`,
+        { line: run.line, register: run.register },
+      );
+    }
+    if (this.runsDropped > 0) {
+      this.report('SPED_BLOCK_ORDER', `the file changes block ${this.runs.length + this.runsDropped} times; only the first ${this.runs.length} were checked for order`);
     }
   }
 
@@ -120,7 +180,6 @@ export class BlockTotals {
       if (block !== '9') {
         this.closeBlock(line);
         this.block = null;
-        this.blockIdx = this.layout.blockIndex.get(block) ?? this.blockIdx;
       } else {
         this.total9990 = { qty: declared, line };
       }
@@ -138,6 +197,7 @@ export class BlockTotals {
       this.report('SPED_TRUNCATED', `the file ends without 9999 after ${file.lines} lines: truncated?`);
       if (this.block !== null && this.block !== '9') this.closeBlock(null);
     }
+    this.checkOrder(file.version);
     for (const b of lay.blocksFor(file.version)) {
       if (!this.blocksSeen.has(b.block) && !b.optional) this.report('SPED_BLOCK_MISSING', `block ${b.block} is missing (${b.block}001 with IND_MOV 1 and ${b.block}990 when it has no data)`, { register: `${b.block}001` });
     }
@@ -145,13 +205,13 @@ export class BlockTotals {
     const declared = new Map<string, number>();
     for (const t of this.totals9900) {
       if (declared.has(t.reg)) {
-        this.report('SPED_TOTAL_9900', `9900 lists ${t.reg} twice`, { line: t.line, register: '9900', field: 'REG_BLC', position: 2 });
+        this.report('SPED_TOTAL_9900', `9900 lists '${t.reg}' twice`, { line: t.line, register: '9900', field: 'REG_BLC', position: 2 });
         continue;
       }
       declared.set(t.reg, t.line);
       const actual = file.registers.get(t.reg)?.count ?? 0;
       if (t.qty !== String(actual)) {
-        this.report('SPED_TOTAL_9900', `9900 says ${t.reg} occurs ${t.qty} time(s); the file has ${actual}`, { line: t.line, register: '9900', field: 'QTD_REG_BLC', position: 3 });
+        this.report('SPED_TOTAL_9900', `9900 says '${t.reg}' occurs ${t.qty} time(s); the file has ${actual}`, { line: t.line, register: '9900', field: 'QTD_REG_BLC', position: 3 });
       }
     }
     if (file.ended) {
@@ -161,6 +221,10 @@ export class BlockTotals {
         }
       }
     }
+    if (this.total9990 === null && this.blocksSeen.has('9')) {
+      const at = this.total9999?.line ?? null;
+      this.report('SPED_TOTAL_9990', `block 9 is not closed by 9990 (block 9 has ${this.block9Lines} lines)`, { line: at, register: '9990' });
+    }
     if (this.total9990 && this.total9990.qty !== String(this.block9Lines)) {
       this.report('SPED_TOTAL_9990', `9990 QTD_LIN_9 is ${this.total9990.qty}; block 9 has ${this.block9Lines} lines`, { line: this.total9990.line, register: '9990', field: 'QTD_LIN_9', position: 2 });
     }
@@ -168,4 +232,27 @@ export class BlockTotals {
       this.report('SPED_TOTAL_9999', `9999 QTD_LIN is ${this.total9999.qty}; the file has ${file.records} lines`, { line: this.total9999.line, register: '9999', field: 'QTD_LIN', position: 2 });
     }
   }
+}
+
+/**
+ * Which runs stay in place: a longest subsequence whose block indexes increase. Ties keep the later runs (a run
+ * that came too early is the one left out). Quadratic in the runs, which are one per block in any real file.
+ */
+function longestInOrder(runs: readonly BlockRun[]): boolean[] {
+  const n = runs.length;
+  const len = new Array<number>(n).fill(1);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < i; j++) if (runs[j]!.idx < runs[i]!.idx && len[j]! + 1 > len[i]!) len[i] = len[j]! + 1;
+  }
+  const inPlace = new Array<boolean>(n).fill(false);
+  let want = n === 0 ? 0 : Math.max(...len);
+  let bound = Infinity;
+  for (let i = n - 1; i >= 0 && want > 0; i--) {
+    if (len[i] === want && runs[i]!.idx < bound) {
+      inPlace[i] = true;
+      bound = runs[i]!.idx;
+      want--;
+    }
+  }
+  return inPlace;
 }

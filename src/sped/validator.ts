@@ -43,6 +43,11 @@ export interface ValidationResult {
   errorCount: number;
   warningCount: number;
   truncated: boolean;
+  /**
+   * Every finding kept (up to `maxErrors`), in the order found — errors and warnings alike: filter on
+   * `severity` (`errorCount` and `warningCount` count them all, kept or not). See SpedFinding for the parts
+   * that can be null.
+   */
   errors: SpedFinding[];
 }
 

@@ -2,8 +2,10 @@
  * The SPED writer: records in, a complete file out. It opens and closes every block (X001 with IND_MOV from the
  * content, X990 with the block's line count), adds the empty blocks the layout requires for the version, and
  * ends with block 9 (9001, the 9900 list, 9990, 9999): callers never count lines. Incoming X001/X990/9xxx
- * records are ignored (regenerated). Output is Windows-1252 with CRLF, written in 64 KiB chunks with
- * backpressure; memory holds only a count per register.
+ * records are regenerated: an incoming X001 keeps its block in the file (an optional block present but empty
+ * stays), and incoming 9900 lines give the order of the regenerated 9900 list (a PVA file lists them sorted by
+ * register code; without them the list is in order of first appearance). Output is Windows-1252 (or UTF-8) with
+ * CRLF (or LF), written in 64 KiB chunks with backpressure; memory holds only a count per register.
  *
  *   const w = new SpedWriter(out, { layout: 'efd-icms-ipi' });
  *   await w.write('0000', { COD_VER: 20, DT_INI: '2026-01-01', … });
@@ -33,7 +35,16 @@ export interface SpedWriterOptions {
   replace?: boolean;
   /** Output chunk size in characters (default 64 KiB). */
   chunkSize?: number;
+  /** Output encoding (default 'windows-1252', the standard; 'utf-8' to give a UTF-8 file back as it was). */
+  encoding?: SpedOutputEncoding;
+  /** Line end (default 'crlf', the standard; 'lf' to give an LF file back as it was). */
+  lineEnd?: SpedLineEnd;
 }
+
+export type SpedOutputEncoding = 'windows-1252' | 'utf-8';
+export type SpedLineEnd = 'crlf' | 'lf';
+export const SPED_OUTPUT_ENCODINGS: readonly SpedOutputEncoding[] = ['windows-1252', 'utf-8'];
+export const SPED_LINE_ENDS: readonly SpedLineEnd[] = ['crlf', 'lf'];
 
 export interface SpedWriteOptions {
   /** Line of the input the record came from, for error messages. */
@@ -67,6 +78,10 @@ export class SpedWriter {
   private readonly out: Writable;
   private readonly replace: boolean;
   private readonly chunkSize: number;
+  private utf8: boolean;
+  private readonly eol: string;
+  /** Registers in the order of the incoming 9900 lines (REG_BLC), which the regenerated list follows. */
+  private readonly listed = new Set<string>();
   private layoutObj: Layout | null = null;
   private version: string | null;
   private readonly fixedVersion: boolean;
@@ -102,6 +117,14 @@ export class SpedWriter {
     this.out = output;
     this.replace = options.replace ?? false;
     this.chunkSize = options.chunkSize ?? 1 << 16;
+    if (options.encoding !== undefined && !SPED_OUTPUT_ENCODINGS.includes(options.encoding)) {
+      throw new UsageError(`encoding must be one of ${SPED_OUTPUT_ENCODINGS.join(', ')} (got '${options.encoding}')`, 'SPED_WRITER_OPTION');
+    }
+    if (options.lineEnd !== undefined && !SPED_LINE_ENDS.includes(options.lineEnd)) {
+      throw new UsageError(`lineEnd must be one of ${SPED_LINE_ENDS.join(', ')} (got '${options.lineEnd}')`, 'SPED_WRITER_OPTION');
+    }
+    this.utf8 = options.encoding === 'utf-8';
+    this.eol = options.lineEnd === 'lf' ? '\n' : '\r\n';
     this.version = options.version ?? null;
     this.fixedVersion = options.version !== undefined;
     if (options.layout) this.useLayout(loadLayout(options.layout));
@@ -112,6 +135,20 @@ export class SpedWriter {
 
   get layout(): Layout | null {
     return this.layoutObj;
+  }
+
+  /** The output encoding. */
+  get encoding(): SpedOutputEncoding {
+    return this.utf8 ? 'utf-8' : 'windows-1252';
+  }
+
+  /**
+   * Changes the output encoding of what is not written yet: for a copy that keeps its input's encoding, which the
+   * reader decides at the first non-ASCII line (every line before it is ASCII, the same in both encodings).
+   */
+  set encoding(value: SpedOutputEncoding) {
+    if (!SPED_OUTPUT_ENCODINGS.includes(value)) throw new UsageError(`encoding must be one of ${SPED_OUTPUT_ENCODINGS.join(', ')} (got '${value}')`, 'SPED_WRITER_OPTION');
+    this.utf8 = value === 'utf-8';
   }
 
   /** Lines written so far (including regenerated ones). */
@@ -173,14 +210,15 @@ export class SpedWriter {
     const last = this.blockOrder.length - 1; // block 9
     this.moveTo(last, false);
     const layout = this.layoutObj;
-    const n9900 = this.counts.size + 3; // every register so far, plus 9900, 9990 and 9999
-    for (const [reg, n] of [...this.counts]) {
-      this.emit(['9900', reg, String(n)]);
+    // every register so far, plus 9900, 9990 and 9999
+    const entries = new Map([...this.counts].map(([reg, n]) => [reg, String(n)]));
+    entries.set('9900', String(this.counts.size + 3));
+    entries.set('9990', '1');
+    entries.set('9999', '1');
+    for (const reg of this.listOrder(entries)) {
+      this.emit(['9900', reg, entries.get(reg)!]);
       if (this.pending.length >= this.chunkSize) await this.flush();
     }
-    this.emit(['9900', '9900', String(n9900)]);
-    this.emit(['9900', '9990', '1']);
-    this.emit(['9900', '9999', '1']);
     this.emit(['9990', String(this.curLines + 2)]);
     this.emit(['9999', String(this.lines + 1)]);
     await this.flush();
@@ -193,6 +231,17 @@ export class SpedWriter {
       replaced: this.replaced,
       regenerated: this.regenerated,
     };
+  }
+
+  /**
+   * The order of the 9900 list: the incoming 9900 lines' order for the registers the file has, then the others in
+   * order of first appearance (9900, 9990 and 9999 last).
+   */
+  private listOrder(entries: ReadonlyMap<string, string>): string[] {
+    const order = [...this.listed].filter((reg) => entries.has(reg));
+    const taken = new Set(order);
+    for (const reg of entries.keys()) if (!taken.has(reg)) order.push(reg);
+    return order;
   }
 
   private ensureOpen(): void {
@@ -288,6 +337,9 @@ export class SpedWriter {
     }
     if (target === this.blockOrder.length - 1 || isBlockControl(register, block)) {
       this.regenerated++;
+      if (register === '9900' && fields[1]) this.listed.add(fields[1]);
+      // an X001 keeps its block, even an optional one left empty: opened now, its IND_MOV told by what follows
+      else if (this.cur >= 0 && target > this.cur && target < this.blockOrder.length - 1 && register === `${block}001`) this.moveTo(target, false, true);
       return;
     }
     if (target < this.cur) {
@@ -312,14 +364,14 @@ export class SpedWriter {
     for (let i = 1; i < fields.length; i++) {
       const v = fields[i]!;
       if (!SUSPECT.test(v)) continue;
-      const normalized = normalizeForCp1252(v);
+      const normalized = this.utf8 ? v : normalizeForCp1252(v);
       const problem = checkField(normalized);
-      if (!problem) {
+      if (!problem || (this.utf8 && problem.problem === 'unencodable')) {
         fields[i] = normalized;
         continue;
       }
       if (this.replace) {
-        fields[i] = replaceField(v);
+        fields[i] = this.utf8 ? v.replace(/\r\n|[\r\n]/g, ' ').replace(/\|/g, '/') : replaceField(v);
         this.replaced++;
         continue;
       }
@@ -341,15 +393,18 @@ export class SpedWriter {
     if (!this.fixedVersion && this.version === null && fields[i]) this.version = fields[i]!;
   }
 
-  /** Closes the open block, writes the required empty blocks in between and opens `target`. */
-  private moveTo(target: number, withData: boolean): void {
+  /**
+   * Closes the open block, writes the required empty blocks in between and opens `target` (`pending`: its X001
+   * waits for the next record, which tells whether the block has data).
+   */
+  private moveTo(target: number, withData: boolean, pending = false): void {
     if (target === this.cur) {
       if (this.openerPending) this.openBlock(this.cur, withData);
       return;
     }
     if (this.openerPending) this.openBlock(this.cur, false);
     this.closeBlock();
-    const required = new Set(this.layoutObj!.blocksFor(this.version).map((b) => b.block));
+    const required = new Set(this.layoutObj!.blocksFor(this.version).filter((b) => !b.optional).map((b) => b.block));
     for (let b = this.cur + 1; b < target; b++) {
       if (!required.has(this.blockOrder[b]!)) continue;
       this.cur = b;
@@ -359,7 +414,8 @@ export class SpedWriter {
     }
     this.cur = target;
     this.curLines = 0;
-    this.openBlock(target, withData || target === this.blockOrder.length - 1);
+    if (pending) this.openerPending = true;
+    else this.openBlock(target, withData || target === this.blockOrder.length - 1);
   }
 
   private openBlock(index: number, withData: boolean): void {
@@ -373,7 +429,7 @@ export class SpedWriter {
 
   /** Appends a checked line to the pending chunk and counts it. */
   private emit(fields: readonly string[]): void {
-    const text = `|${fields.join('|')}|\r\n`;
+    const text = `|${fields.join('|')}|${this.eol}`;
     if (this.pendingAscii && NON_ASCII.test(text)) this.pendingAscii = false;
     this.pending += text;
     this.lines++;
@@ -384,7 +440,7 @@ export class SpedWriter {
 
   private flush(): Promise<void> | void {
     if (this.pending.length === 0) return;
-    const buf = this.pendingAscii ? Buffer.from(this.pending, 'latin1') : encodeCp1252(this.pending);
+    const buf = this.pendingAscii ? Buffer.from(this.pending, 'latin1') : this.utf8 ? Buffer.from(this.pending, 'utf8') : encodeCp1252(this.pending);
     this.pending = '';
     this.pendingAscii = true;
     this.bytes += buf.length;

@@ -126,9 +126,60 @@ t.test('to-csv', async (t) => {
   const r = await run(['sped', 'to-csv', path, '--out-dir', outDir, '--delimiter', ';', '--bom']);
   t.equal(r.code, 0, r.stderr);
   t.ok(readdirSync(outDir).includes('C100.csv'));
-  t.match(readFileSync(join(outDir, '0000.csv'), 'utf8'), /^\ufeffCOD_VER;COD_FIN;DT_INI;/);
-  t.match(readFileSync(join(outDir, '0000.csv'), 'utf8'), /020;0;2026-01-01;2026-01-31;/);
+  t.match(readFileSync(join(outDir, '0000.csv'), 'utf8'), /^\ufeffLINE;COD_VER;COD_FIN;DT_INI;/);
+  t.match(readFileSync(join(outDir, '0000.csv'), 'utf8'), /\n1;020;0;2026-01-01;2026-01-31;/);
   t.equal((await run(['sped', 'to-csv', path])).code, 2, '--out-dir is required');
+});
+
+t.test('to-jsonl notes a signature, a UTF-8 or LF input; from-jsonl --encoding/--line-ends gives it back', async (t) => {
+  const dir = workdir(t);
+  const path = join(dir, 'efd.txt');
+  const utf8 = Buffer.from(FILE.map((l) => l.replace('|X|', '|AÇÚCAR|')).join('\n') + '\n', 'utf8');
+  writeFileSync(path, Buffer.concat([utf8, Buffer.from('SBRCAAEPDR'), Buffer.from([0x30, 0x82, 0, 0x0a, 0xff])]));
+  const jsonl = join(dir, 'efd.jsonl');
+  const a = await run(['sped', 'to-jsonl', path, '-o', jsonl]);
+  t.equal(a.code, 0, 'notes and warnings are not errors');
+  t.match(a.stderr, `${path}: note: the input carried a PVA signature block (15 bytes); JSON Lines do not carry it, so from-jsonl gives an unsigned file`);
+  t.match(a.stderr, `${path}: note: the input is UTF-8 and LF-terminated; from-jsonl --encoding utf-8 --line-ends lf writes it back that way`);
+  const fixedUtf8 = await run(['sped', 'fix-totals', path]);
+  t.equal(fixedUtf8.code, 0);
+  t.ok(fixedUtf8.stdout.includes(Buffer.from('|0005|AÇÚCAR|\n', 'utf8')), 'fix-totals keeps UTF-8 and LF');
+  const back = await run(['sped', 'from-jsonl', jsonl, '--encoding', 'utf-8', '--line-ends', 'lf']);
+  t.equal(back.code, 0, back.stderr);
+  t.same(back.stdout, fixedUtf8.stdout, 'from-jsonl with the noted options = fix-totals keeping them');
+  const standard = await run(['sped', 'from-jsonl', jsonl]);
+  t.ok(standard.stdout.includes(Buffer.from('|0005|A\xc7\xdaCAR|\r\n', 'latin1')), 'default: Windows-1252, CRLF');
+  t.same((await run(['sped', 'fix-totals', path, '--encoding', 'windows-1252', '--line-ends', 'crlf'])).stdout, standard.stdout);
+  for (const bad of [['from-jsonl', jsonl, '--encoding', 'latin9'], ['from-jsonl', jsonl, '--line-ends', 'cr'], ['fix-totals', path, '--encoding', 'ebcdic']]) {
+    const r = await run(['sped', ...bad]);
+    t.equal(r.code, 2, bad.join(' '));
+    t.match(r.stderr, /must be one of/);
+  }
+});
+
+t.test('an output that cannot be created is exit 2 at once, for every command that writes', async (t) => {
+  const dir = workdir(t);
+  const path = join(dir, 'efd.txt');
+  writeFileSync(path, FILE.join('\r\n') + '\r\n');
+  const jsonl = join(dir, 'efd.jsonl');
+  await run(['sped', 'to-jsonl', path, '-o', jsonl]);
+  const blocker = join(dir, 'plain-file');
+  writeFileSync(blocker, 'x');
+  const cases: string[][] = [
+    ['to-csv', path, '--out-dir', '/proc/nope'],
+    ['to-csv', path, '--out-dir', join(blocker, 'sub')],
+    ['to-csv', path, '--out-dir', blocker],
+  ];
+  for (const [cmd, input] of [['stats', path], ['to-jsonl', path], ['from-jsonl', jsonl], ['fix-totals', path], ['validate', path]] as const) {
+    cases.push(['sped', cmd, input, '-o', '/proc/nope/out.txt'].slice(1), ['sped', cmd, input, '-o', join(blocker, 'out.txt')].slice(1));
+  }
+  for (const argv of cases) {
+    const r = await run(['sped', ...argv]);
+    t.equal(r.code, 2, argv.join(' '));
+    t.match(r.stderr, /^fiscal: cannot (write|open) .*: (no such file or directory|not a directory|permission denied)/m, argv.join(' '));
+    t.notMatch(r.stderr, /\n\s+at /);
+  }
+  t.same(readdirSync(dir).sort(), ['efd.jsonl', 'efd.txt', 'plain-file'], 'nothing left behind');
 });
 
 t.test('usage and unreadable sources are exit 2; --help is exit 0; bad input never crashes', async (t) => {

@@ -18,6 +18,15 @@ export async function syntheticFile(options: SyntheticOptions): Promise<Buffer> 
   return Buffer.concat(parts);
 }
 
+/** Everything `run` writes into a PassThrough, as one Buffer. */
+export async function collect(run: (out: PassThrough) => Promise<unknown>): Promise<Buffer> {
+  const out = new PassThrough();
+  const chunks: Buffer[] = [];
+  out.on('data', (c: Buffer) => chunks.push(c));
+  await run(out);
+  return Buffer.concat(chunks);
+}
+
 /** The file's lines (without CRLF). */
 export function linesOf(buf: Buffer): string[] {
   const text = buf.toString('latin1');

@@ -10,7 +10,8 @@ async function run(source: Readable | string, findings: SpedFinding[] = []): Pro
   const chunks: Buffer[] = [];
   out.on('data', (c: Buffer) => chunks.push(c));
   const result = await fixTotals(source, out, { onFinding: (f) => findings.push(f) });
-  return { lines: decodeCp1252(Buffer.concat(chunks)).split('\r\n').slice(0, -1), result };
+  // the input's line ends are kept (LF here)
+  return { lines: decodeCp1252(Buffer.concat(chunks)).split(/\r?\n/).slice(0, -1), result };
 }
 
 const HEADER = '|0000|020|0|01012026|31012026|EMPRESA LTDA|11222333000181||SP|110042490114|3550308|||A|1|';

@@ -4,22 +4,7 @@ import { validateSped } from '../../src/sped/validator.js';
 import { readSped } from '../../src/sped/reader.js';
 import { SPED_CODES } from '../../src/sped/findings.js';
 import { prng, syntheticFile } from '../helpers/sped.js';
-
-const ALPHABET = Buffer.from('|\r\n0123456789,.-ABCZ \x00\xff\x80\xc3\xa7', 'latin1');
-
-function mutate(buf: Buffer, rnd: () => number): Buffer {
-  const out = Buffer.from(buf);
-  const edits = 1 + Math.floor(rnd() * 8);
-  let result = out;
-  for (let i = 0; i < edits; i++) {
-    const pos = Math.floor(rnd() * result.length);
-    const kind = rnd();
-    if (kind < 0.5) result[pos] = ALPHABET[Math.floor(rnd() * ALPHABET.length)]!;
-    else if (kind < 0.75) result = Buffer.concat([result.subarray(0, pos), result.subarray(pos + 1 + Math.floor(rnd() * 40))]);
-    else result = Buffer.concat([result.subarray(0, pos), ALPHABET.subarray(Math.floor(rnd() * 5), 5 + Math.floor(rnd() * 10)), result.subarray(pos)]);
-  }
-  return result;
-}
+import { badMessages, mutate } from '../helpers/sped-fuzz.js';
 
 const codes = new Set<string>(SPED_CODES);
 
@@ -39,6 +24,8 @@ for (const layout of ['efd-icms-ipi', 'efd-contribuicoes', 'ecd'] as const) {
         if (!codes.has(e.code)) t.fail(`unknown code ${e.code}`);
         if (e.line !== null && (e.line < 1 || e.line > lines)) t.fail(`line ${e.line} outside 1..${lines} (round ${round})`);
       }
+      const shown = badMessages(r.errors);
+      if (shown.length > 0) t.fail(`a message shows a missing value (round ${round}): ${shown[0]}`);
       if (!r.valid) invalid++;
       // the reader alone yields what the validator saw, also without throwing
       const rr = readSped(Readable.from([bad]));

@@ -1,19 +1,13 @@
 import t from 'tap';
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { InvalidInputError } from '../../src/errors.js';
 import type { SpedFinding } from '../../src/sped/findings.js';
 import { parseJsonLine, spedFromJsonl, spedToJsonl } from '../../src/sped/jsonl.js';
 import { loadLayout } from '../../src/sped/layout.js';
 import { recountTotals } from '../helpers/sped-totals.js';
+import { collect } from '../helpers/sped.js';
 import { decodeCp1252, isRegenerated, sampleLines, samplePaths, SAMPLES_MISSING } from '../helpers/sped-samples.js';
 
-async function collect(run: (out: PassThrough) => Promise<unknown>): Promise<Buffer> {
-  const out = new PassThrough();
-  const chunks: Buffer[] = [];
-  out.on('data', (c: Buffer) => chunks.push(c));
-  await run(out);
-  return Buffer.concat(chunks);
-}
 
 const text = (lines: string[], eol = '\r\n'): Readable => Readable.from([Buffer.from(lines.map((l) => l + eol).join(''), 'latin1')]);
 const HEADER = '|0000|020|0|01012026|31012026|EMPRESA LTDA|11222333000181||SP|110042490114|3550308|||A|1|';

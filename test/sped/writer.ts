@@ -173,7 +173,8 @@ t.test('ECD: layout from LECD, version from I010, no COD_VER padding', async (t)
   const lines = linesOf(out.bytes());
   t.equal(s.layout, 'ecd');
   t.equal(s.version, '9.00');
-  t.same(lines.filter((l) => /^\|.(001|990)\|/.test(l)), ['|0001|1|', '|0990|3|', '|C001|1|', '|C990|2|', '|I001|0|', '|I990|3|', '|J001|0|', '|J990|3|', '|K001|1|', '|K990|2|', '|9001|0|', `|9990|${lines.length - lines.indexOf('|9001|0|')}|`]);
+  // block C is optional in ECD: left out unless given
+  t.same(lines.filter((l) => /^\|.(001|990)\|/.test(l)), ['|0001|1|', '|0990|3|', '|I001|0|', '|I990|3|', '|J001|0|', '|J990|3|', '|K001|1|', '|K990|2|', '|9001|0|', `|9990|${lines.length - lines.indexOf('|9001|0|')}|`]);
   t.same(recountTotals(lines), []);
 });
 
