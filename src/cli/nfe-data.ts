@@ -1,5 +1,5 @@
 /** `fiscal nfe to-jsonl | build | to-csv | validate` — thin wrappers over src/nfe. */
-import { mkdir } from 'node:fs/promises';
+import { makeDir } from '../common/make-dir.js';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
@@ -130,7 +130,7 @@ export function registerNfeDataCommands(nfe: Command, ctx: CommandContext): void
     .action(async (input: string, o: { output?: string; outDir?: string; computeTotals?: boolean }) =>
       ctx.run(async () => {
         if (o.output && o.outDir) throw new UsageError('use either -o or --out-dir');
-        if (o.outDir) await mkdir(o.outDir, { recursive: true });
+        if (o.outDir) await makeDir(o.outDir);
         const src = await openInput(input, ctx.io.stdin);
         const rl = createInterface({ input: src.stream, crlfDelay: Infinity });
         let bad = false;

@@ -36,6 +36,16 @@ t.test('to-jsonl then build gives back the same bytes', async (t) => {
   t.equal(several.code, 2, 'several documents need --out-dir');
 });
 
+t.test('build --out-dir that cannot be created exits 2 at once', async (t) => {
+  const dir = t.testdir({ 'a.xml': generateNfeXml(4) });
+  const jsonl = (await run(['nfe', 'to-jsonl', dir])).out;
+  const r = await run(['nfe', 'build', '-', '--out-dir', '/proc/nope/out'], jsonl);
+  t.equal(r.code, 2, r.err);
+  t.match(r.err, /\/proc\/nope/);
+  t.equal(r.out, '');
+  t.notMatch(r.err, /\n\s+at /, 'no stack trace');
+});
+
 t.test('--fail-fast stops at the first bad document; duplicates reported', async (t) => {
   const x = generateNfeXml(3);
   const r = await run(['nfe', 'to-jsonl', '-'], `${x}\n${x}\n<NFe>`);
