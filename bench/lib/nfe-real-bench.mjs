@@ -20,7 +20,7 @@ export const REAL_TARGETS = { parseRatio: 0.7, verifyVsXmlCrypto: 12 };
 /** Generates the batch into DATA (reused when DATA/batch.json says the same count and emitters). */
 async function ensureBatch(root, o) {
   const manifest = join(o.data, 'batch.json');
-  const want = { count: o.realCount, emitters: o.emitters, recipients: o.recipients, version: 1 };
+  const want = { count: o.realCount, emitters: o.emitters, recipients: o.recipients, version: 2 };
   if (existsSync(manifest)) {
     const have = JSON.parse(readFileSync(manifest, 'utf8'));
     if (JSON.stringify(have.want) === JSON.stringify(want)) return have;
@@ -33,6 +33,7 @@ async function ensureBatch(root, o) {
     ...(await import(join(root, 'dist', 'nfe', 'sign.js'))),
     ...(await import(join(root, 'dist', 'nfe', 'cert.js'))),
     ...(await import(join(root, 'dist', 'nfe', 'qrcode.js'))),
+    ...(await import(join(root, 'dist', 'common', 'prng.js'))),
   };
   const dir = join(o.data, 'notes');
   process.stderr.write(`generating ${o.realCount} signed notes (${o.emitters} emitters, one certificate each) into ${dir} …\n`);

@@ -28,17 +28,6 @@ const PRODUCTS = ['FEIJÃO CARIOCA TIPO 1 1KG', 'AÇÚCAR CRISTAL 5KG', 'CAFÉ T
   'PARAFUSO SEXTAVADO AÇO 10MM', 'TINTA ACRÍLICA BRANCA 18L', 'CABO ELÉTRICO FLEXÍVEL 2,5MM²', 'ÁGUA MINERAL SEM GÁS 500ML',
   'CHOCOLATE AO LEITE 90G', 'PRESUNTO COZIDO FATIADO KG', 'ESCOVA DENTAL MÉDIA', 'CADERNO UNIVERSITÁRIO 200 FOLHAS'];
 
-/** A small deterministic PRNG (mulberry32), so the same options always give the same batch. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const pick = (r, list) => list[Math.floor(r() * list.length)];
 /** An index in [0, n) where a few values come up in most draws and the long tail in few (power law). */
 const skewed = (r, n) => Math.min(n - 1, Math.floor(n * r() ** 3));
@@ -55,11 +44,11 @@ export function itemCount(r) {
 /**
  * Writes COUNT signed documents under DIR (one sub-directory per month) and returns their paths (sorted as the
  * directory walk sorts them), the total bytes and the item counts.
- * @param {{ generateNfe: Function, buildNfe: Function, cnpjFromNumber: Function, signXml: Function, loadCertificate: Function, addQrCodeToXml: Function }} lib
+ * @param {{ generateNfe: Function, buildNfe: Function, cnpjFromNumber: Function, signXml: Function, loadCertificate: Function, addQrCodeToXml: Function, mulberry32: Function }} lib (from dist/)
  * @param {{ dir: string, certDir: string, count: number, emitters: number, recipients: number, seed?: number }} o
  */
 export function writeRealisticBatch(lib, o) {
-  const r = prng(o.seed ?? 6);
+  const r = lib.mulberry32(o.seed ?? 6); // the project's PRNG: the same options always give the same batch
   const emitters = Array.from({ length: o.emitters }, (_, i) => {
     const cnpj = lib.cnpjFromNumber(7000000 + i * 7919);
     const cert = makeBenchPfx(join(o.certDir, `e${i}`), cnpj);
