@@ -1,17 +1,16 @@
 /**
  * Typed parse of NF-e/NFC-e documents: bytes → text (UTF-8 with or without BOM, ISO-8859-1/Windows-1252 when
  * declared) → safety and well-formedness check (the project's one tokenizer and XML policy, xml-tokens.ts) →
- * fast-xml-parser → kind, key and the typed model.
+ * the model, built from the same tokens (tree.ts: the shape fast-xml-parser gives) → kind and key.
  * Never throws for a bad document: everything wrong is a finding on the result.
  */
-import { XMLParser } from 'fast-xml-parser';
 import iconv from 'iconv-lite';
 import { finding, type NfeFinding } from './findings.js';
-import { isRepeatingPath } from './schema.js';
 import { detectEncoding, readXmlDocuments, type ReadXmlOptions, type XmlEncoding, type XmlSourceItem } from './source.js';
 import type { AnyDocument, DocumentKind, NfeDocument, NfeKind } from './types.js';
-import { cfeSchema, describeCfe, isCfeKind } from '../coupons/cfe/model.js';
-import { DEFAULT_MAX_DEPTH, XmlSyntaxError, tokenize } from './xml-tokens.js';
+import { describeCfe, isCfeKind } from '../coupons/cfe/model.js';
+import { TreeError, buildTree } from './tree.js';
+import { DEFAULT_MAX_DEPTH, XmlSyntaxError, tokenize, type TokenDoc } from './xml-tokens.js';
 
 /** The prefix of attribute properties in the model (`infNFe['@Id']`). */
 export const ATTRIBUTE_PREFIX = '@';
@@ -39,73 +38,8 @@ export interface ParseOptions {
   readonly maxDepth?: number;
 }
 
-// --- entity decoding: the five predefined entities and character references, nothing else -------------------
+export { decodeXmlText } from './tree.js';
 
-const REF_RE = /&(?:(amp|lt|gt|apos|quot)|#([0-9]{1,7})|#x([0-9A-Fa-f]{1,6}));/g;
-const PREDEFINED: Record<string, string> = { amp: '&', lt: '<', gt: '>', apos: "'", quot: '"' };
-
-/** Replaces `&amp;`, `&lt;`, `&gt;`, `&apos;`, `&quot;` and `&#…;`/`&#x…;`; anything else stays as written. */
-export function decodeXmlText(value: string): string {
-  if (value.indexOf('&') === -1) return value;
-  return value.replace(REF_RE, (_m, name: string | undefined, dec: string | undefined, hex: string | undefined) =>
-    name ? PREDEFINED[name]! : String.fromCodePoint(dec ? parseInt(dec, 10) : parseInt(hex!, 16)),
-  );
-}
-
-/** A fast-xml-parser entity decoder that never learns entities from the document (DOCTYPEs are refused anyway). */
-const entityDecoder = {
-  decode: decodeXmlText,
-  reset(): void {},
-  setXmlVersion(): void {},
-  addInputEntities(): void {},
-  setExternalEntities(): void {},
-};
-
-const jPathArray = new Map<string, boolean>();
-
-function isArrayPath(_tag: string, jPath: unknown, _leaf: boolean, isAttribute: boolean): boolean {
-  if (isAttribute) return false;
-  const p = jPath as string;
-  let hit = jPathArray.get(p);
-  if (hit === undefined) {
-    const parts = p.split('.');
-    hit = isRepeatingPath(parts) || cfeSchema.isRepeatingPath(parts);
-    if (jPathArray.size < 10000) jPathArray.set(p, hit);
-  }
-  return hit;
-}
-
-function localName(name: string): string {
-  const i = name.indexOf(':');
-  return i === -1 ? name : name.slice(i + 1);
-}
-
-/** The fast-xml-parser options the project uses (exported for the benchmark and the docs). */
-export const NFE_PARSER_OPTIONS = {
-  ignoreAttributes: false,
-  attributeNamePrefix: ATTRIBUTE_PREFIX,
-  textNodeName: TEXT_PROPERTY,
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: true,
-  processEntities: true,
-  htmlEntities: false,
-  ignoreDeclaration: true,
-  ignorePiTags: true,
-  removeNSPrefix: false,
-  // element prefixes go (`nfe:NFe` → `NFe`, `ds:Signature` → `Signature`); namespace declarations stay as
-  // attributes (`@xmlns`, `@xmlns:xsi`) so that a rebuilt document keeps them
-  transformTagName: localName,
-  isArray: isArrayPath,
-  maxNestedTags: DEFAULT_MAX_DEPTH + 1,
-  jPath: true,
-} as const;
-
-let sharedParser: XMLParser | null = null;
-function parser(): XMLParser {
-  sharedParser ??= new XMLParser({ ...NFE_PARSER_OPTIONS, entityDecoder } as ConstructorParameters<typeof XMLParser>[0]);
-  return sharedParser;
-}
 
 // --- decoding bytes ---------------------------------------------------------------------------------------
 
@@ -153,8 +87,9 @@ export function parseNfe(input: { source: string; bytes: Buffer; encoding?: XmlE
 /** Parses one document from its text (no BOM). */
 export function parseNfeText(text: string, source: string, options: ParseOptions = {}, findings: NfeFinding[] = []): ParsedNfe {
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+  let tokens: TokenDoc;
   try {
-    tokenize(text, { maxDepth });
+    tokens = tokenize(text, { maxDepth });
   } catch (e) {
     if (!(e instanceof XmlSyntaxError)) throw e;
     findings.push(finding(e.code, source, e.reason, { line: e.line, column: e.column }));
@@ -162,9 +97,10 @@ export function parseNfeText(text: string, source: string, options: ParseOptions
   }
   let tree: Obj;
   try {
-    tree = parser().parse(text) as Obj;
+    tree = buildTree(tokens);
   } catch (e) {
-    findings.push(finding('NFE_XML_MALFORMED', source, (e as Error).message));
+    if (!(e instanceof TreeError)) throw e;
+    findings.push(finding('NFE_XML_MALFORMED', source, e.message));
     return failed(source, findings);
   }
   // unwrap SOAP envelopes and web-service message elements

@@ -1,19 +1,24 @@
 /**
  * Document sources for NF-e/NFC-e XML: a file, a directory tree, a .zip archive, or concatenated documents on
  * stdin. Each document comes out with its ORIGINAL bytes (never re-encoded: the signature verifier needs them
- * as they were), its source name and the encoding its XML declaration gives. One document at a time: memory
- * stays flat whatever the size of the batch.
+ * as they were), its source name and the encoding its XML declaration gives, in input order.
+ *
+ * Reads run ahead of the consumer (read-ahead.ts): while one document is being parsed, the next few files or
+ * zip entries are being read, at most `readAhead` of them and `readAheadBytes` bytes at a time, so memory stays
+ * flat whatever the size of the batch and the CPU does not wait for the disk.
  *
  * Failures that concern one document (an oversized entry, a `../` entry name, an unreadable file inside a
- * directory) come out as `{ ok: false, finding }` items and the batch goes on. A source that cannot be opened
- * at all (a missing path given on the command line) throws a SourceError (exit 2).
+ * directory) come out as `{ ok: false, finding }` items, at the document's place, and the batch goes on. A
+ * source that cannot be opened at all (a missing path given on the command line) throws a SourceError (exit 2)
+ * once every document before it has come out.
  */
-import { promises as fsp } from 'node:fs';
+import { close, fstat, open, read, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
 import { ioError, UsageError } from '../errors.js';
 import { finding, type NfeFinding } from './findings.js';
+import { readAhead, type Planned, type ReadGrant } from './read-ahead.js';
 
 /** Encodings NF-e documents come in. Other declared encodings are reported as `unsupported:<name>`. */
 export type XmlEncoding = 'utf-8' | 'iso-8859-1' | 'windows-1252' | `unsupported:${string}`;
@@ -40,35 +45,60 @@ export interface ReadXmlOptions {
   readonly maxDocumentBytes?: number;
   /** The stream read for the source `-`. Default process.stdin. */
   readonly stdin?: Readable;
+  /** Documents read ahead of the consumer (files or zip entries in flight or waiting). Default 8; 1 reads one at a time. */
+  readonly readAhead?: number;
+  /**
+   * Bytes those documents may hold together. Default 16 MiB. A document larger than this is still read (up to
+   * `maxDocumentBytes`), alone, when its turn comes.
+   */
+  readonly readAheadBytes?: number;
 }
 
 export const DEFAULT_MAX_DOCUMENT_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_READ_AHEAD = 8;
+export const DEFAULT_READ_AHEAD_BYTES = 16 * 1024 * 1024;
 
 interface Normalized {
   maxDocumentBytes: number;
   stdin: Readable;
+  readAhead: number;
+  readAheadBytes: number;
+}
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  const v = value ?? fallback;
+  if (!Number.isSafeInteger(v) || v <= 0) throw new UsageError(`${name} must be a positive integer, got ${String(v)}`, 'NFE_OPTION_INVALID');
+  return v;
 }
 
 function normalize(options: ReadXmlOptions): Normalized {
-  const max = options.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT_BYTES;
-  if (!Number.isSafeInteger(max) || max <= 0) {
-    throw new UsageError(`maxDocumentBytes must be a positive integer, got ${String(max)}`, 'NFE_OPTION_INVALID');
-  }
-  return { maxDocumentBytes: max, stdin: options.stdin ?? process.stdin };
+  return {
+    maxDocumentBytes: positive(options.maxDocumentBytes, DEFAULT_MAX_DOCUMENT_BYTES, 'maxDocumentBytes'),
+    stdin: options.stdin ?? process.stdin,
+    readAhead: positive(options.readAhead, DEFAULT_READ_AHEAD, 'readAhead'),
+    readAheadBytes: positive(options.readAheadBytes, DEFAULT_READ_AHEAD_BYTES, 'readAheadBytes'),
+  };
 }
+
+type Plan = AsyncGenerator<Planned<XmlSourceItem>, void, undefined>;
 
 /**
  * Reads every document of the given sources, in order: for each source a file, every `.xml`/`.zip` file of a
  * directory tree (sorted by name, depth first), every `.xml` entry of a zip, or the documents on stdin (`-`).
  */
-export async function* readXmlDocuments(
-  sources: string | readonly string[],
-  options: ReadXmlOptions = {},
-): AsyncGenerator<XmlSourceItem> {
+export function readXmlDocuments(sources: string | readonly string[], options: ReadXmlOptions = {}): AsyncGenerator<XmlSourceItem> {
   const opts = normalize(options);
-  for (const src of typeof sources === 'string' ? [sources] : sources) {
+  const list = typeof sources === 'string' ? [sources] : [...sources];
+  return readAhead((signal) => planSources(list, opts, signal), { count: opts.readAhead, bytes: opts.readAheadBytes });
+}
+
+const ready = (item: XmlSourceItem): Planned<XmlSourceItem> => ({ ready: item, bytes: item.ok ? item.bytes.length : 0 });
+
+async function* planSources(sources: readonly string[], opts: Normalized, signal: AbortSignal): Plan {
+  for (const src of sources) {
+    if (signal.aborted) return;
     if (src === '-') {
-      yield* readConcatenated(opts.stdin, '-', opts.maxDocumentBytes);
+      for await (const item of readConcatenated(opts.stdin, '-', opts.maxDocumentBytes, signal)) yield ready(item);
       continue;
     }
     let st;
@@ -77,55 +107,82 @@ export async function* readXmlDocuments(
     } catch (err) {
       throw ioError(err, src, 'open');
     }
-    if (st.isDirectory()) yield* readDirectory(src, opts);
-    else yield* readPath(src, st.size, opts);
+    if (st.isDirectory()) yield* planDirectory(src, opts, signal);
+    else yield* planPath(src, opts, signal);
   }
 }
 
-async function* readDirectory(dir: string, opts: Normalized): AsyncGenerator<XmlSourceItem> {
+async function* planDirectory(dir: string, opts: Normalized, signal: AbortSignal): Plan {
   let entries;
   try {
     entries = await fsp.readdir(dir, { withFileTypes: true });
   } catch (err) {
-    yield failure(dir, 'NFE_SOURCE_ERROR', ioError(err, dir, 'read').message);
+    yield ready(failure(dir, 'NFE_SOURCE_ERROR', ioError(err, dir, 'read').message));
     return;
   }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
+    if (signal.aborted) return;
     const p = join(dir, e.name);
-    if (e.isDirectory()) {
-      yield* readDirectory(p, opts);
-    } else if (e.isFile() && /\.(xml|zip)$/i.test(e.name)) {
-      let size: number;
-      try {
-        size = (await fsp.stat(p)).size;
-      } catch (err) {
-        yield failure(p, 'NFE_SOURCE_ERROR', ioError(err, p, 'read').message);
-        continue;
-      }
-      yield* readPath(p, size, opts);
-    }
+    if (e.isDirectory()) yield* planDirectory(p, opts, signal);
+    else if (e.isFile() && /\.(xml|zip)$/i.test(e.name)) yield* planPath(p, opts, signal);
     // symbolic links and other files are skipped: a tree walk never follows links (no loops, no escapes)
   }
 }
 
-async function* readPath(path: string, size: number, opts: Normalized): AsyncGenerator<XmlSourceItem> {
-  if (/\.zip$/i.test(path)) {
-    yield* readZip(path, opts);
-    return;
-  }
-  if (size > opts.maxDocumentBytes) {
-    yield failure(path, 'NFE_TOO_LARGE', `document is ${size} bytes, over the cap of ${opts.maxDocumentBytes}`);
-    return;
-  }
-  let bytes: Buffer;
-  try {
-    bytes = await fsp.readFile(path);
-  } catch (err) {
-    yield failure(path, 'NFE_SOURCE_ERROR', ioError(err, path, 'read').message);
-    return;
-  }
-  yield doc(path, bytes);
+async function* planPath(path: string, opts: Normalized, signal: AbortSignal): Plan {
+  if (/\.zip$/i.test(path)) yield* planZip(path, opts, signal);
+  else yield { start: (grant) => readFileItem(path, opts.maxDocumentBytes, grant) };
+}
+
+/**
+ * One file: open, fstat (the cap and the memory reservation need the size first), read, close — callback fs,
+ * one thread-pool round trip per step. The handle is closed before the promise settles.
+ */
+function readFileItem(path: string, cap: number, grant: ReadGrant): Promise<XmlSourceItem> {
+  const failed = (err: unknown): XmlSourceItem => failure(path, 'NFE_SOURCE_ERROR', ioError(err, path, 'read').message);
+  return new Promise((resolve) => {
+    open(path, 'r', (err, fd) => {
+      if (err) return resolve(failed(err));
+      const finish = (item: XmlSourceItem): void => close(fd, () => resolve(item));
+      fstat(fd, (err2, st) => {
+        if (err2) return finish(failed(err2));
+        // a regular file is read in one call of its size; anything else (a pipe given by name) to its end
+        const regular = st.isFile();
+        if (regular && st.size > cap) return finish(failure(path, 'NFE_TOO_LARGE', `document is ${st.size} bytes, over the cap of ${cap}`));
+        void grant.reserve(regular ? st.size : cap).then((granted) => {
+          if (!granted) return finish(failure(path, 'NFE_SOURCE_ERROR', 'read cancelled'));
+          readAll(fd, regular ? st.size : 65536, regular, cap, (err3, bytes) => {
+            if (err3) finish(failed(err3));
+            else if (bytes === null) finish(failure(path, 'NFE_TOO_LARGE', `document is over the cap of ${cap} bytes`));
+            else finish(doc(path, bytes));
+          });
+        });
+      });
+    });
+  });
+}
+
+/** Reads `fd` from its start: `size` bytes of a regular file, else chunk by chunk to the end (null past the cap). */
+function readAll(fd: number, size: number, regular: boolean, cap: number, cb: (err: Error | null, bytes: Buffer | null) => void): void {
+  let buf = Buffer.allocUnsafe(size);
+  let filled = 0;
+  const step = (): void => {
+    if (regular && filled === buf.length) return cb(null, buf);
+    if (!regular && filled === buf.length) {
+      if (buf.length >= cap + 1) return cb(null, null);
+      const bigger = Buffer.allocUnsafe(Math.min(buf.length * 2, cap + 1));
+      buf.copy(bigger, 0, 0, filled);
+      buf = bigger;
+    }
+    read(fd, buf, filled, buf.length - filled, filled, (err, n) => {
+      if (err) return cb(err, null);
+      if (n === 0) return cb(null, filled > cap ? null : buf.subarray(0, filled));
+      filled += n;
+      step();
+    });
+  };
+  step();
 }
 
 function doc(source: string, bytes: Buffer): XmlDocument {
@@ -163,7 +220,9 @@ export function detectEncoding(bytes: Uint8Array): XmlEncoding {
 
 function openZip(path: string): Promise<yauzl.ZipFile> {
   return new Promise((resolve, reject) => {
-    yauzl.open(path, { lazyEntries: true, autoClose: true, decodeStrings: false, validateEntrySizes: true }, (err, zip) => {
+    // autoClose off: entries read ahead may still be opening their streams when the listing ends; the plan
+    // closes the archive once the listing is over and no entry read is left (see planZip)
+    yauzl.open(path, { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true }, (err, zip) => {
       if (err || !zip) reject(err ?? new Error('cannot open zip'));
       else resolve(zip);
     });
@@ -179,15 +238,22 @@ export function zipEntryNameProblem(name: string): string | null {
   return null;
 }
 
-async function* readZip(path: string, opts: Normalized): AsyncGenerator<XmlSourceItem> {
+async function* planZip(path: string, opts: Normalized, signal: AbortSignal): Plan {
   let zip: yauzl.ZipFile;
   try {
     zip = await openZip(path);
   } catch (err) {
-    yield failure(path, 'NFE_ZIP_ERROR', `cannot read zip archive: ${(err as Error).message}`);
+    yield ready(failure(path, 'NFE_ZIP_ERROR', `cannot read zip archive: ${(err as Error).message}`));
     return;
   }
-  // one pending promise at a time: the next entry, the end, or an error
+  // the archive stays open while its listing goes on or an entry read started from it has not settled
+  let listing = true;
+  let reading = 0;
+  const closed = new Promise<void>((resolve) => zip.once('close', () => resolve()));
+  const closeWhenIdle = (): void => {
+    if (!listing && reading === 0 && zip.isOpen) zip.close();
+  };
+  // one pending promise at a time: the next entry, the end, or an error; a stop ends the wait
   let settle: ((v: yauzl.Entry | null | Error) => void) | null = null;
   let queued: yauzl.Entry | null | Error | undefined;
   const deliver = (v: yauzl.Entry | null | Error): void => {
@@ -197,10 +263,13 @@ async function* readZip(path: string, opts: Normalized): AsyncGenerator<XmlSourc
       s(v);
     } else queued = v;
   };
+  const onAbort = (): void => deliver(null);
+  signal.addEventListener('abort', onAbort);
   zip.on('entry', (e: yauzl.Entry) => deliver(e));
   zip.on('end', () => deliver(null));
   zip.on('error', (err: Error) => deliver(err));
   const next = (): Promise<yauzl.Entry | null | Error> => {
+    if (signal.aborted) return Promise.resolve(null);
     if (queued !== undefined) {
       const v = queued;
       queued = undefined;
@@ -216,7 +285,7 @@ async function* readZip(path: string, opts: Normalized): AsyncGenerator<XmlSourc
       const entry = await next();
       if (entry === null) return;
       if (entry instanceof Error) {
-        yield failure(path, 'NFE_ZIP_ERROR', `zip archive is damaged: ${entry.message}`);
+        yield ready(failure(path, 'NFE_ZIP_ERROR', `zip archive is damaged: ${entry.message}`));
         return;
       }
       const raw = entry.fileName as unknown as Buffer;
@@ -224,27 +293,38 @@ async function* readZip(path: string, opts: Normalized): AsyncGenerator<XmlSourc
       const source = `${path}!${name}`;
       const problem = zipEntryNameProblem(name);
       if (problem) {
-        yield failure(source, 'NFE_ZIP_ENTRY_REFUSED', `zip entry refused: ${problem}`);
+        yield ready(failure(source, 'NFE_ZIP_ENTRY_REFUSED', `zip entry refused: ${problem}`));
       } else if (name.endsWith('/') || !/\.xml$/i.test(name)) {
         // directories and non-XML entries are skipped
       } else if (entry.isEncrypted()) {
-        yield failure(source, 'NFE_ZIP_ENTRY_REFUSED', 'zip entry refused: encrypted');
+        yield ready(failure(source, 'NFE_ZIP_ENTRY_REFUSED', 'zip entry refused: encrypted'));
       } else if (entry.uncompressedSize > opts.maxDocumentBytes) {
-        yield failure(source, 'NFE_TOO_LARGE', `zip entry expands to ${entry.uncompressedSize} bytes, over the cap of ${opts.maxDocumentBytes}`);
+        yield ready(failure(source, 'NFE_TOO_LARGE', `zip entry expands to ${entry.uncompressedSize} bytes, over the cap of ${opts.maxDocumentBytes}`));
       } else {
-        const r = await readEntry(zip, entry, opts.maxDocumentBytes);
-        if (typeof r === 'string') yield failure(source, r.startsWith('over') ? 'NFE_TOO_LARGE' : 'NFE_ZIP_ERROR', r.startsWith('over') ? `zip entry expands ${r}` : `zip entry cannot be read: ${r}`);
-        else yield doc(source, r);
+        yield {
+          start: (grant) => {
+            reading++;
+            return readEntryItem(zip, entry, source, opts.maxDocumentBytes, grant).finally(() => {
+              reading--;
+              closeWhenIdle();
+            });
+          },
+        };
       }
       zip.readEntry();
     }
   } finally {
-    if (zip.isOpen) zip.close();
+    signal.removeEventListener('abort', onAbort);
+    listing = false;
+    closeWhenIdle();
+    if (reading === 0) await closed;
   }
 }
 
-function readEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, cap: number): Promise<Buffer | string> {
-  return new Promise((resolve) => {
+/** One zip entry, its memory reserved from the directory's size; what really comes out is counted (zip bombs). */
+async function readEntryItem(zip: yauzl.ZipFile, entry: yauzl.Entry, source: string, cap: number, grant: ReadGrant): Promise<XmlSourceItem> {
+  if (!(await grant.reserve(entry.uncompressedSize))) return failure(source, 'NFE_ZIP_ERROR', 'read cancelled');
+  const r = await new Promise<Buffer | string>((resolve) => {
     zip.openReadStream(entry, (err, stream) => {
       if (err || !stream) {
         resolve(err?.message ?? 'no stream');
@@ -253,32 +333,36 @@ function readEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, cap: number): Promise
       const parts: Buffer[] = [];
       let total = 0;
       let done = false;
+      const stop = (why: string): void => {
+        if (done) return;
+        done = true;
+        grant.signal.removeEventListener('abort', onAbort);
+        stream.destroy();
+        resolve(why);
+      };
+      const onAbort = (): void => stop('read cancelled');
+      grant.signal.addEventListener('abort', onAbort);
       stream.on('data', (b: Buffer) => {
         if (done) return;
         total += b.length;
         // the declared size can lie: count what really comes out (zip-bomb defence)
         if (total > cap) {
-          done = true;
-          stream.destroy();
-          resolve(`over the cap of ${cap} bytes`);
+          stop(`over the cap of ${cap} bytes`);
           return;
         }
         parts.push(b);
       });
-      stream.on('error', (e: Error) => {
-        if (!done) {
-          done = true;
-          resolve(e.message);
-        }
-      });
+      stream.on('error', (e: Error) => stop(e.message));
       stream.on('end', () => {
-        if (!done) {
-          done = true;
-          resolve(Buffer.concat(parts, total));
-        }
+        if (done) return;
+        done = true;
+        grant.signal.removeEventListener('abort', onAbort);
+        resolve(Buffer.concat(parts, total));
       });
     });
   });
+  if (typeof r !== 'string') return doc(source, r);
+  return r.startsWith('over') ? failure(source, 'NFE_TOO_LARGE', `zip entry expands ${r}`) : failure(source, 'NFE_ZIP_ERROR', `zip entry cannot be read: ${r}`);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -299,12 +383,39 @@ const enum S {
   DeclQuote,
 }
 
+/** The chunks of a stream, ending early (without waiting for more bytes) once `signal` is aborted. */
+async function* untilAborted(stream: Readable, signal: AbortSignal | undefined): AsyncGenerator<unknown> {
+  if (!signal) {
+    yield* stream;
+    return;
+  }
+  const it = stream[Symbol.asyncIterator]();
+  const aborted = new Promise<null>((resolve) => {
+    if (signal.aborted) resolve(null);
+    else signal.addEventListener('abort', () => resolve(null), { once: true });
+  });
+  try {
+    for (;;) {
+      const r = await Promise.race([it.next(), aborted]);
+      if (r === null || r.done) return;
+      yield r.value as unknown;
+    }
+  } finally {
+    void it.return?.();
+  }
+}
+
 /**
  * Splits a byte stream of concatenated XML documents on document boundaries: a document is an optional BOM
  * and prolog (declaration, comments, DOCTYPE — the parser refuses the last) followed by one root element.
  * Works on bytes (the markup characters are ASCII in every supported encoding), one pass, chunk by chunk.
  */
-export async function* readConcatenated(stream: Readable, name: string, maxDocumentBytes: number = DEFAULT_MAX_DOCUMENT_BYTES): AsyncGenerator<XmlSourceItem> {
+export async function* readConcatenated(
+  stream: Readable,
+  name: string,
+  maxDocumentBytes: number = DEFAULT_MAX_DOCUMENT_BYTES,
+  signal?: AbortSignal,
+): AsyncGenerator<XmlSourceItem> {
   let ordinal = 0;
   let state = S.Text;
   let depth = 0;
@@ -344,7 +455,7 @@ export async function* readConcatenated(stream: Readable, name: string, maxDocum
     parts.push(chunk.subarray(from, to));
   };
 
-  for await (const c of stream) {
+  for await (const c of untilAborted(stream, signal)) {
     const chunk: Buffer = typeof c === 'string' ? Buffer.from(c) : (c as Buffer);
     let docFrom = inDoc ? 0 : -1;
     const n = chunk.length;

@@ -55,6 +55,8 @@ export interface XmlAttr {
   readonly name: string;
   /** Value after attribute-value normalisation and entity decoding. */
   readonly value: string;
+  /** The value as written between the quotes, only when it differs from `value` (entities, tabs, line ends). */
+  readonly raw?: string;
 }
 
 export const START = 0;
@@ -240,12 +242,12 @@ export function tokenize(input: string, options: TokenizeOptions = {}): TokenDoc
         if (q !== 34 && q !== 39) fail(`attribute ${aname} value not quoted in <${name}>`, p);
         const qe = s.indexOf(q === 34 ? '"' : "'", p + 1);
         if (qe === -1) fail(`unterminated attribute value in <${name}>`, p);
-        let raw = s.slice(p + 1, qe);
-        if (raw.indexOf('<') !== -1) fail(`'<' in the value of attribute ${aname}`, p);
-        if (raw.indexOf('\n') !== -1 || raw.indexOf('\t') !== -1) raw = raw.replace(ATTR_WS, ' ');
+        const written = s.slice(p + 1, qe);
+        if (written.indexOf('<') !== -1) fail(`'<' in the value of attribute ${aname}`, p);
+        const raw = written.indexOf('\n') !== -1 || written.indexOf('\t') !== -1 ? written.replace(ATTR_WS, ' ') : written;
         const value = raw.indexOf('&') === -1 ? raw : decodeEntities(raw, s, p);
         for (const a of attrs) if (a.name === aname) fail(`duplicate attribute ${aname} in <${name}>`, p);
-        attrs.push({ name: aname, value });
+        attrs.push(value === written ? { name: aname, value } : { name: aname, value, raw: written });
         p = qe + 1;
       }
       const parent = stack.length ? (stack[stack.length - 1] as number) : -1;

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { detectEncoding, readXmlDocuments, zipEntryNameProblem, type XmlSourceItem } from '../../src/nfe/source.js';
@@ -76,4 +76,93 @@ t.test('entry names and encodings', async (t) => {
   t.equal(detectEncoding(Buffer.from('<?xml version="1.0" encoding="ISO-8859-1"?><a/>')), 'iso-8859-1');
   t.equal(detectEncoding(Buffer.from("<?xml version='1.0' encoding='utf-8'?><a/>")), 'utf-8');
   t.equal(detectEncoding(Buffer.from('<?xml version="1.0" encoding="EBCDIC"?><a/>')), 'unsupported:ebcdic');
+});
+
+/** Builds a zip with python's zipfile; false when python3 is not there. */
+function makeZip(path: string, entries: [string, string][]): boolean {
+  const script = `import zipfile,sys,json
+z=zipfile.ZipFile(sys.argv[1],'w',zipfile.ZIP_DEFLATED)
+for n,d in json.load(sys.stdin): z.writestr(n,d)
+z.close()`;
+  try {
+    execFileSync('python3', ['-c', script, path], { input: JSON.stringify(entries) });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+t.test('read-ahead: nested trees and zips in input order, failures at their place, same bytes whatever the limits', async (t) => {
+  const xml = (n: number): string => generateNfeXml(n, { items: 1 + (n % 9) * 7 });
+  const tree: Record<string, unknown> = {};
+  for (let m = 1; m <= 3; m++) {
+    const month: Record<string, unknown> = {};
+    for (let i = 0; i < 12; i++) month[`n${String(i).padStart(2, '0')}.xml`] = xml(m * 100 + i);
+    month['n05.xml'] = `<NFe>${'x'.repeat(3000)}</NFe>`; // over the cap below: a finding in the middle
+    month.deeper = { 'a.xml': xml(m * 1000), 'b.xml': xml(m * 1000 + 1) };
+    tree[`2026-0${m}`] = month;
+  }
+  const dir = t.testdir(tree as Parameters<typeof t.testdir>[0]);
+  const zipOk = makeZip(join(dir, '2026-02', 'lote.zip'), [['x/1.xml', xml(7)], ['../evil.xml', '<NFe/>'], ['x/2.xml', xml(8)], ['x/3.xml', xml(9)]]);
+  writeFileSync(join(dir, '2026-03', 'broken.zip'), 'PK not a zip');
+  const reference = await collect(dir, { readAhead: 1, maxDocumentBytes: 200_000 });
+  const summary = (items: XmlSourceItem[]): string[] => items.map((d) => `${d.source.slice(dir.length + 1)} ${d.ok ? d.bytes.length : d.finding.code}`);
+  t.equal(reference.filter((d) => !d.ok && d.finding.code === 'NFE_TOO_LARGE').length, 0, 'the generated notes are under the cap');
+  for (const [count, bytes] of [[1, 1], [3, 20_000], [8, 16 * 1024 * 1024], [32, 50_000]] as const) {
+    const docs = await collect(dir, { readAhead: count, readAheadBytes: bytes, maxDocumentBytes: 2_000 + 200_000 * Number(count !== 32) });
+    if (count === 32) {
+      t.ok(summary(docs).some((l) => l.endsWith('NFE_TOO_LARGE')), 'a document over the cap is a finding at its place');
+      continue;
+    }
+    t.same(summary(docs), summary(reference), `readAhead ${count}, readAheadBytes ${bytes}: same sequence`);
+    for (let i = 0; i < docs.length; i++) {
+      const a = docs[i]!;
+      const b = reference[i]!;
+      if (a.ok && b.ok && !a.bytes.equals(b.bytes)) t.fail(`${a.source}: bytes differ`);
+    }
+  }
+  const names = summary(reference);
+  t.same(names.slice(0, 4).map((n) => n.split(' ')[0]), ['2026-01/deeper/a.xml', '2026-01/deeper/b.xml', '2026-01/n00.xml', '2026-01/n01.xml'], 'sorted by name, depth first');
+  t.equal(names[7], `2026-01/n05.xml ${3011}`, 'the big file is read whole under a higher cap');
+  if (zipOk) {
+    const z = names.filter((n) => n.includes('lote.zip'));
+    t.same(z.map((n) => n.replace(/ \d+$/, ' ok')), ['2026-02/lote.zip!x/1.xml ok', '2026-02/lote.zip!../evil.xml NFE_ZIP_ENTRY_REFUSED', '2026-02/lote.zip!x/2.xml ok', '2026-02/lote.zip!x/3.xml ok']);
+    const at = names.indexOf(z[0]!);
+    t.match(names[at - 1]!, /^2026-02\/deeper\/b\.xml/, 'the zip comes at its name in the walk');
+  } else t.comment('python3 not available to build the zip: zip read-ahead not checked');
+  t.ok(names.includes('2026-03/broken.zip NFE_ZIP_ERROR'), 'a broken zip is a finding at its place');
+});
+
+t.test('read-ahead: a missing source throws after every document before it', async (t) => {
+  const dir = t.testdir({ 'a.xml': '<NFe/>', 'b.xml': '<NFe/>' });
+  const seen: string[] = [];
+  await t.rejects(async () => {
+    for await (const d of readXmlDocuments([dir, join(dir, 'missing.xml')])) seen.push(d.source.slice(dir.length + 1));
+  }, { code: 'IO_ENOENT' });
+  t.same(seen, ['a.xml', 'b.xml']);
+  await t.rejects(collect(dir, { readAhead: 0 }), { code: 'NFE_OPTION_INVALID' });
+  await t.rejects(collect(dir, { readAheadBytes: 1.5 }), { code: 'NFE_OPTION_INVALID' });
+});
+
+t.test('read-ahead: stopping early (--fail-fast) closes every file handle', { skip: existsSync('/proc/self/fd') ? false : 'needs /proc/self/fd' }, async (t) => {
+  const files: Record<string, string> = {};
+  for (let i = 0; i < 60; i++) files[`f${String(i).padStart(2, '0')}.xml`] = generateNfeXml(i + 1);
+  const dir = t.testdir(files);
+  const entries: [string, string][] = Object.entries(files);
+  const zip = join(dir, '..', `${dir.split('/').pop()}.zip`);
+  const zipOk = makeZip(zip, entries);
+  const fds = (): number => readdirSync('/proc/self/fd').length;
+  const before = fds();
+  for (const src of zipOk ? [dir, zip] : [dir]) {
+    let n = 0;
+    for await (const d of readXmlDocuments(src, { readAhead: 16 })) {
+      t.ok(d.ok);
+      if (++n === 4) break;
+    }
+    t.equal(fds(), before, `${src.endsWith('.zip') ? 'zip' : 'directory'}: no handle left open after the early stop`);
+  }
+  let n = 0;
+  for await (const d of readXmlDocuments(dir)) if (d.ok) n++;
+  t.equal(n, 60);
+  t.equal(fds(), before, 'none after a full read either');
 });
