@@ -2,6 +2,7 @@ import t from 'tap';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateNfeXml } from '../../src/nfe/generate.js';
+import { generateCfe, generateCfeCancellation } from '../../src/coupons/cfe/generate.js';
 import { buildTree, TreeError } from '../../src/nfe/tree.js';
 import { decodeXmlBytes, tokenize } from '../../src/nfe/xml-tokens.js';
 import { fxpModel } from '../helpers/fxp-oracle.js';
@@ -44,6 +45,15 @@ t.test('edge cases: text runs, comments, PIs, CDATA, entities, attributes, prefi
 
 t.test('generated notes (NF-e and NFC-e, many items)', async (t) => {
   for (let seed = 1; seed <= 40; seed++) same(t, generateNfeXml(seed, { items: 1 + (seed % 7) * 9, model: seed % 3 ? '55' : '65' }), `seed ${seed}`);
+});
+
+t.test('generated CF-e sales (det and MP repeat by the CF-e schema) and cancellations', async (t) => {
+  for (let seed = 1; seed <= 20; seed++) {
+    same(t, generateCfe(seed, { items: 1 + (seed % 5) }).xml, `CF-e seed ${seed}`);
+    same(t, generateCfeCancellation(seed).xml, `CFeCanc seed ${seed}`);
+  }
+  const one = buildTree(tokenize(generateCfe(7, { items: 1 }).xml)) as { CFe: { infCFe: { det: unknown } } };
+  t.ok(Array.isArray(one.CFe.infCFe.det), 'a single det is still an array');
 });
 
 t.test('fixtures and shared samples', async (t) => {
