@@ -138,14 +138,14 @@ export function registerSpedConvertCommands(sped: Command, ctx: CommandContext):
     .addOption(OPTIONS.output())
     .addOption(OPTIONS.layout())
     .addOption(OPTIONS.replace())
-    .option('--encoding <enc>', `output encoding: ${SPED_OUTPUT_ENCODINGS.join(' or ')} (to-jsonl notes a UTF-8 input)`, 'windows-1252')
-    .option('--line-ends <eol>', `line ends: ${SPED_LINE_ENDS.join(' or ')} (to-jsonl notes an LF input)`, 'crlf')
+    .addOption(OPTIONS.encoding())
+    .addOption(OPTIONS.lineEnds())
     .addOption(OPTIONS.progress())
-    .action((file: string, opts: CommonOptions & { replace?: boolean; encoding: string; lineEnds: string }) =>
+    .action((file: string, opts: CommonOptions & { replace?: boolean; encoding?: string; lineEnds?: string }) =>
       ctx.run(async () => {
         const layout = layoutOption(opts.layout);
-        const outputEncoding = choice<SpedOutputEncoding>('--encoding', SPED_OUTPUT_ENCODINGS, opts.encoding);
-        const lineEnd = choice<SpedLineEnd>('--line-ends', SPED_LINE_ENDS, opts.lineEnds);
+        const outputEncoding = choice<SpedOutputEncoding>('--encoding', SPED_OUTPUT_ENCODINGS, opts.encoding ?? 'windows-1252');
+        const lineEnd = choice<SpedLineEnd>('--line-ends', SPED_LINE_ENDS, opts.lineEnds ?? 'crlf');
         const summary = await withStreams(ctx, file, opts.output, opts.progress, (input, output, progress) =>
           spedFromJsonl(input.stream, output.stream, { layout, replace: opts.replace, outputEncoding, lineEnd, onProgress: progress }),
         );
@@ -162,14 +162,14 @@ export function registerSpedConvertCommands(sped: Command, ctx: CommandContext):
     .option('--in-place', 'replace FILE itself (written to a temporary file, then renamed over it)')
     .addOption(OPTIONS.layout())
     .addOption(OPTIONS.replace())
-    .option('--encoding <enc>', `output encoding: keep (the input's: UTF-8 stays UTF-8), ${SPED_OUTPUT_ENCODINGS.join(' or ')}`, 'keep')
-    .option('--line-ends <eol>', `line ends: keep (the input's first line's), ${SPED_LINE_ENDS.join(' or ')}`, 'keep')
+    .addOption(OPTIONS.encoding())
+    .addOption(OPTIONS.lineEnds())
     .addOption(OPTIONS.progress())
-    .action((file: string, opts: CommonOptions & { inPlace?: boolean; replace?: boolean; encoding: string; lineEnds: string }) =>
+    .action((file: string, opts: CommonOptions & { inPlace?: boolean; replace?: boolean; encoding?: string; lineEnds?: string }) =>
       ctx.run(async () => {
         const layout = layoutOption(opts.layout);
-        const outputEncoding = choice<SpedOutputEncoding | 'keep'>('--encoding', ['keep', ...SPED_OUTPUT_ENCODINGS], opts.encoding);
-        const lineEnd = choice<SpedLineEnd | 'keep'>('--line-ends', ['keep', ...SPED_LINE_ENDS], opts.lineEnds);
+        const outputEncoding = choice<SpedOutputEncoding | 'keep'>('--encoding', ['keep', ...SPED_OUTPUT_ENCODINGS], opts.encoding ?? 'keep');
+        const lineEnd = choice<SpedLineEnd | 'keep'>('--line-ends', ['keep', ...SPED_LINE_ENDS], opts.lineEnds ?? 'keep');
         if (opts.inPlace && file === '-') throw new UsageError('--in-place needs a file, not stdin');
         if (opts.inPlace && opts.output !== undefined) throw new UsageError('--in-place and -o are exclusive');
         const printer = new FindingPrinter(file, stderr);
