@@ -56,6 +56,8 @@ export class CodeSet {
   private arena = new Uint8Array(4096);
   private used = 0;
   private scratch = Buffer.alloc(64);
+  /** The entry `hasBytes` found last (-1: none yet). */
+  private last = -1;
   /** Distinct keys held. */
   size = 0;
 
@@ -63,6 +65,9 @@ export class CodeSet {
 
   /** True when the value `buf[s..e)`, in the file's encoding, is a key. */
   hasBytes(buf: Uint8Array, s: number, e: number, encoding: SpedEncoding): boolean {
+    // the key found last, first: consecutive records often name the same unit, participant or item
+    const last = this.last;
+    if (last >= 0 && this.lengths[last] === e - s && this.sameAt(last, buf, s, e)) return true;
     // hash and ASCII test in one loop: an ASCII value is its own canonical form
     const fold = this.ignoreCase;
     let h = FNV_OFFSET;
@@ -74,7 +79,10 @@ export class CodeSet {
       h = Math.imul(h ^ c, FNV_PRIME);
     }
     if (high >= 0x80) return this.hasText(decodeBytes(buf as Buffer, s, e, encoding));
-    return this.find(buf, s, e, mix(h)) >= 0;
+    const entry = this.find(buf, s, e, mix(h));
+    if (entry < 0) return false;
+    this.last = entry;
+    return true;
   }
 
   /** True when the text (as the string path decodes it) is a key. */
@@ -112,22 +120,24 @@ export class CodeSet {
     const table = this.table;
     const mask = table.length - 1;
     const len = e - s;
-    const fold = this.ignoreCase;
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
       const idx = table[slot]!;
       if (idx === EMPTY) return -1;
       const entry = idx - 1;
-      if (this.hashes[entry] !== h || this.lengths[entry] !== len) continue;
-      const arena = this.arena;
-      let a = this.starts[entry]!;
-      let p = s;
-      for (; p < e; p++, a++) {
-        let c = buf[p]!;
-        if (fold && c >= 97 && c <= 122) c -= 32;
-        if (arena[a] !== c) break;
-      }
-      if (p === e) return entry;
+      if (this.hashes[entry] === h && this.lengths[entry] === len && this.sameAt(entry, buf, s, e)) return entry;
     }
+  }
+
+  /** True when entry's bytes are `buf[s..e)` (folded when `ignoreCase`), the lengths being equal. */
+  private sameAt(entry: number, buf: Uint8Array, s: number, e: number): boolean {
+    const arena = this.arena;
+    const fold = this.ignoreCase;
+    for (let p = s, a = this.starts[entry]!; p < e; p++, a++) {
+      let c = buf[p]!;
+      if (fold && c >= 97 && c <= 122) c -= 32;
+      if (arena[a] !== c) return false;
+    }
+    return true;
   }
 
   /** Adds canonical bytes `buf[s..e)` unless present (stored folded when `ignoreCase`). */
