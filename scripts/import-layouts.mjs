@@ -94,6 +94,7 @@ for (const layout of LAYOUTS) {
   for (const ref of rules.references) {
     needField(ref.target, ref.key, 'references');
     for (const code of ref.in ?? []) if (!byCode.has(code)) fail(`${layout}: reference in unknown register ${code}`);
+    if (ref.match !== undefined && ref.match !== 'exact' && ref.match !== 'ignore-case') fail(`${layout}: reference match '${ref.match}' (exact or ignore-case)`);
   }
   if (rules.direction) for (const code of rules.direction.registers) needField(code, rules.direction.field, 'direction');
   needField(rules.version.register, rules.version.field, 'version');

@@ -51,6 +51,17 @@ export function isValidCpf(value: string): boolean {
   return true;
 }
 
+/** The two check digits for a 9-digit CPF base. */
+export function cpfCheckDigits(base9: string): string {
+  let digits = base9;
+  for (const len of [9, 10]) {
+    let sum = 0;
+    for (let i = 0; i < len; i++) sum += (digits.charCodeAt(i) - 48) * (len + 1 - i);
+    digits += String((sum * 10) % 11 % 10);
+  }
+  return digits.slice(9);
+}
+
 /** Check digit (0..9) of the first 43 characters of an access key. */
 export function accessKeyCheckDigit(first43: string): number {
   let sum = 0;

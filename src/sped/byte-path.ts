@@ -13,6 +13,7 @@
  */
 import { isValidCnpj, isValidCpf } from '../common/check-digits.js';
 import type { FieldDef, RegisterDef } from './layout.js';
+import type { CodeSet } from './code-set.js';
 import type { ExactSum } from './exact-sum.js';
 import { groupKey, groupKeyOfText } from './doc-sums.js';
 import { decodeBytes, type SpedEncoding } from './scanner.js';
@@ -107,26 +108,28 @@ export class RecordFields {
     return c < 0x80 ? c : decodeBytes(this.buf, s, e, this.encoding).charCodeAt(0);
   }
 
-  /**
-   * True when field i is empty or missing, or its value is in `keys` (a reference's target keys). On the byte
-   * path a short value that was found once is remembered on its string-cache slot: key sets only grow, so it
-   * stays found while the slot holds that value, and the next lines skip the set lookup.
-   */
-  isEmptyOrIn(i: number, keys: ReadonlySet<string>): boolean {
+  /** True when field i is empty or missing, or its value is in `keys` (a reference's target keys), read on its bytes. */
+  isEmptyOrIn(i: number, keys: CodeSet): boolean {
     if (this.arr !== null) {
       const v = this.arr[i];
-      return !v || keys.has(v);
+      return !v || keys.hasText(v);
     }
     if (i >= this.count) return true;
     const s = this.bounds[i]!;
     const e = this.bounds[i + 1]! - 1;
-    if (s === e) return true;
-    const slot = e - s <= INTERN_MAX ? this.internSlot(s, e) : -1;
-    if (slot < 0) return keys.has(decodeBytes(this.buf, s, e, this.encoding));
-    if (this.found[slot] === keys) return true;
-    const ok = keys.has(this.cache[slot]!);
-    if (ok) this.found[slot] = keys;
-    return ok;
+    return s === e || keys.hasBytes(this.buf, s, e, this.encoding);
+  }
+
+  /** Adds field i to `keys` (a reference target's key), unless it is empty or missing. */
+  addKeyTo(keys: CodeSet, i: number): void {
+    if (this.arr !== null) {
+      const v = this.arr[i];
+      if (v) keys.addText(v);
+    } else if (i < this.count) {
+      const s = this.bounds[i]!;
+      const e = this.bounds[i + 1]! - 1;
+      if (s < e) keys.addBytes(this.buf, s, e, this.encoding);
+    }
   }
 
   /**
@@ -155,12 +158,9 @@ export class RecordFields {
       if (same) return slot;
     }
     this.cache[slot] = buf.toString('latin1', s, e);
-    this.found[slot] = null;
     return slot;
   }
 
-  /** Per cache slot: the key set its value was found in (see `isEmptyOrIn`). */
-  private readonly found: (ReadonlySet<string> | null)[] = new Array<ReadonlySet<string> | null>(INTERN_SLOTS).fill(null);
   private readonly cache: (string | undefined)[] = new Array<string | undefined>(INTERN_SLOTS).fill(undefined);
 }
 

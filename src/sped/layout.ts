@@ -65,6 +65,8 @@ export interface ReferenceRule {
   readonly target: string;
   readonly key: string;
   readonly in?: readonly string[];
+  /** How a value matches a key: byte for byte (default), or letters without case (`ignore-case`). */
+  readonly match?: 'exact' | 'ignore-case';
 }
 
 export interface DocumentTotalsRule {

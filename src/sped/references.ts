@@ -1,8 +1,11 @@
 /**
  * References to block 0: a field that names a code (COD_ITEM, COD_PART, UNID, …) must match the key of a target
- * record seen before it. Target keys are collected as their records arrive; memory grows with distinct codes.
+ * record seen before it. Target keys are collected as their records arrive, on their bytes (code-set.ts); memory
+ * grows with distinct codes. A rule with `match: "ignore-case"` (UNID → 0190 in EFD ICMS/IPI) compares letters
+ * without case.
  */
 import type { RecordFields } from './byte-path.js';
+import { CodeSet } from './code-set.js';
 import { clip } from './field-validation.js';
 import type { Report } from './findings.js';
 import type { Layout } from './layout.js';
@@ -11,7 +14,7 @@ import type { Layout } from './layout.js';
 export interface RefCheck {
   at: number;
   pos: number;
-  keys: Set<string>;
+  keys: CodeSet;
   target: string;
   name: string;
 }
@@ -20,14 +23,14 @@ export interface RefCheck {
 export interface RegisterRefs {
   /** A reference target: the 0-based position of its key and the keys seen; -1 and null otherwise. */
   keyAt: number;
-  keys: Set<string> | null;
+  keys: CodeSet | null;
   /** Its referencing fields, each with the target's key set. */
   refs: RefCheck[];
 }
 
 export class References {
   /** Target register → the keys seen. */
-  private readonly sets = new Map<string, Set<string>>();
+  private readonly sets = new Map<string, CodeSet>();
   /** Register → its referencing fields (1-based position, target, name). */
   private readonly checks = new Map<string, { pos: number; target: string; name: string }[]>();
   /** Target register → 1-based key position. */
@@ -38,7 +41,7 @@ export class References {
       const keyPos = layout.register(rule.target)?.fields.find((f) => f.name === rule.key)?.pos;
       if (!keyPos) continue;
       this.keyPos.set(rule.target, keyPos);
-      this.sets.set(rule.target, new Set());
+      this.sets.set(rule.target, new CodeSet(rule.match === 'ignore-case'));
       for (const reg of layout.data.registers) {
         if (reg.code === rule.target) continue;
         if (rule.in && !rule.in.includes(reg.code)) continue;
@@ -64,10 +67,7 @@ export class References {
 
   /** A record: its key joins its target set; each referencing field must be empty or a key already seen. */
   check(st: RegisterRefs, reg: string, fields: RecordFields, line: number): void {
-    if (st.keyAt >= 0) {
-      const v = fields.get(st.keyAt);
-      if (v) st.keys!.add(v);
-    }
+    if (st.keyAt >= 0) fields.addKeyTo(st.keys!, st.keyAt);
     for (let i = 0; i < st.refs.length; i++) {
       const c = st.refs[i]!;
       if (fields.isEmptyOrIn(c.at, c.keys)) continue;

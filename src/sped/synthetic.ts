@@ -2,12 +2,22 @@
  * Deterministic synthetic SPED content for tests and benchmarks: valid records for each layout, generated from
  * the registry itself (every required field filled with a value of its type, size and format), with consistent
  * references and totals. Yields content records only: the writer adds X001/X990 and block 9.
+ *
+ * Two profiles: `simple` (the default here, what the bundled fixtures and most tests use: 20 participants, 50
+ * products, documents of a fixed number of items) and `realistic` (synthetic-realistic.ts: a retailer's shape,
+ * thousands of participants, tens of thousands of products used with a skew, accented texts, blocks C/D/E/H/K).
  */
-import { accessKeyCheckDigit, cnpjCheckDigits } from '../common/check-digits.js';
-import { Decimal } from '../common/decimal.js';
-import { loadLayout, type FieldDef, type Layout, type LayoutId } from './layout.js';
+import { loadLayout, type LayoutId } from './layout.js';
 import { formatSpedDate } from './record.js';
 import { mulberry32 } from '../common/prng.js';
+import { RecordFactory, accessKey, cnpj, lastDay, money } from './synthetic-factory.js';
+import { realisticContribuicoes, realisticEcd, realisticIcmsIpi } from './synthetic-realistic.js';
+
+export const SYNTHETIC_PROFILES = ['simple', 'realistic'] as const;
+export type SyntheticProfile = (typeof SYNTHETIC_PROFILES)[number];
+
+/** Defaults of the realistic profile: a supermarket's catalog and partners. */
+export const REALISTIC_DEFAULTS = { products: 30000, participants: 6000, accounts: 3000, itemsPerDocument: 6 } as const;
 
 export interface SyntheticOptions {
   layout: LayoutId;
@@ -15,76 +25,21 @@ export interface SyntheticOptions {
   version?: string;
   /** Number of documents (C100 in EFD, I200 entries in ECD). */
   documents: number;
-  /** Items per document (C170 / I250 pairs). Default 3. */
+  /** Items per document (C170 / I250 pairs); the mean of a skewed count in the realistic profile. Default 3 (simple), 6 (realistic). */
   itemsPerDocument?: number;
   /** Seed of the deterministic generator. Default 1. */
   seed?: number;
   /** First day of the period (ISO). Default 2026-01-01; the period is that month. */
   periodStart?: string;
+  /** The shape of the file (see the module comment). Default `simple`. */
+  profile?: SyntheticProfile;
+  /** Realistic profile: products in 0200 (default 30,000). */
+  products?: number;
+  /** Realistic profile: participants in 0150 (default 6,000). */
+  participants?: number;
+  /** Realistic profile, ECD: analytic accounts in the chart (default 3,000). */
+  accounts?: number;
 }
-
-
-function cnpj(n: number): string {
-  const base = String(10000000 + n).padStart(8, '0') + '0001';
-  return base + cnpjCheckDigits(base);
-}
-
-function accessKey(cUF: string, yymm: string, emitter: string, nNF: number): string {
-  const body = `${cUF}${yymm}${emitter}55001${String(nNF).padStart(9, '0')}1${String(nNF * 7919 % 1e8).padStart(8, '0')}`;
-  return body + accessKeyCheckDigit(body);
-}
-
-function lastDay(iso: string): string {
-  const [y, m] = iso.split('-').map(Number) as [number, number];
-  const d = new Date(Date.UTC(y, m, 0));
-  return d.toISOString().slice(0, 10);
-}
-
-/** Fills a register's fields with valid defaults, then applies the given values by name. */
-class RecordFactory {
-  private readonly cache = new Map<string, { defs: readonly FieldDef[]; base: string[]; index: Map<string, number> }>();
-  constructor(private readonly layout: Layout, private readonly version: string, private readonly period: { start: string; end: string }) {}
-
-  make(code: string, values: Readonly<Record<string, string>> = {}, direction: 'in' | 'out' | null = null): string[] {
-    const key = `${code}:${direction}`;
-    let entry = this.cache.get(key);
-    if (!entry) {
-      const defs = this.layout.fieldsFor(code, this.version);
-      if (!defs) throw new Error(`no register ${code} in ${this.layout.id}`);
-      const base = defs.map((f, i) => (i === 0 ? code : this.defaultValue(f, direction)));
-      entry = { defs, base, index: new Map(defs.map((f, i) => [f.name, i] as const).reverse()) };
-      this.cache.set(key, entry);
-    }
-    const out = entry.base.slice();
-    for (const [name, value] of Object.entries(values)) {
-      const i = entry.index.get(name);
-      if (i === undefined) throw new Error(`no field ${code}.${name}`);
-      out[i] = value;
-    }
-    return out;
-  }
-
-  private defaultValue(f: FieldDef, direction: 'in' | 'out' | null): string {
-    const req = direction === 'in' ? (f.requiredIn ?? f.required) : direction === 'out' ? (f.requiredOut ?? f.required) : f.required;
-    if (req !== 'O') return '';
-    if (f.values) return f.values[0]!;
-    switch (f.format) {
-      case 'date': return formatSpedDate(this.period.start);
-      case 'period': return formatSpedDate(this.period.start).slice(2);
-      case 'cnpj': case 'cnpj-cpf': return cnpj(1);
-      case 'cpf': return '52998224725';
-      case 'cnpj-root': return cnpj(1).slice(0, 8);
-      case 'access-key': return accessKey('35', '2601', cnpj(1), 1);
-    }
-    if (f.type === 'N') {
-      if (f.decimals !== undefined) return f.decimals > 0 ? `0,${'0'.repeat(f.decimals)}` : '0';
-      return f.size && f.exact ? '1'.padStart(f.size, '0') : '1';
-    }
-    return f.size && f.exact ? 'A'.repeat(f.size) : 'X';
-  }
-}
-
-const money = (cents: bigint): string => new Decimal(cents, 2).format(',');
 
 /** Content records of a valid file, in order (openers, closers and block 9 are the writer's job). */
 export function* syntheticRecords(options: SyntheticOptions): Generator<string[]> {
@@ -93,6 +48,30 @@ export function* syntheticRecords(options: SyntheticOptions): Generator<string[]
   const start = options.periodStart ?? '2026-01-01';
   const period = { start, end: lastDay(start) };
   const f = new RecordFactory(layout, version, period);
+  const seed = options.seed ?? 1;
+  if ((options.profile ?? 'simple') === 'realistic') {
+    const positive = (n: number | undefined, d: number, what: string): number => {
+      const v = n ?? d;
+      if (!Number.isInteger(v) || v < 1) throw new RangeError(`${what} must be a positive integer (got ${v})`);
+      return v;
+    };
+    const ctx = {
+      layout, version, f, rnd: mulberry32(seed), replay: () => mulberry32(seed), seed, documents: options.documents, period,
+      items: positive(options.itemsPerDocument, REALISTIC_DEFAULTS.itemsPerDocument, 'itemsPerDocument'),
+      products: positive(options.products, REALISTIC_DEFAULTS.products, 'products'),
+      participants: positive(options.participants, REALISTIC_DEFAULTS.participants, 'participants'),
+      accounts: positive(options.accounts, REALISTIC_DEFAULTS.accounts, 'accounts'),
+    };
+    if (options.layout === 'efd-icms-ipi') yield* realisticIcmsIpi(ctx);
+    else if (options.layout === 'efd-contribuicoes') yield* realisticContribuicoes(ctx);
+    else yield* realisticEcd(ctx);
+    return;
+  }
+  yield* simpleRecords(options, layout, version, period, f);
+}
+
+/** The `simple` profile: few codes, documents of a fixed number of items. */
+function* simpleRecords(options: SyntheticOptions, layout: ReturnType<typeof loadLayout>, version: string, period: { start: string; end: string }, f: RecordFactory): Generator<string[]> {
   const rnd = mulberry32(options.seed ?? 1);
   const items = options.itemsPerDocument ?? 3;
   const ini = formatSpedDate(period.start);
