@@ -8,7 +8,8 @@ import { isValidAccessKey, isValidCnpj, isValidCpf } from '../common/check-digit
 import { fastCheck, type FastCheck } from './field-checks.js';
 import type { Report, Severity, SpedCode } from './findings.js';
 import type { Direction } from './hierarchy.js';
-import type { ConditionalRequired, FieldDef, Layout, RegisterDef, Requirement } from './layout.js';
+import { RegisterExceptions, baseRequirements, compileExceptions, matchMask, ruleText } from './exceptions.js';
+import type { DocumentException, FieldDef, Layout, RegisterDef, Requirement } from './layout.js';
 import { parseSpedDate } from './record.js';
 
 const NUM_RE = /^\d+$/;
@@ -23,12 +24,13 @@ export interface Period {
 
 interface FieldPlan {
   /** Requirement of each field (index = position - 1) with no direction, for entradas, for saídas. */
-  req: Requirement[];
-  reqIn: Requirement[];
-  reqOut: Requirement[];
+  req: readonly Requirement[];
+  reqIn: readonly Requirement[];
+  reqOut: readonly Requirement[];
   /** True when the value certainly passes `checkValue` (no finding); false sends it to the full check. */
   fast: FastCheck[];
-  conditions: { rule: ConditionalRequired; pos: number | undefined }[];
+  /** The Guia's exceptions of the register (null: none). */
+  exceptions: RegisterExceptions | null;
 }
 
 export class FieldChecker {
@@ -64,47 +66,62 @@ export class FieldChecker {
       }
     }
     const plan = this.planOf(def, defs);
-    let relaxed: readonly string[] | null = null;
-    for (const c of plan.conditions) {
-      const v = c.pos === undefined ? undefined : fields[c.pos - 1];
-      if (v !== undefined && c.rule.when.in.includes(v)) relaxed = c.rule.required;
+    let reqs = direction === 'in' ? plan.reqIn : direction === 'out' ? plan.reqOut : plan.req;
+    // the Guia's exceptions the record matches (by its COD_SIT, COD_MOD, …): their requirements and values
+    let why: readonly (DocumentException | null)[] | null = null;
+    let values: readonly (readonly string[] | null)[] | null = null;
+    let valuesWhy: readonly (DocumentException | null)[] | null = null;
+    const ex = plan.exceptions;
+    if (ex !== null) {
+      const mask = matchMask(ex.list, (i) => fields[i]);
+      if (mask !== 0) {
+        const m = ex.rules(mask);
+        reqs = direction === 'in' ? m.reqIn : direction === 'out' ? m.reqOut : m.req;
+        why = m.why;
+        values = m.values;
+        valuesWhy = m.valuesWhy;
+      }
     }
-    const reqs = direction === 'in' ? plan.reqIn : direction === 'out' ? plan.reqOut : plan.req;
     const fast = plan.fast;
     for (let i = 1; i < defs.length; i++) {
       const value = fields[i]!;
-      let req = reqs[i]!;
+      const req = reqs[i]!;
       if (value !== '' && req !== 'N') {
         // the common case: a compiled check that says "certainly fine", else the full check with its findings
         if (!fast[i]!(value)) this.checkValue(reg, defs[i]!, value, line);
+        if (values !== null) this.checkExceptionValue(reg, defs[i]!, value, values[i]!, valuesWhy![i]!, line);
         continue;
       }
       const f = defs[i]!;
-      if (relaxed && req === 'O' && !relaxed.includes(f.name)) req = 'OC';
+      const rule = why?.[i] ?? null;
       if (value === '') {
-        if (req === 'O') this.fieldFinding('SPED_FIELD_REQUIRED', `${f.name} is required`, reg, f, line);
+        if (req === 'O') this.fieldFinding('SPED_FIELD_REQUIRED', `${f.name} is required${rule ? ` for ${ruleText(rule)}` : ''}`, reg, f, line);
         continue;
       }
       if (req === 'N') {
-        this.fieldFinding('SPED_FIELD_FORBIDDEN', `${f.name} must be empty${f.requiredIn || f.requiredOut ? ` for ${direction === 'in' ? 'entradas' : 'saídas'}` : ''}`, reg, f, line);
+        const reason = rule ? ` for ${ruleText(rule)}` : f.requiredIn || f.requiredOut ? ` for ${direction === 'in' ? 'entradas' : 'saídas'}` : '';
+        this.fieldFinding('SPED_FIELD_FORBIDDEN', `${f.name} must be empty${reason}`, reg, f, line);
         continue;
       }
       this.checkValue(reg, f, value, line);
     }
   }
 
+  /** A value the field's own checks accept, against the values an exception allows (null: any). */
+  private checkExceptionValue(reg: string, f: FieldDef, value: string, allowed: readonly string[] | null, rule: DocumentException | null, line: number): void {
+    if (allowed === null || allowed.includes(value)) return;
+    this.fieldFinding('SPED_FIELD_VALUE', `${f.name} '${clip(value)}' must be ${allowed.join(' or ')} for ${ruleText(rule!)}`, reg, f, line);
+  }
+
   private planOf(def: RegisterDef, defs: readonly FieldDef[]): FieldPlan {
     let plan = this.plans.get(defs);
     if (plan) return plan;
-    const reqOf = (f: FieldDef, d: Direction): Requirement => (d === 'in' ? (f.requiredIn ?? f.required) : d === 'out' ? (f.requiredOut ?? f.required) : f.required);
+    const base = baseRequirements(defs);
+    const list = compileExceptions(this.layout, def, defs);
     plan = {
-      req: defs.map((f) => reqOf(f, null)),
-      reqIn: defs.map((f) => reqOf(f, 'in')),
-      reqOut: defs.map((f) => reqOf(f, 'out')),
+      ...base,
       fast: defs.map(fastCheck),
-      conditions: this.layout.data.conditionalRequired
-        .filter((c) => c.register === def.code)
-        .map((rule) => ({ rule, pos: def.fields.find((f) => f.name === rule.when.field)?.pos })),
+      exceptions: list.length === 0 ? null : new RegisterExceptions(list, defs, base),
     };
     this.plans.set(defs, plan);
     return plan;

@@ -10,6 +10,7 @@
  */
 import { finding, type Report, type SpedFinding } from './findings.js';
 import { isoToNumber, RecordFields, RegisterCheck, type PeriodWindow } from './byte-path.js';
+import { ChildRules, RegisterExceptions, baseRequirements, compileExceptions } from './exceptions.js';
 import { Consistency, type ConsistencyPlan } from './consistency.js';
 import { FieldChecker, type Period } from './field-validation.js';
 import { Hierarchy } from './hierarchy.js';
@@ -57,6 +58,8 @@ interface RegState extends RegisterRefs {
   /** A line that counts as data of its block (`isDataLine`), and its role in the totals (`totalsRole`). */
   dataLine: boolean;
   totals: TotalsRole;
+  /** The Guia's exceptions of the register may limit its children (cancelled documents, NFC-e, …). */
+  limitsChildren: boolean;
 }
 
 /** The checks that need the layout, created when the first record tells it. */
@@ -66,6 +69,7 @@ interface Parts {
   fields: FieldChecker;
   references: References;
   consistency: Consistency;
+  children: ChildRules;
 }
 
 /** Collects findings with a cap on the list and complete counts. */
@@ -204,6 +208,7 @@ export class SpedValidator {
         consistency: null,
         dataLine: def ? isDataLine(reg, def.block) : false,
         totals: def ? totalsRole(reg, def.block) : 'none',
+        limitsChildren: this.layout!.data.exceptions.some((x) => x.register === reg && x.children !== undefined),
       };
       this.regs.set(reg, st);
     }
@@ -250,7 +255,10 @@ export class SpedValidator {
     const lay = this.layout!;
     const def = lay.register(reg);
     if (!def || reg === '0000' || (def.since && compareVersions(this.version!, def.since) < 0)) return null;
-    return { check: new RegisterCheck(def, lay.fieldsFor(reg, this.version) ?? def.fields, this.window), st: this.regState(reg) };
+    const defs = lay.fieldsFor(reg, this.version) ?? def.fields;
+    const list = compileExceptions(lay, def, defs);
+    const exceptions = list.length === 0 ? null : new RegisterExceptions(list, defs, baseRequirements(defs));
+    return { check: new RegisterCheck(def, defs, this.window, exceptions), st: this.regState(reg) };
   }
 
   /** Everything `record` does for a known register once it is counted; `fields` (string path) adds the field checks. */
@@ -270,6 +278,7 @@ export class SpedValidator {
     p.references.check(st, reg, view, line);
     const plan = st.consistency ?? (st.consistency = p.consistency.planOf(def));
     p.consistency.record(def, plan, st.count, view, line);
+    if (st.limitsChildren || p.children.isOpen) p.children.record(def, this.layout!.fieldsFor(reg, this.version) ?? def.fields, view, line);
     if (reg === '9999') this.ended = true;
   }
 
@@ -282,6 +291,7 @@ export class SpedValidator {
       fields: new FieldChecker(layout, this.period, report),
       references: new References(layout, report),
       consistency: new Consistency(layout, this.positions, report),
+      children: new ChildRules(layout, report),
     };
   }
 
