@@ -2,6 +2,7 @@
 // (NFC-e without participant or C170, cancelled numbers with their fields empty) has no finding, and what the Guia
 // does require is still reported, with the same result on the byte path and the string path.
 import t from 'tap';
+import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { validateSped, type ValidationResult } from '../../src/sped/validator.js';
 import { loadLayout } from '../../src/sped/layout.js';
@@ -53,6 +54,19 @@ t.test("a retailer's month made by the generator: NFC-e, NF-e issued and receive
   // an NFC-e is followed by its C190 only: no C170
   const next = lines[nfce + 1]!;
   t.match(next, /^\|C190\|/, 'an NFC-e without C170');
+});
+
+t.test("the bundled retailer's month (fixtures/sped) validates with no finding and is the generator's output", async (t) => {
+  const fixture = readFileSync(new URL('../../fixtures/sped/efd-icms-ipi-2026-01-retailer.txt', import.meta.url));
+  const r = await validate(t, fixture);
+  t.equal(r.errorCount, 0, JSON.stringify(r.errors.slice(0, 5)));
+  t.equal(r.warningCount, 0);
+  const again = await syntheticFile({ layout: 'efd-icms-ipi', profile: 'retailer', documents: 500, seed: 2026, products: 300, participants: 80 });
+  t.ok(again.equals(fixture), 'scripts/gen-fixtures.mjs makes the same bytes');
+  const c100 = linesOf(fixture).filter((l) => l.startsWith('|C100|')).map((l) => l.split('|'));
+  t.ok(c100.filter((f) => f[P.COD_MOD] === '65').length > 300, 'many NFC-e');
+  t.ok(c100.some((f) => f[P.COD_MOD] === '55' && f[P.IND_OPER] === '0') && c100.some((f) => f[P.COD_MOD] === '55' && f[P.IND_OPER] === '1'), 'NF-e received and issued');
+  t.ok(c100.some((f) => f[P.COD_SIT] === '02') && c100.some((f) => f[P.COD_SIT] === '03'), 'cancelled numbers');
 });
 
 t.test('NFC-e: a participant or PIS value is forbidden, a C170 is not allowed, an entry is refused', async (t) => {
