@@ -206,8 +206,8 @@ export class RegisterCheck {
   private readonly forbiddenOut: boolean;
   /** The Guia's exceptions of the register as bytes (null: none, the common register): see `exceptionBits`. */
   private readonly ex: ByteExceptions | null;
-  /** The rules the last scanned line matches (bit per rule), and its bytes and field bounds to re-check. */
-  private mask = 0;
+  /** The exceptions the last scanned line matches (bit per rule; 0: none), and its bytes and field bounds to re-check. */
+  mask = 0;
   private lastBuf: Buffer = Buffer.alloc(0);
   private lastBounds: Int32Array = new Int32Array(0);
 
@@ -522,7 +522,7 @@ class ByteExceptions {
   /** Per rule: its `when` fields (0-based position and allowed values as bytes). */
   private readonly rules: { at: number; values: Buffer[] }[][];
   /** Per match mask: requirement bits as `RegisterCheck.reqBits`, and the allowed values per field (null: any). */
-  private readonly merged = new Map<number, { bits: Uint8Array; values: (Buffer[] | null)[] }>();
+  private readonly merged: ({ bits: Uint8Array; values: (Buffer[] | null)[] } | undefined)[] = [];
 
   constructor(private readonly ex: RegisterExceptions) {
     this.rules = ex.list.map((c) => c.when.map((w) => ({ at: w.at, values: w.values.map((v) => Buffer.from(v, 'latin1')) })));
@@ -545,7 +545,7 @@ class ByteExceptions {
 
   /** The line (`n` fields, bounds known) is empty or filled as the rules of `mask` require for direction `bit`, with allowed values. */
   clean(mask: number, buf: Buffer, bounds: Int32Array, n: number, bit: number): boolean {
-    let m = this.merged.get(mask);
+    let m = this.merged[mask];
     if (m === undefined) {
       const rules = this.ex.rules(mask);
       const bits = new Uint8Array(n);
@@ -554,7 +554,7 @@ class ByteExceptions {
         for (let d = 0; d < 3; d++) bits[i]! |= reqs[d] === 'O' ? 1 << d : reqs[d] === 'N' ? 8 << d : 0;
       }
       m = { bits, values: rules.values.map((v) => (v === null ? null : v.map((x) => Buffer.from(x, 'latin1')))) };
-      this.merged.set(mask, m);
+      this.merged[mask] = m;
     }
     const bits = m.bits;
     const values = m.values;

@@ -7,7 +7,6 @@
  */
 import type { Report } from './findings.js';
 import type { DocumentException, FieldDef, Layout, RegisterDef, Requirement } from './layout.js';
-import type { RecordFields } from './byte-path.js';
 
 /** A rule with its `when` fields resolved to 0-based positions (index in the record, 0 = REG). */
 export interface CompiledException {
@@ -124,7 +123,7 @@ export function mergeRules(
 
 /** A register's exceptions with their merged rules, one per match mask seen (made once, kept). */
 export class RegisterExceptions {
-  private readonly merged = new Map<number, MergedRules>();
+  private readonly merged: (MergedRules | undefined)[] = [];
   constructor(
     readonly list: readonly CompiledException[],
     private readonly defs: readonly FieldDef[],
@@ -133,10 +132,26 @@ export class RegisterExceptions {
 
   /** The merged rules of a (non-zero) match mask. */
   rules(mask: number): MergedRules {
-    let m = this.merged.get(mask);
-    if (m === undefined) this.merged.set(mask, (m = mergeRules(this.list, mask, this.defs, this.base)));
+    let m = this.merged[mask];
+    if (m === undefined) this.merged[mask] = m = mergeRules(this.list, mask, this.defs, this.base);
     return m;
   }
+}
+
+const compiled = new WeakMap<readonly FieldDef[], RegisterExceptions | null>();
+
+/**
+ * The exceptions of `def`'s register for its field list `defs` (null: none), compiled once and shared by the
+ * string path, the byte path and the children rule, so that a match mask means the same rules everywhere.
+ */
+export function exceptionsOf(layout: Layout, def: RegisterDef, defs: readonly FieldDef[]): RegisterExceptions | null {
+  let ex = compiled.get(defs);
+  if (ex === undefined) {
+    const list = compileExceptions(layout, def, defs);
+    ex = list.length === 0 ? null : new RegisterExceptions(list, defs, baseRequirements(defs));
+    compiled.set(defs, ex);
+  }
+  return ex;
 }
 
 /** The layout's own requirements of a field list, with no direction, for entradas, for saídas. */
@@ -158,8 +173,6 @@ export function ruleText(rule: DocumentException): string {
  * NFC-e only C185/C190/C195, …) is remembered while it is open; each direct child it may not have is reported.
  */
 export class ChildRules {
-  /** Per field list (register + version): its exceptions that limit children (null: none). */
-  private readonly byFields = new Map<readonly FieldDef[], RegisterExceptions | null>();
   /** The open record whose children are limited, if any. */
   private open: { code: string; level: number; line: number; rules: MergedRules } | null = null;
 
@@ -170,8 +183,11 @@ export class ChildRules {
     return this.open !== null;
   }
 
-  /** A known register's record (after its field checks), on either path. */
-  record(def: RegisterDef, defs: readonly FieldDef[], view: RecordFields, line: number): void {
+  /**
+   * A known register's record (after its field checks), on either path, with the mask of the exceptions it
+   * matches (`matchMask` of `exceptionsOf(…)`, as the path computed it).
+   */
+  record(def: RegisterDef, defs: readonly FieldDef[], mask: number, line: number): void {
     const open = this.open;
     if (open !== null) {
       if (def.level <= open.level) this.open = null;
@@ -180,11 +196,8 @@ export class ChildRules {
         return;
       }
     }
-    const ex = this.exceptionsOf(def, defs);
-    if (ex === null) return;
-    const mask = matchMask(ex.list, (i) => view.get(i));
     if (mask === 0) return;
-    const rules = ex.rules(mask);
+    const rules = exceptionsOf(this.layout, def, defs)!.rules(mask);
     if (rules.allowedChildren !== null || rules.forbiddenChildren.size > 0) this.open = { code: def.code, level: def.level, line, rules };
   }
 
@@ -195,13 +208,4 @@ export class ChildRules {
     this.report('SPED_CHILD_NOT_ALLOWED', `${def.code} under ${open.code} (line ${open.line}): ${ruleText(childrenWhy!)} ${which}`, { line, register: def.code });
   }
 
-  private exceptionsOf(def: RegisterDef, defs: readonly FieldDef[]): RegisterExceptions | null {
-    let ex = this.byFields.get(defs);
-    if (ex === undefined) {
-      const list = compileExceptions(this.layout, def, defs).filter((c) => c.rule.children !== undefined);
-      ex = list.length === 0 ? null : new RegisterExceptions(list, defs, baseRequirements(defs));
-      this.byFields.set(defs, ex);
-    }
-    return ex;
-  }
 }

@@ -8,7 +8,7 @@ import { isValidAccessKey, isValidCnpj, isValidCpf } from '../common/check-digit
 import { fastCheck, type FastCheck } from './field-checks.js';
 import type { Report, Severity, SpedCode } from './findings.js';
 import type { Direction } from './hierarchy.js';
-import { RegisterExceptions, baseRequirements, compileExceptions, matchMask, ruleText } from './exceptions.js';
+import { RegisterExceptions, baseRequirements, exceptionsOf, matchMask, ruleText } from './exceptions.js';
 import type { DocumentException, FieldDef, Layout, RegisterDef, Requirement } from './layout.js';
 import { parseSpedDate } from './record.js';
 
@@ -43,11 +43,17 @@ export class FieldChecker {
     private readonly report: Report,
   ) {}
 
-  /** Checks a record's fields (`fields[0]` is REG) against the register's field list at `version`. */
-  check(def: RegisterDef, fields: string[], line: number, direction: Direction, version: string | null): void {
+  /**
+   * Checks a record's fields (`fields[0]` is REG) against the register's field list at `version`. Returns the
+   * mask of the Guia's exceptions the record matches (0: none).
+   */
+  check(def: RegisterDef, fields: string[], line: number, direction: Direction, version: string | null): number {
     const lay = this.layout;
     const reg = def.code;
     const defs = lay.fieldsFor(reg, version) ?? def.fields;
+    const plan = this.planOf(def, defs);
+    const ex = plan.exceptions;
+    const mask = ex === null ? 0 : matchMask(ex.list, (i) => fields[i]);
     const count = fields.length;
     if (def.variableFields ? count < defs.length : count !== defs.length) {
       this.report(
@@ -55,7 +61,7 @@ export class FieldChecker {
         `${reg} has ${count} fields; ${lay.name}${version ? ` ${version}` : ''} expects ${def.variableFields ? 'at least ' : ''}${defs.length}`,
         { line, register: reg },
       );
-      return;
+      return mask;
     }
     // direction: a register not used for entradas/saídas
     const regDef = defs[0];
@@ -65,22 +71,17 @@ export class FieldChecker {
         this.report('SPED_DIRECTION', `${reg} is not used for ${direction === 'in' ? 'entradas (IND_OPER 0)' : 'saídas (IND_OPER 1)'}`, { line, register: reg });
       }
     }
-    const plan = this.planOf(def, defs);
     let reqs = direction === 'in' ? plan.reqIn : direction === 'out' ? plan.reqOut : plan.req;
     // the Guia's exceptions the record matches (by its COD_SIT, COD_MOD, …): their requirements and values
     let why: readonly (DocumentException | null)[] | null = null;
     let values: readonly (readonly string[] | null)[] | null = null;
     let valuesWhy: readonly (DocumentException | null)[] | null = null;
-    const ex = plan.exceptions;
-    if (ex !== null) {
-      const mask = matchMask(ex.list, (i) => fields[i]);
-      if (mask !== 0) {
-        const m = ex.rules(mask);
-        reqs = direction === 'in' ? m.reqIn : direction === 'out' ? m.reqOut : m.req;
-        why = m.why;
-        values = m.values;
-        valuesWhy = m.valuesWhy;
-      }
+    if (mask !== 0) {
+      const m = ex!.rules(mask);
+      reqs = direction === 'in' ? m.reqIn : direction === 'out' ? m.reqOut : m.req;
+      why = m.why;
+      values = m.values;
+      valuesWhy = m.valuesWhy;
     }
     const fast = plan.fast;
     for (let i = 1; i < defs.length; i++) {
@@ -105,6 +106,7 @@ export class FieldChecker {
       }
       this.checkValue(reg, f, value, line);
     }
+    return mask;
   }
 
   /** A value the field's own checks accept, against the values an exception allows (null: any). */
@@ -116,13 +118,7 @@ export class FieldChecker {
   private planOf(def: RegisterDef, defs: readonly FieldDef[]): FieldPlan {
     let plan = this.plans.get(defs);
     if (plan) return plan;
-    const base = baseRequirements(defs);
-    const list = compileExceptions(this.layout, def, defs);
-    plan = {
-      ...base,
-      fast: defs.map(fastCheck),
-      exceptions: list.length === 0 ? null : new RegisterExceptions(list, defs, base),
-    };
+    plan = { ...baseRequirements(defs), fast: defs.map(fastCheck), exceptions: exceptionsOf(this.layout, def, defs) };
     this.plans.set(defs, plan);
     return plan;
   }

@@ -10,7 +10,7 @@
  */
 import { finding, type Report, type SpedFinding } from './findings.js';
 import { isoToNumber, RecordFields, RegisterCheck, type PeriodWindow } from './byte-path.js';
-import { ChildRules, RegisterExceptions, baseRequirements, compileExceptions } from './exceptions.js';
+import { ChildRules, exceptionsOf } from './exceptions.js';
 import { Consistency, type ConsistencyPlan } from './consistency.js';
 import { FieldChecker, type Period } from './field-validation.js';
 import { Hierarchy } from './hierarchy.js';
@@ -246,7 +246,7 @@ export class SpedValidator {
     if (!check.clean(count, direction)) return false;
     this.records++;
     st.count++;
-    this.apply(def, st, view, line, null);
+    this.apply(def, st, view, line, null, check.mask);
     return true;
   }
 
@@ -256,13 +256,11 @@ export class SpedValidator {
     const def = lay.register(reg);
     if (!def || reg === '0000' || (def.since && compareVersions(this.version!, def.since) < 0)) return null;
     const defs = lay.fieldsFor(reg, this.version) ?? def.fields;
-    const list = compileExceptions(lay, def, defs);
-    const exceptions = list.length === 0 ? null : new RegisterExceptions(list, defs, baseRequirements(defs));
-    return { check: new RegisterCheck(def, defs, this.window, exceptions), st: this.regState(reg) };
+    return { check: new RegisterCheck(def, defs, this.window, exceptionsOf(lay, def, defs)), st: this.regState(reg) };
   }
 
   /** Everything `record` does for a known register once it is counted; `fields` (string path) adds the field checks. */
-  private apply(def: RegisterDef, st: RegState, view: RecordFields, line: number, fields: string[] | null): void {
+  private apply(def: RegisterDef, st: RegState, view: RecordFields, line: number, fields: string[] | null, byteMask = 0): void {
     const p = this.parts!;
     const reg = def.code;
     // structure: the period (0000 arrives before anything needs it), 0000 once, the block's lines, the hierarchy
@@ -273,12 +271,13 @@ export class SpedValidator {
     p.blocks.countLine(def.block, line, reg, st.dataLine);
     const direction = p.hierarchy.enter(def, st.count, line, st.dirAt, view);
     if (!this.versionChecked && this.version !== null) this.checkVersion(line);
-    if (fields !== null) p.fields.check(def, fields, line, direction, this.version);
+    // the mask of the Guia's exceptions the record matches, as its path found it
+    const mask = fields !== null ? p.fields.check(def, fields, line, direction, this.version) : byteMask;
     if (st.totals !== 'none') p.blocks.record(def, st.totals, view, line);
     p.references.check(st, reg, view, line);
     const plan = st.consistency ?? (st.consistency = p.consistency.planOf(def));
     p.consistency.record(def, plan, st.count, view, line);
-    if (st.limitsChildren || p.children.isOpen) p.children.record(def, this.layout!.fieldsFor(reg, this.version) ?? def.fields, view, line);
+    if (st.limitsChildren || p.children.isOpen) p.children.record(def, this.layout!.fieldsFor(reg, this.version) ?? def.fields, mask, line);
     if (reg === '9999') this.ended = true;
   }
 
