@@ -59,7 +59,7 @@ export function* syntheticRecords(options: SyntheticOptions): Generator<string[]
       return v;
     };
     const ctx = {
-      layout, version, f, rnd: mulberry32(seed), replay: () => mulberry32(seed), seed, documents: options.documents, period, retailer: profile === 'retailer',
+      layout, version, f, rnd: mulberry32(seed), replay: () => mulberry32(seed), seed, documents: options.documents, period, retailer: profile === 'retailer' && options.layout === 'efd-icms-ipi',
       items: positive(options.itemsPerDocument, REALISTIC_DEFAULTS.itemsPerDocument, 'itemsPerDocument'),
       products: positive(options.products, REALISTIC_DEFAULTS.products, 'products'),
       participants: positive(options.participants, REALISTIC_DEFAULTS.participants, 'participants'),
