@@ -4,11 +4,12 @@
  * syntheticRecords (content generated from the layout registry) → SpedWriter (X001/X990/block 9) → file.
  *
  *   node bench/gen-sped.mjs --layout efd-icms-ipi --size 500MB --out bench/out/efd-500MB.txt [--seed 1] [--items N]
- *     [--profile realistic|simple] [--products N] [--participants N] [--accounts N]
+ *     [--profile realistic|retailer|simple] [--products N] [--participants N] [--accounts N]
  *
  * Profiles (src/sped/synthetic.ts): `realistic` (the default) is a retailer's shape: 30,000 products (0200) and
  * 6,000 participants (0150) used with a Zipf-like skew, accented texts, NF-e issued and received, C500, D100,
- * E110, the inventory of every product (H010) and K200; ECD a chart of 3,000 accounts. `simple` is the shape of
+ * E110, the inventory of every product (H010) and K200; ECD a chart of 3,000 accounts. `retailer` is that shape
+ * with 70% of the EFD ICMS/IPI documents NFC-e (COD_MOD 65) of three checkouts. `simple` is the shape of
  * the first benchmarks: 50 products, 20 participants, 3 items in every document. --items is the mean number of
  * items per document (default 6 realistic, 3 simple); --products/--participants/--accounts set the catalog
  * (realistic only).
@@ -74,7 +75,7 @@ export async function documentsFor(options, size) {
 
 /**
  * Generates a valid synthetic file of about `size` bytes at `out` (written to `out.tmp`, then renamed).
- * @param {{layout: string, size: number, out: string, seed?: number, itemsPerDocument?: number, profile?: 'realistic' | 'simple',
+ * @param {{layout: string, size: number, out: string, seed?: number, itemsPerDocument?: number, profile?: 'realistic' | 'retailer' | 'simple',
  *   products?: number, participants?: number, accounts?: number, onProgress?: (bytes: number) => void}} options
  * @returns {Promise<{path: string, layout: string, profile: string, bytes: number, lines: number, documents: number, seconds: number}>}
  */
@@ -117,7 +118,7 @@ export async function generateSpedFile(options) {
 
 function usage() {
   return 'usage: node bench/gen-sped.mjs --layout efd-icms-ipi|efd-contribuicoes|ecd --size 500MB --out FILE [--seed N] [--items N]\n' +
-    '         [--profile realistic|simple] [--products N] [--participants N] [--accounts N]';
+    '         [--profile realistic|retailer|simple] [--products N] [--participants N] [--accounts N]';
 }
 
 async function cli(argv) {

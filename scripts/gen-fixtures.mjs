@@ -33,6 +33,9 @@ async function writeSped(name, options) {
 await writeSped('efd-icms-ipi-2026-01.txt', { layout: 'efd-icms-ipi', documents: 40, seed: 2026 });
 await writeSped('efd-contribuicoes-2026-01.txt', { layout: 'efd-contribuicoes', documents: 30, seed: 2026 });
 await writeSped('ecd-2026.txt', { layout: 'ecd', documents: 30, seed: 2026, periodStart: '2026-01-01' });
+// A retailer's month: NFC-e of three checkouts (no participant, no C170; some cancelled), NF-e issued and
+// received (entries with C170), energy bills, freight, the inventory; it must validate with no finding.
+await writeSped('efd-icms-ipi-2026-01-retailer.txt', { layout: 'efd-icms-ipi', profile: 'retailer', documents: 500, seed: 2026, products: 300, participants: 80 });
 
 // A file as users receive them from a hand-edited spreadsheet: a document removed without fixing the totals,
 // and one item pointing at a product that is not in 0200.

@@ -87,9 +87,16 @@ for (const layout of LAYOUTS) {
   for (const [code, fields] of Object.entries(rules.values)) {
     for (const [name, values] of Object.entries(fields)) needField(code, name, 'values').values = values;
   }
-  for (const c of rules.conditionalRequired) {
-    needField(c.register, c.when.field, 'conditionalRequired');
-    for (const n of c.required) needField(c.register, n, 'conditionalRequired');
+  for (const x of rules.exceptions ?? []) {
+    const what = `exception of ${x.register} (${x.label})`;
+    if (!x.source || !/Guia Prático/.test(x.source)) fail(`${layout}: ${what} does not cite the Guia Prático (source)`);
+    for (const name of Object.keys(x.when)) needField(x.register, name, what);
+    for (const key of ['required', 'optional', 'empty']) for (const n of x[key] ?? []) needField(x.register, n, what);
+    for (const n of Object.keys(x.values ?? {})) needField(x.register, n, what);
+    if (x.others !== undefined && x.others !== 'empty' && x.others !== 'optional') fail(`${layout}: ${what}: others must be empty or optional`);
+    for (const c of [...(x.children?.allowed ?? []), ...(x.children?.forbidden ?? [])]) {
+      if (byCode.get(c)?.parent !== x.register) fail(`${layout}: ${what}: ${c} is not a child register of ${x.register}`);
+    }
   }
   for (const ref of rules.references) {
     needField(ref.target, ref.key, 'references');
@@ -116,7 +123,7 @@ for (const layout of LAYOUTS) {
     company: rules.company,
     direction: rules.direction,
     blocks,
-    conditionalRequired: rules.conditionalRequired,
+    exceptions: rules.exceptions ?? [],
     references: rules.references,
     consistency: rules.consistency,
     registers,

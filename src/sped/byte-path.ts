@@ -12,6 +12,7 @@
  * implementation of those rules.
  */
 import { isValidCnpj, isValidCpf } from '../common/check-digits.js';
+import type { RegisterExceptions } from './exceptions.js';
 import type { FieldDef, RegisterDef } from './layout.js';
 import type { CodeSet } from './code-set.js';
 import type { ExactSum } from './exact-sum.js';
@@ -203,8 +204,14 @@ export class RegisterCheck {
   /** The register is not used for entradas / saídas (the string path reports SPED_DIRECTION). */
   private readonly forbiddenIn: boolean;
   private readonly forbiddenOut: boolean;
+  /** The Guia's exceptions of the register as bytes (null: none, the common register): see `exceptionBits`. */
+  private readonly ex: ByteExceptions | null;
+  /** The exceptions the last scanned line matches (bit per rule; 0: none), and its bytes and field bounds to re-check. */
+  mask = 0;
+  private lastBuf: Buffer = Buffer.alloc(0);
+  private lastBounds: Int32Array = new Int32Array(0);
 
-  constructor(def: RegisterDef, defs: readonly FieldDef[], private readonly period: PeriodWindow) {
+  constructor(def: RegisterDef, defs: readonly FieldDef[], private readonly period: PeriodWindow, exceptions: RegisterExceptions | null = null) {
     this.def = def;
     this.defs = defs;
     const n = defs.length;
@@ -231,6 +238,7 @@ export class RegisterCheck {
     }
     this.forbiddenIn = defs[0]?.requiredIn === 'N';
     this.forbiddenOut = defs[0]?.requiredOut === 'N';
+    this.ex = exceptions === null ? null : new ByteExceptions(exceptions);
   }
 
   /**
@@ -316,6 +324,12 @@ export class RegisterCheck {
       bounds[++count] = p;
     }
     this.broken = broken;
+    if (this.ex !== null) {
+      // the exceptions the line matches, from the bytes of its COD_SIT, COD_MOD, … (most lines: none)
+      this.mask = this.ex.match(buf, bounds, count);
+      this.lastBuf = buf;
+      this.lastBounds = bounds;
+    }
     return high >= 0x80 && utf8 ? -1 : count;
   }
 
@@ -327,9 +341,12 @@ export class RegisterCheck {
     const n = this.n;
     if (this.variable ? count < n : count !== n) return false;
     if (direction !== null && (direction === 'in' ? this.forbiddenIn : this.forbiddenOut)) return false;
-    return (this.broken & (direction === 'in' ? 2 : direction === 'out' ? 4 : 1)) === 0;
+    const bit = direction === 'in' ? 2 : direction === 'out' ? 4 : 1;
+    if (this.mask !== 0) return this.ex!.clean(this.mask, this.lastBuf, this.lastBounds, n, bit);
+    return (this.broken & bit) === 0;
   }
 
+  /** The field's content (kind `k`, already known non-empty) passes its checks. */
   private field(k: number, i: number, buf: Buffer, s: number, e: number): boolean {
     const len = e - s;
     if (k & K_IDENT) return identifier(this.formats[i], buf, s, e);
@@ -480,4 +497,75 @@ function accessKey(buf: Buffer, s: number): boolean {
   if (last < 48 || last > 57) return false;
   const rest = sum % 11;
   return (rest < 2 ? 0 : 11 - rest) === last - 48;
+}
+
+/** True when the bytes `buf[s..e)` equal one of `values`. */
+function bytesIn(buf: Buffer, s: number, e: number, values: readonly Buffer[]): boolean {
+  const len = e - s;
+  for (let v = 0; v < values.length; v++) {
+    const b = values[v]!;
+    if (b.length !== len) continue;
+    let same = true;
+    for (let j = 0; j < len && same; j++) same = buf[s + j] === b[j];
+    if (same) return true;
+  }
+  return false;
+}
+
+/**
+ * A register's exceptions (exceptions.ts) on the bytes: which rules a line matches, from its `when` fields, and
+ * whether its fields are empty or filled as the merged rules of that match require (the same `MergedRules` the
+ * string path applies), with the values they allow. Only lines of registers with exceptions pay the match; only
+ * lines that match pay the second look at their fields.
+ */
+class ByteExceptions {
+  /** Per rule: its `when` fields (0-based position and allowed values as bytes). */
+  private readonly rules: { at: number; values: Buffer[] }[][];
+  /** Per match mask: requirement bits as `RegisterCheck.reqBits`, and the allowed values per field (null: any). */
+  private readonly merged: ({ bits: Uint8Array; values: (Buffer[] | null)[] } | undefined)[] = [];
+
+  constructor(private readonly ex: RegisterExceptions) {
+    this.rules = ex.list.map((c) => c.when.map((w) => ({ at: w.at, values: w.values.map((v) => Buffer.from(v, 'latin1')) })));
+  }
+
+  match(buf: Buffer, bounds: Int32Array, count: number): number {
+    let mask = 0;
+    const rules = this.rules;
+    for (let r = 0; r < rules.length; r++) {
+      const when = rules[r]!;
+      let ok = true;
+      for (let k = 0; k < when.length && ok; k++) {
+        const w = when[k]!;
+        ok = w.at < count && bytesIn(buf, bounds[w.at]!, bounds[w.at + 1]! - 1, w.values);
+      }
+      if (ok) mask |= 1 << r;
+    }
+    return mask;
+  }
+
+  /** The line (`n` fields, bounds known) is empty or filled as the rules of `mask` require for direction `bit`, with allowed values. */
+  clean(mask: number, buf: Buffer, bounds: Int32Array, n: number, bit: number): boolean {
+    let m = this.merged[mask];
+    if (m === undefined) {
+      const rules = this.ex.rules(mask);
+      const bits = new Uint8Array(n);
+      for (let i = 1; i < n; i++) {
+        const reqs = [rules.req[i], rules.reqIn[i], rules.reqOut[i]];
+        for (let d = 0; d < 3; d++) bits[i]! |= reqs[d] === 'O' ? 1 << d : reqs[d] === 'N' ? 8 << d : 0;
+      }
+      m = { bits, values: rules.values.map((v) => (v === null ? null : v.map((x) => Buffer.from(x, 'latin1')))) };
+      this.merged[mask] = m;
+    }
+    const bits = m.bits;
+    const values = m.values;
+    for (let i = 1; i < n; i++) {
+      const s = bounds[i]!;
+      const e = bounds[i + 1]! - 1;
+      const b = bits[i]!;
+      if (s === e ? (b & bit) !== 0 : ((b >> 3) & bit) !== 0) return false;
+      const allowed = values[i];
+      if (allowed !== null && allowed !== undefined && s !== e && !bytesIn(buf, s, e, allowed)) return false;
+    }
+    return true;
+  }
 }

@@ -8,7 +8,8 @@ import { isValidAccessKey, isValidCnpj, isValidCpf } from '../common/check-digit
 import { fastCheck, type FastCheck } from './field-checks.js';
 import type { Report, Severity, SpedCode } from './findings.js';
 import type { Direction } from './hierarchy.js';
-import type { ConditionalRequired, FieldDef, Layout, RegisterDef, Requirement } from './layout.js';
+import { RegisterExceptions, baseRequirements, exceptionsOf, matchMask, ruleText } from './exceptions.js';
+import type { DocumentException, FieldDef, Layout, RegisterDef, Requirement } from './layout.js';
 import { parseSpedDate } from './record.js';
 
 const NUM_RE = /^\d+$/;
@@ -23,12 +24,13 @@ export interface Period {
 
 interface FieldPlan {
   /** Requirement of each field (index = position - 1) with no direction, for entradas, for saídas. */
-  req: Requirement[];
-  reqIn: Requirement[];
-  reqOut: Requirement[];
+  req: readonly Requirement[];
+  reqIn: readonly Requirement[];
+  reqOut: readonly Requirement[];
   /** True when the value certainly passes `checkValue` (no finding); false sends it to the full check. */
   fast: FastCheck[];
-  conditions: { rule: ConditionalRequired; pos: number | undefined }[];
+  /** The Guia's exceptions of the register (null: none). */
+  exceptions: RegisterExceptions | null;
 }
 
 export class FieldChecker {
@@ -41,11 +43,17 @@ export class FieldChecker {
     private readonly report: Report,
   ) {}
 
-  /** Checks a record's fields (`fields[0]` is REG) against the register's field list at `version`. */
-  check(def: RegisterDef, fields: string[], line: number, direction: Direction, version: string | null): void {
+  /**
+   * Checks a record's fields (`fields[0]` is REG) against the register's field list at `version`. Returns the
+   * mask of the Guia's exceptions the record matches (0: none).
+   */
+  check(def: RegisterDef, fields: string[], line: number, direction: Direction, version: string | null): number {
     const lay = this.layout;
     const reg = def.code;
     const defs = lay.fieldsFor(reg, version) ?? def.fields;
+    const plan = this.planOf(def, defs);
+    const ex = plan.exceptions;
+    const mask = ex === null ? 0 : matchMask(ex.list, (i) => fields[i]);
     const count = fields.length;
     if (def.variableFields ? count < defs.length : count !== defs.length) {
       this.report(
@@ -53,7 +61,7 @@ export class FieldChecker {
         `${reg} has ${count} fields; ${lay.name}${version ? ` ${version}` : ''} expects ${def.variableFields ? 'at least ' : ''}${defs.length}`,
         { line, register: reg },
       );
-      return;
+      return mask;
     }
     // direction: a register not used for entradas/saídas
     const regDef = defs[0];
@@ -63,49 +71,54 @@ export class FieldChecker {
         this.report('SPED_DIRECTION', `${reg} is not used for ${direction === 'in' ? 'entradas (IND_OPER 0)' : 'saídas (IND_OPER 1)'}`, { line, register: reg });
       }
     }
-    const plan = this.planOf(def, defs);
-    let relaxed: readonly string[] | null = null;
-    for (const c of plan.conditions) {
-      const v = c.pos === undefined ? undefined : fields[c.pos - 1];
-      if (v !== undefined && c.rule.when.in.includes(v)) relaxed = c.rule.required;
+    let reqs = direction === 'in' ? plan.reqIn : direction === 'out' ? plan.reqOut : plan.req;
+    // the Guia's exceptions the record matches (by its COD_SIT, COD_MOD, …): their requirements and values
+    let why: readonly (DocumentException | null)[] | null = null;
+    let values: readonly (readonly string[] | null)[] | null = null;
+    let valuesWhy: readonly (DocumentException | null)[] | null = null;
+    if (mask !== 0) {
+      const m = ex!.rules(mask);
+      reqs = direction === 'in' ? m.reqIn : direction === 'out' ? m.reqOut : m.req;
+      why = m.why;
+      values = m.values;
+      valuesWhy = m.valuesWhy;
     }
-    const reqs = direction === 'in' ? plan.reqIn : direction === 'out' ? plan.reqOut : plan.req;
     const fast = plan.fast;
     for (let i = 1; i < defs.length; i++) {
       const value = fields[i]!;
-      let req = reqs[i]!;
+      const req = reqs[i]!;
       if (value !== '' && req !== 'N') {
         // the common case: a compiled check that says "certainly fine", else the full check with its findings
         if (!fast[i]!(value)) this.checkValue(reg, defs[i]!, value, line);
+        if (values !== null) this.checkExceptionValue(reg, defs[i]!, value, values[i]!, valuesWhy![i]!, line);
         continue;
       }
       const f = defs[i]!;
-      if (relaxed && req === 'O' && !relaxed.includes(f.name)) req = 'OC';
+      const rule = why?.[i] ?? null;
       if (value === '') {
-        if (req === 'O') this.fieldFinding('SPED_FIELD_REQUIRED', `${f.name} is required`, reg, f, line);
+        if (req === 'O') this.fieldFinding('SPED_FIELD_REQUIRED', `${f.name} is required${rule ? ` for ${ruleText(rule)}` : ''}`, reg, f, line);
         continue;
       }
       if (req === 'N') {
-        this.fieldFinding('SPED_FIELD_FORBIDDEN', `${f.name} must be empty${f.requiredIn || f.requiredOut ? ` for ${direction === 'in' ? 'entradas' : 'saídas'}` : ''}`, reg, f, line);
+        const reason = rule ? ` for ${ruleText(rule)}` : f.requiredIn || f.requiredOut ? ` for ${direction === 'in' ? 'entradas' : 'saídas'}` : '';
+        this.fieldFinding('SPED_FIELD_FORBIDDEN', `${f.name} must be empty${reason}`, reg, f, line);
         continue;
       }
       this.checkValue(reg, f, value, line);
     }
+    return mask;
+  }
+
+  /** A value the field's own checks accept, against the values an exception allows (null: any). */
+  private checkExceptionValue(reg: string, f: FieldDef, value: string, allowed: readonly string[] | null, rule: DocumentException | null, line: number): void {
+    if (allowed === null || allowed.includes(value)) return;
+    this.fieldFinding('SPED_FIELD_VALUE', `${f.name} '${clip(value)}' must be ${allowed.join(' or ')} for ${ruleText(rule!)}`, reg, f, line);
   }
 
   private planOf(def: RegisterDef, defs: readonly FieldDef[]): FieldPlan {
     let plan = this.plans.get(defs);
     if (plan) return plan;
-    const reqOf = (f: FieldDef, d: Direction): Requirement => (d === 'in' ? (f.requiredIn ?? f.required) : d === 'out' ? (f.requiredOut ?? f.required) : f.required);
-    plan = {
-      req: defs.map((f) => reqOf(f, null)),
-      reqIn: defs.map((f) => reqOf(f, 'in')),
-      reqOut: defs.map((f) => reqOf(f, 'out')),
-      fast: defs.map(fastCheck),
-      conditions: this.layout.data.conditionalRequired
-        .filter((c) => c.register === def.code)
-        .map((rule) => ({ rule, pos: def.fields.find((f) => f.name === rule.when.field)?.pos })),
-    };
+    plan = { ...baseRequirements(defs), fast: defs.map(fastCheck), exceptions: exceptionsOf(this.layout, def, defs) };
     this.plans.set(defs, plan);
     return plan;
   }

@@ -54,10 +54,28 @@ export interface BlockDef {
   readonly optional?: boolean;
 }
 
-export interface ConditionalRequired {
+/**
+ * One of the Guia Prático's per-register exceptions (formats/sped/rules/<layout>.json, `exceptions`): when every
+ * `when` field of a record holds one of its values, the record's field requirements change (`required` → O,
+ * `optional` → OC, `empty` → N; `others` for the fields the rule does not name), some fields may hold only some
+ * values, and its direct children may be limited. Rules are applied in file order, each over the previous, so the
+ * later (more specific) ones win for the fields they name; children lists combine as the most restrictive.
+ */
+export interface DocumentException {
   readonly register: string;
-  readonly when: { readonly field: string; readonly in: readonly string[] };
-  readonly required: readonly string[];
+  /** What the exception is about, with its article, for messages (e.g. "an NFC-e (COD_MOD 65)"). */
+  readonly label: string;
+  readonly when: Readonly<Record<string, readonly string[]>>;
+  readonly required?: readonly string[];
+  readonly optional?: readonly string[];
+  readonly empty?: readonly string[];
+  readonly others?: 'empty' | 'optional';
+  /** Fields that may hold only these values. */
+  readonly values?: Readonly<Record<string, readonly string[]>>;
+  /** Direct children: only these registers (`allowed`, [] for none) or all but these (`forbidden`). */
+  readonly children?: { readonly allowed?: readonly string[]; readonly forbidden?: readonly string[] };
+  /** Guia Prático version and section the rule comes from. */
+  readonly source: string;
 }
 
 export interface ReferenceRule {
@@ -108,7 +126,7 @@ export interface LayoutData {
   readonly company: { readonly register: string; readonly name: string; readonly cnpj: string; readonly cpf?: string };
   readonly direction: { readonly field: string; readonly in: string; readonly out: string; readonly registers: readonly string[] } | null;
   readonly blocks: readonly BlockDef[];
-  readonly conditionalRequired: readonly ConditionalRequired[];
+  readonly exceptions: readonly DocumentException[];
   readonly references: readonly ReferenceRule[];
   readonly consistency: {
     readonly documentTotals?: readonly DocumentTotalsRule[];

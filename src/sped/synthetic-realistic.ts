@@ -32,6 +32,8 @@ export interface RealisticContext {
   participants: number;
   accounts: number;
   period: { start: string; end: string };
+  /** The retailer profile: most documents are NFC-e (EFD ICMS/IPI). */
+  retailer: boolean;
   /** A new generator of the same random sequence as `rnd` had at the start (for two-pass records). */
   replay: () => () => number;
 }
@@ -156,6 +158,9 @@ const sum = (lines: readonly Line[], k: 'value' | 'base' | 'icms' | 'pis' | 'cof
 /** A document of the EFDs' block C as drawn: direction, partner, number, key and item lines (null lines: cancelled). */
 interface DrawnDocument {
   out: boolean;
+  /** COD_MOD (55 NF-e, 65 NFC-e) and COD_SIT (00 regular, 02/03 cancelled, 04 denied, 05 unused number). */
+  model: string;
+  situation: string;
   /** Date of entry or exit (DT_E_S) and of issue (DT_DOC: a received note may be a few days older). */
   date: string;
   issued: string;
@@ -208,27 +213,50 @@ class DocumentDraw {
   next(d: number): DrawnDocument {
     const { ctx } = this;
     const { rnd, seed, period } = ctx;
-    const r = rnd();
+    let r = rnd();
     const date = day(period, 1 + Math.floor((d * this.days) / ctx.documents));
-    const out = r < 0.52;
     const h = mix(d, seed + 33);
+    if (ctx.retailer) {
+      // a retailer: 70% NFC-e of its checkouts, the rest NF-e as in the realistic profile
+      if (r < 0.7) return this.nfce(r / 0.7, date, h);
+      r = (r - 0.7) / 0.3;
+    }
+    const out = r < 0.52;
     if (out) this.ownNumber++;
     if (r < 0.01) {
       const n = this.ownNumber;
-      return { out, date, issued: date, number: n, serie: 1, key: accessKey('35', this.yymm, this.company, n), partner: null, lines: null, h };
+      return { out, model: '55', situation: '02', date, issued: date, number: n, serie: 1, key: accessKey('35', this.yymm, this.company, n), partner: null, lines: null, h };
     }
     const j = Math.min(ctx.participants - 1, out ? this.suppliers + this.pickCustomer.pick(rnd) : this.pickSupplier.pick(rnd));
     const partner = participant(j, seed);
     const lines = drawLines(ctx, this.pickProduct, this.products, out, partnerFacts(partner).inState);
     if (out) {
       const n = this.ownNumber;
-      return { out, date, issued: date, number: n, serie: 1, key: accessKey('35', this.yymm, this.company, n), partner, lines, h };
+      return { out, model: '55', situation: '00', date, issued: date, number: n, serie: 1, key: accessKey('35', this.yymm, this.company, n), partner, lines, h };
     }
     const number = 1 + (mix(d, seed + 30) % 999999);
     const serie = 1 + (mix(d, seed + 31) % 3);
     const issued = day(period, Math.max(1, Number(date.slice(0, 2)) - (mix(d, seed + 32) % 4)));
-    return { out, date, issued, number, serie, key: this.partnerKey(j, partner, number, '55', serie), partner, lines, h };
+    return { out, model: '55', situation: '00', date, issued, number, serie, key: this.partnerKey(j, partner, number, '55', serie), partner, lines, h };
   }
+
+  /** An NFC-e of one of three checkouts (series 1-3): 2% cancelled (02, 03); until 2022 also denied (04) and unused (05) numbers. */
+  private nfce(r: number, date: string, h: number): DrawnDocument {
+    const serie = 1 + (h % 3);
+    const n = (this.nfceNumbers[serie] = (this.nfceNumbers[serie] ?? 0) + 1);
+    const key = accessKey('35', this.yymm, this.company, n, '65', serie);
+    const base = { out: true, model: '65', date, issued: date, number: n, serie, partner: null, h };
+    if (r < 0.015) return { ...base, situation: '02', key, lines: null };
+    if (r < 0.02) return { ...base, situation: '03', key, lines: null };
+    // COD_SIT 04 and 05 exist until 31/12/2022 (Guia Prático EFD-ICMS/IPI 3.1.8, C100 campo 06)
+    if (this.ctx.period.start < '2023-01-01') {
+      if (r < 0.025) return { ...base, situation: '04', key, lines: null };
+      if (r < 0.03) return { ...base, situation: '05', key: '', lines: null };
+    }
+    return { ...base, situation: '00', key, lines: drawLines(this.ctx, this.pickProduct, this.products, true, true) };
+  }
+
+  private readonly nfceNumbers: number[] = [];
 }
 
 /** Block 0's catalog records shared by both EFDs: 0150 (participants), 0190 (units), 0200 (products). */
@@ -280,6 +308,10 @@ export function* realisticIcmsIpi(ctx: RealisticContext): Generator<string[]> {
   };
   const c100Out = f.positional('C100', c100Names, 'out', { ...c100Fixed, IND_OPER: '1', IND_EMIT: '0', IND_FRT: '0' });
   const c100In = f.positional('C100', c100Names, 'in', { ...c100Fixed, IND_OPER: '0', IND_EMIT: '1', IND_FRT: '1' });
+  const c100Nfce = f.positional('C100', ['SER', 'NUM_DOC', 'CHV_NFE', 'DT_DOC', 'DT_E_S', 'VL_DOC', 'VL_MERC', 'VL_BC_ICMS', 'VL_ICMS'], 'out', {
+    IND_OPER: '1', IND_EMIT: '0', COD_PART: '', COD_MOD: '65', COD_SIT: '00', IND_PGTO: '0', IND_FRT: '9', VL_DESC: '0,00', VL_ABAT_NT: '0,00', VL_FRT: '0,00',
+    VL_SEG: '0,00', VL_OUT_DA: '0,00', VL_BC_ICMS_ST: '', VL_ICMS_ST: '', VL_IPI: '', VL_PIS: '', VL_COFINS: '', VL_PIS_ST: '', VL_COFINS_ST: '',
+  });
   const c190Names = ['CST_ICMS', 'CFOP', 'ALIQ_ICMS', 'VL_OPR', 'VL_BC_ICMS', 'VL_ICMS', 'VL_RED_BC'];
   const c190Fixed = { VL_BC_ICMS_ST: '0,00', VL_ICMS_ST: '0,00', VL_IPI: '0,00' };
   const c190In = f.positional('C190', c190Names, 'in', c190Fixed);
@@ -291,8 +323,10 @@ export function* realisticIcmsIpi(ctx: RealisticContext): Generator<string[]> {
     const doc = docs.next(d);
     const { out, lines, h } = doc;
     if (lines === null) {
-      // a cancelled NF-e of own issue: only the fields the Guia asks for
-      yield f.make('C100', { ...blankC100, IND_OPER: '1', IND_EMIT: '0', COD_MOD: '55', COD_SIT: '02', SER: '1', NUM_DOC: String(doc.number), CHV_NFE: doc.key }, 'out');
+      // a cancelled, denied or unused number of own issue: only the fields the Guia asks for (C100 Exceção 1)
+      yield f.make('C100', {
+        ...blankC100, IND_OPER: '1', IND_EMIT: '0', COD_MOD: doc.model, COD_SIT: doc.situation, SER: String(doc.serie), NUM_DOC: String(doc.number), CHV_NFE: doc.key,
+      }, 'out');
       continue;
     }
     const groups = groupsOf(lines);
@@ -300,6 +334,12 @@ export function* realisticIcmsIpi(ctx: RealisticContext): Generator<string[]> {
     const icms = sum(lines, 'icms');
     if (out) debits += BigInt(icms);
     else credits += BigInt(icms);
+    if (doc.model === '65') {
+      // an NFC-e: no participant, no ST/IPI/PIS/COFINS values, C190 only (C100 Exceção 9)
+      yield c100Nfce([String(doc.serie), String(doc.number), doc.key, doc.date, doc.date, cents(total), cents(total), cents(sum(lines, 'base')), cents(icms)]);
+      for (const g of groups) yield c190Out([g.cst, g.cfop, rate(g.rate), cents(g.opr), cents(g.base), cents(g.icms), cents(g.red)]);
+      continue;
+    }
     yield (out ? c100Out : c100In)([
       doc.partner!.code, String(doc.serie), String(doc.number), doc.key, doc.issued, doc.date, cents(total),
       rnd() < 0.7 ? '1' : '0', cents(total), cents(sum(lines, 'base')), cents(icms), cents(sum(lines, 'pis')), cents(sum(lines, 'cofins')),

@@ -3,9 +3,11 @@
  * the registry itself (every required field filled with a value of its type, size and format), with consistent
  * references and totals. Yields content records only: the writer adds X001/X990 and block 9.
  *
- * Two profiles: `simple` (the default here, what the bundled fixtures and most tests use: 20 participants, 50
- * products, documents of a fixed number of items) and `realistic` (synthetic-realistic.ts: a retailer's shape,
- * thousands of participants, tens of thousands of products used with a skew, accented texts, blocks C/D/E/H/K).
+ * Three profiles: `simple` (the default here, what most fixtures and tests use: 20 participants, 50 products,
+ * documents of a fixed number of items), `realistic` (synthetic-realistic.ts: a company's shape, thousands of
+ * participants, tens of thousands of products used with a skew, accented texts, blocks C/D/E/H/K) and `retailer`
+ * (the realistic shape where 70% of the EFD ICMS/IPI documents are NFC-e of three checkouts, some cancelled; the
+ * other layouts are as realistic).
  */
 import { loadLayout, type LayoutId } from './layout.js';
 import { formatSpedDate } from './record.js';
@@ -13,7 +15,7 @@ import { mulberry32 } from '../common/prng.js';
 import { RecordFactory, accessKey, cnpj, lastDay, money } from './synthetic-factory.js';
 import { realisticContribuicoes, realisticEcd, realisticIcmsIpi } from './synthetic-realistic.js';
 
-export const SYNTHETIC_PROFILES = ['simple', 'realistic'] as const;
+export const SYNTHETIC_PROFILES = ['simple', 'realistic', 'retailer'] as const;
 export type SyntheticProfile = (typeof SYNTHETIC_PROFILES)[number];
 
 /** Defaults of the realistic profile: a supermarket's catalog and partners. */
@@ -49,14 +51,15 @@ export function* syntheticRecords(options: SyntheticOptions): Generator<string[]
   const period = { start, end: lastDay(start) };
   const f = new RecordFactory(layout, version, period);
   const seed = options.seed ?? 1;
-  if ((options.profile ?? 'simple') === 'realistic') {
+  const profile = options.profile ?? 'simple';
+  if (profile === 'realistic' || profile === 'retailer') {
     const positive = (n: number | undefined, d: number, what: string): number => {
       const v = n ?? d;
       if (!Number.isInteger(v) || v < 1) throw new RangeError(`${what} must be a positive integer (got ${v})`);
       return v;
     };
     const ctx = {
-      layout, version, f, rnd: mulberry32(seed), replay: () => mulberry32(seed), seed, documents: options.documents, period,
+      layout, version, f, rnd: mulberry32(seed), replay: () => mulberry32(seed), seed, documents: options.documents, period, retailer: profile === 'retailer' && options.layout === 'efd-icms-ipi',
       items: positive(options.itemsPerDocument, REALISTIC_DEFAULTS.itemsPerDocument, 'itemsPerDocument'),
       products: positive(options.products, REALISTIC_DEFAULTS.products, 'products'),
       participants: positive(options.participants, REALISTIC_DEFAULTS.participants, 'participants'),

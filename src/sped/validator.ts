@@ -10,6 +10,7 @@
  */
 import { finding, type Report, type SpedFinding } from './findings.js';
 import { isoToNumber, RecordFields, RegisterCheck, type PeriodWindow } from './byte-path.js';
+import { ChildRules, exceptionsOf } from './exceptions.js';
 import { Consistency, type ConsistencyPlan } from './consistency.js';
 import { FieldChecker, type Period } from './field-validation.js';
 import { Hierarchy } from './hierarchy.js';
@@ -62,6 +63,8 @@ interface RegState extends RegisterRefs {
   /** A line that counts as data of its block (`isDataLine`), and its role in the totals (`totalsRole`). */
   dataLine: boolean;
   totals: TotalsRole;
+  /** The Guia's exceptions of the register may limit its children (cancelled documents, NFC-e, …). */
+  limitsChildren: boolean;
 }
 
 /** The checks that need the layout, created when the first record tells it. */
@@ -71,6 +74,7 @@ interface Parts {
   fields: FieldChecker;
   references: References;
   consistency: Consistency;
+  children: ChildRules;
 }
 
 /** Collects findings with a cap on the list and complete counts. */
@@ -209,6 +213,7 @@ export class SpedValidator {
         consistency: null,
         dataLine: def ? isDataLine(reg, def.block) : false,
         totals: def ? totalsRole(reg, def.block) : 'none',
+        limitsChildren: this.layout!.data.exceptions.some((x) => x.register === reg && x.children !== undefined),
       };
       this.regs.set(reg, st);
     }
@@ -246,7 +251,7 @@ export class SpedValidator {
     if (!check.clean(count, direction)) return false;
     this.records++;
     st.count++;
-    this.apply(def, st, view, line, null);
+    this.apply(def, st, view, line, null, check.mask);
     return true;
   }
 
@@ -255,11 +260,12 @@ export class SpedValidator {
     const lay = this.layout!;
     const def = lay.register(reg);
     if (!def || reg === '0000' || (def.since && compareVersions(this.version!, def.since) < 0)) return null;
-    return { check: new RegisterCheck(def, lay.fieldsFor(reg, this.version) ?? def.fields, this.window), st: this.regState(reg) };
+    const defs = lay.fieldsFor(reg, this.version) ?? def.fields;
+    return { check: new RegisterCheck(def, defs, this.window, exceptionsOf(lay, def, defs)), st: this.regState(reg) };
   }
 
   /** Everything `record` does for a known register once it is counted; `fields` (string path) adds the field checks. */
-  private apply(def: RegisterDef, st: RegState, view: RecordFields, line: number, fields: string[] | null): void {
+  private apply(def: RegisterDef, st: RegState, view: RecordFields, line: number, fields: string[] | null, byteMask = 0): void {
     const p = this.parts!;
     const reg = def.code;
     // structure: the period (0000 arrives before anything needs it), 0000 once, the block's lines, the hierarchy
@@ -270,11 +276,13 @@ export class SpedValidator {
     p.blocks.countLine(def.block, line, reg, st.dataLine);
     const direction = p.hierarchy.enter(def, st.count, line, st.dirAt, view);
     if (!this.versionChecked && this.version !== null) this.checkVersion(line);
-    if (fields !== null) p.fields.check(def, fields, line, direction, this.version);
+    // the mask of the Guia's exceptions the record matches, as its path found it
+    const mask = fields !== null ? p.fields.check(def, fields, line, direction, this.version) : byteMask;
     if (st.totals !== 'none') p.blocks.record(def, st.totals, view, line);
     p.references.check(st, reg, view, line);
     const plan = st.consistency ?? (st.consistency = p.consistency.planOf(def));
     p.consistency.record(def, plan, st.count, view, line);
+    if (st.limitsChildren || p.children.isOpen) p.children.record(def, this.layout!.fieldsFor(reg, this.version) ?? def.fields, mask, line);
     if (reg === '9999') this.ended = true;
   }
 
@@ -287,6 +295,7 @@ export class SpedValidator {
       fields: new FieldChecker(layout, this.period, report),
       references: new References(layout, report),
       consistency: new Consistency(layout, this.positions, report),
+      children: new ChildRules(layout, report),
     };
   }
 

@@ -18,19 +18,31 @@ const FIELD_VALUES = [
   '00012026', '01131999', '012026', '132026', 'A', 'N', 'D', 'C', 'X', 'UN', 'I2', 'P2', 'ZZZ', '1 ', ' ', 'ç', '\xe7',
   '\x80', '\xc3\xa7', '18,00', '18,000', '123456,00', '35260110000102000160550010000000011000079197',
   '35260110000102000160550010000000011000079198', '10000042000186', '10000042000187', '12345678909', '1234567890A',
+  // the Guia's exceptions: situations (COD_SIT) and models (COD_MOD) they depend on
+  '02', '03', '04', '05', '06', '07', '55', '65', '66', '57', '63',
 ];
 
-/** One to four edits: a field replaced, emptied, added or removed, or a raw byte changed. */
-function mutate(lines: readonly string[], rnd: () => number): string[] {
+/** Values the exceptions turn on or judge: situations, models, directions, a participant, an amount, empty. */
+const EXCEPTION_VALUES = ['', '00', '02', '03', '04', '05', '06', '07', '08', '55', '65', '66', '57', '63', '0', '1', '00001', '1,00'];
+
+/**
+ * One to four edits: a field replaced, emptied, added or removed, or a raw byte changed. With `aim`, most edits go
+ * to the lines it picks (the document registers the Guia's exceptions are about).
+ */
+function mutate(lines: readonly string[], rnd: () => number, aim: readonly number[] = []): string[] {
   const out = [...lines];
   const edits = 1 + Math.floor(rnd() * 4);
   for (let k = 0; k < edits; k++) {
-    const li = Math.floor(rnd() * out.length);
+    const li = aim.length > 0 && rnd() < 0.7 ? aim[Math.floor(rnd() * aim.length)]! : Math.floor(rnd() * out.length);
+    if (li >= out.length) continue;
     const line = out[li]!;
     const fields = line.split('|');
-    const fi = 1 + Math.floor(rnd() * Math.max(1, fields.length - 2));
+    // an aimed line: mostly its first fields (direction, participant, model, situation, series, number, key)
+    const span = aim.length > 0 && rnd() < 0.5 ? Math.min(9, fields.length - 2) : fields.length - 2;
+    const fi = 1 + Math.floor(rnd() * Math.max(1, span));
     const kind = rnd();
-    if (kind < 0.6) fields[fi] = FIELD_VALUES[Math.floor(rnd() * FIELD_VALUES.length)]!;
+    const values = aim.length > 0 && rnd() < 0.5 ? EXCEPTION_VALUES : FIELD_VALUES;
+    if (kind < 0.6) fields[fi] = values[Math.floor(rnd() * values.length)]!;
     else if (kind < 0.7) fields.splice(fi, 1);
     else if (kind < 0.8) fields.splice(fi, 0, FIELD_VALUES[Math.floor(rnd() * FIELD_VALUES.length)]!);
     else if (kind < 0.85) {
@@ -83,6 +95,29 @@ for (const layout of ['efd-icms-ipi', 'efd-contribuicoes', 'ecd'] as const) {
     t.ok(withFindings > 150, `most mutants have findings (${withFindings}/200)`);
   });
 }
+
+t.test("a retailer's file: byte path = string path on 200 mutants aimed at the Guia's exceptions", async (t) => {
+  const clean = await syntheticFile({ layout: 'efd-icms-ipi', profile: 'retailer', documents: 60, seed: 7, products: 40, participants: 12 });
+  const lines = linesOf(clean);
+  const [b0, s0] = await both(clean);
+  t.ok(b0.valid && s0.valid, 'the generated file is clean on both paths');
+  // the documents: C100 (NFC-e, NF-e, cancelled), C500 and D100
+  const aim = lines.flatMap((l, i) => (/^\|(C100|C500|D100)\|/.test(l) ? [i] : []));
+  const rnd = prng(6151);
+  let differing = 0;
+  let exceptional = 0;
+  for (let round = 0; round < 200; round++) {
+    const bad = joinLines(mutate(lines, rnd, aim));
+    const [b, s] = await both(bad);
+    if (!t.strictSame(b, s, `round ${round}: same result`, { skip: false })) {
+      differing++;
+      if (differing > 3) break;
+    }
+    if (s.errors.some((e) => / for an? .*\(Guia Prático|SPED_CHILD_NOT_ALLOWED/.test(`${e.message} ${e.code}`))) exceptional++;
+  }
+  t.equal(differing, 0);
+  t.ok(exceptional > 40, `many mutants break an exception (${exceptional}/200)`);
+});
 
 t.test('a UTF-8 file: lines beyond ASCII take the string path, with the same findings', async (t) => {
   const lines = linesOf(await syntheticFile({ layout: 'efd-icms-ipi', documents: 4, seed: 9 }));
