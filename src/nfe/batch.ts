@@ -100,7 +100,8 @@ export async function* batchItems(sources: NfeSources, options: NfeBatchOptions,
   options.signal?.throwIfAborted();
   for await (const item of readXmlDocuments(sources, readOptionsOf(options))) {
     options.signal?.throwIfAborted();
-    options.onProgress?.(++tally.documents);
+    tally.documents++;
+    options.onProgress?.(tally.documents);
     yield item;
   }
 }
