@@ -52,7 +52,7 @@ function report(ctx: CommandContext, findings: readonly NfeFinding[]): boolean {
 }
 
 /** The library's batch options from the command's: findings on stderr, the document counter on a TTY. */
-export function batchOptions(o: ReadOpts, io: ReportStreams, progress: Progress, onFinding?: (f: NfeFinding) => void | Promise<void>): NfeBatchOptions {
+function batchOptions(o: ReadOpts, io: ReportStreams, progress: Progress, onFinding?: (f: NfeFinding) => void | Promise<void>): NfeBatchOptions {
   return {
     ...(o.maxBytes ? { maxBytes: o.maxBytes } : {}),
     ...(o.maxDepth ? { maxDepth: o.maxDepth } : {}),
