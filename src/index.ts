@@ -42,3 +42,52 @@ export { generateCfe, generateCfeCancellation } from './coupons/cfe/generate.js'
 export type { CfeGenerateOptions } from './coupons/cfe/generate.js';
 export { CFE_KINDS, CFE_ICMS_VARIANTS } from './coupons/cfe/types.js';
 export type * from './coupons/cfe/types.js';
+
+// NF-e / NFC-e: batch functions (what `fiscal nfe …` runs), reader, model, validator, builder, signatures
+export { nfeToJsonl, nfeToCsv, collectEvents } from './nfe/batch-convert.js';
+export type { NfeToCsvOptions } from './nfe/batch-convert.js';
+export { validateNfeSources } from './nfe/batch-validate.js';
+export type { ValidateNfeOptions, ValidateNfeSummary } from './nfe/batch-validate.js';
+export { verifyNfeSources } from './nfe/batch-verify.js';
+export type { VerifyNfeOptions, VerifyNfeSummary, VerifiedDocument } from './nfe/batch-verify.js';
+export { noDocumentsFinding } from './nfe/batch.js';
+export type { NfeSources, NfeBatchOptions, NfeBatchSummary } from './nfe/batch.js';
+export { readXmlDocuments, detectEncoding, DEFAULT_MAX_DOCUMENT_BYTES } from './nfe/source.js';
+export type { XmlDocument, XmlSourceFailure, XmlSourceItem, XmlEncoding, ReadXmlOptions } from './nfe/source.js';
+export { readNfe, parseNfe, parseNfeText, parseItem, notesOf, DuplicateKeyTracker, ATTRIBUTE_PREFIX, TEXT_PROPERTY } from './nfe/parse.js';
+export type { ParsedNfe, ParseOptions } from './nfe/parse.js';
+export { finding as nfeFinding, formatFinding as formatNfeFinding } from './nfe/findings.js';
+export type { NfeFinding, NfeFindingCode, Severity as NfeSeverity } from './nfe/findings.js';
+export { validateNfe } from './nfe/validate.js';
+export type { EventStatus } from './nfe/validate.js';
+export { validateSchemas, assertSchemaCheckCanRun, schemaFileFor } from './nfe/schema-validate.js';
+export type { SchemaInput } from './nfe/schema-validate.js';
+export { buildNfe } from './nfe/build.js';
+export type { BuildOptions as NfeBuildOptions, BuildResult as NfeBuildResult } from './nfe/build.js';
+export { computeTotals } from './nfe/totals.js';
+export type { ComputedTotals } from './nfe/totals.js';
+export { DOCUMENT_COLUMNS as NFE_DOCUMENT_COLUMNS, ITEM_COLUMNS as NFE_ITEM_COLUMNS, documentRows, itemRows } from './nfe/csv.js';
+export type { CsvFilter as NfeCsvFilter, EventIndex } from './nfe/csv.js';
+export { parseAccessKey, buildAccessKey, checkKeyAgainstDocument, AccessKeyError } from './nfe/key.js';
+export type { AccessKeyParts, ParsedAccessKey, KeyProblem, KeyDocumentFields, KeyFinding } from './nfe/key.js';
+export { generateNfe, generateNfeXml, generateNfeBatch } from './nfe/generate.js';
+export type { GenerateOptions as NfeGenerateOptions } from './nfe/generate.js';
+export { signXml, SignError } from './nfe/sign.js';
+export type { SignOptions } from './nfe/sign.js';
+export { verifyXml, loadTrustStore } from './nfe/verify.js';
+export type { VerifyReport, VerifyFinding, VerifyCode, VerifyOptions, SignatureReport, CertificateReport, ProtocolReport, TrustStore } from './nfe/verify.js';
+export { loadCertificate, certificateInfo, CertificateError } from './nfe/cert.js';
+export type { SigningCredentials, CertificateInfo, CertErrorCode } from './nfe/cert.js';
+export { canonicalize, C14N_10, C14N_10_COMMENTS } from './nfe/c14n.js';
+export type { C14nOptions } from './nfe/c14n.js';
+export { tokenize, XmlSyntaxError, DEFAULT_MAX_DEPTH } from './nfe/xml-tokens.js';
+export type { TokenDoc, XmlToken, TokenizeOptions } from './nfe/xml-tokens.js';
+export { buildQrCode, addQrCodeToXml, checkQrCode, qrFieldsFromXml, qrCodeUrls, QrCodeError } from './nfe/qrcode.js';
+export type { QrVersion, QrDocumentFields, QrBuildOptions, QrCheckFinding } from './nfe/qrcode.js';
+export { NFE_KINDS, ICMS_VARIANTS } from './nfe/types.js';
+export type {
+  NfeDocument, NfeKind, DocumentKind, AnyDocument, NfeProc, NFe, InfNFe, Ide, Emit, Dest, Endereco, Det, Prod, Imposto,
+  Icms, IcmsDetail, IcmsVariant, Ipi, Ii, Pis, PisDetail, Cofins, CofinsDetail, IcmsUfDest, IbsCbs, Total, IcmsTot,
+  IbsCbsTot, Transp, Cobr, Pag, DetPag, InfAdic, InfRespTec, InfNFeSupl, ProtNFe, InfProt, Evento, InfEvento,
+  InfEventoRet, RetEvento, ProcEventoNFe, EnviNFe, EnvEvento, ResNFe, Group as NfeGroup,
+} from './nfe/types.js';

@@ -4,20 +4,16 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
-import { stringify } from 'csv-stringify/sync';
 import { EXIT_FINDINGS, EXIT_OK, UsageError, type ExitCode } from '../errors.js';
 import { buildNfe } from '../nfe/build.js';
-import { DECIMAL_COLUMNS, DOCUMENT_COLUMNS, ITEM_COLUMNS, documentRows, eventsOf, itemRows, type CsvFilter } from '../nfe/csv.js';
-import { finding, formatFinding, type NfeFinding } from '../nfe/findings.js';
-import { DuplicateKeyTracker, parseItem, parseNfe, readNfe, type ParsedNfe } from '../nfe/parse.js';
-import { assertSchemaCheckCanRun, validateSchemas, type SchemaInput } from '../nfe/schema-validate.js';
-import type { NfeDocument } from '../nfe/types.js';
-import { cfeFacts, isCfeKind } from '../coupons/cfe/model.js';
-import type { CfeDocument } from '../coupons/cfe/types.js';
-import { readXmlDocuments } from '../nfe/source.js';
-import type { EventStatus } from '../nfe/validate.js';
-import { validateNfe } from '../nfe/validate.js';
-import { createCountProgress, openInput, openOutput, withReportOutput, writeChunk } from './io.js';
+import { noDocumentsFinding, type NfeBatchOptions, type NfeBatchSummary } from '../nfe/batch.js';
+import { nfeToCsv, nfeToJsonl } from '../nfe/batch-convert.js';
+import { validateNfeSources, type ValidateNfeSummary } from '../nfe/batch-validate.js';
+import type { CsvFilter } from '../nfe/csv.js';
+import { finding, formatFinding as formatNfeFinding, type NfeFinding } from '../nfe/findings.js';
+import { isCfeKind } from '../coupons/cfe/model.js';
+import { assertSchemaCheckCanRun } from '../nfe/schema-validate.js';
+import { createCountProgress, openInput, openOutput, withReportOutput, writeChunk, type Progress, type ReportStreams } from './io.js';
 import type { CommandContext } from './main.js';
 import { addOptions, OPTIONS } from './options.js';
 
@@ -28,7 +24,7 @@ const SOURCES_HELP = 'files, directories, .zip archives, or - for stdin';
  * the sources could be read (else exit 2), but there is nothing to convert or check. NFE_NO_DOCUMENTS.
  */
 export function noDocuments(stderr: Writable, sources: readonly string[]): ExitCode {
-  stderr.write(`${sources.join(' ')}: no documents found (no .xml file or .zip entry, nothing on stdin) [NFE_NO_DOCUMENTS]\n`);
+  stderr.write(`${formatNfeFinding(noDocumentsFinding(sources))}\n`);
   return EXIT_FINDINGS;
 }
 
@@ -40,10 +36,6 @@ interface ReadOpts {
   progress: boolean;
 }
 
-function readOptions(o: ReadOpts, stdin: CommandContext['io']['stdin']): { maxDocumentBytes?: number; maxDepth?: number; stdin: CommandContext['io']['stdin'] } {
-  return { ...(o.maxBytes ? { maxDocumentBytes: o.maxBytes } : {}), ...(o.maxDepth ? { maxDepth: o.maxDepth } : {}), stdin };
-}
-
 /** The batch commands' reading options: --max-bytes, --max-depth, --fail-fast, --no-progress. */
 function withReadOptions(cmd: Command): Command {
   return addOptions(cmd, 'maxBytes', 'maxDepth', 'failFast', 'progress');
@@ -53,41 +45,45 @@ function withReadOptions(cmd: Command): Command {
 function report(ctx: CommandContext, findings: readonly NfeFinding[]): boolean {
   let error = false;
   for (const f of findings) {
-    ctx.io.stderr.write(`${formatFinding(f)}\n`);
+    ctx.io.stderr.write(`${formatNfeFinding(f)}\n`);
     if (f.severity === 'error') error = true;
   }
   return error;
 }
 
+/** The library's batch options from the command's: findings on stderr, the document counter on a TTY. */
+function batchOptions(o: ReadOpts, io: ReportStreams, progress: Progress, onFinding?: (f: NfeFinding) => void | Promise<void>): NfeBatchOptions {
+  return {
+    ...(o.maxBytes ? { maxBytes: o.maxBytes } : {}),
+    ...(o.maxDepth ? { maxDepth: o.maxDepth } : {}),
+    ...(o.failFast ? { failFast: true } : {}),
+    stdin: io.stdin,
+    onFinding: onFinding ?? ((f) => void io.stderr.write(`${formatNfeFinding(f)}\n`)),
+    onProgress: (n) => progress.update(n),
+  };
+}
+
+/** The exit code of a batch: 1 with NFE_NO_DOCUMENTS when there was no document, 1 on an error finding, else 0. */
+function exitOf(io: ReportStreams, sources: readonly string[], s: NfeBatchSummary): ExitCode {
+  if (s.documents === 0) return noDocuments(io.stderr, sources);
+  return s.withErrors > 0 ? EXIT_FINDINGS : EXIT_OK;
+}
+
 /**
- * Runs a batch of documents into one output (`-o FILE`, written atomically, or stdout): `begin` writes what comes
- * before the documents, `emit` what one parsed document gives; findings (with duplicate keys) go to stderr, and
- * `--fail-fast` stops after the first document with an error. Sources without any document: exit 1 with
- * NFE_NO_DOCUMENTS (see noDocuments). Returns the exit code.
+ * Runs a conversion into one output (`-o FILE`, written atomically, or stdout); findings go to stderr. Returns
+ * the exit code (see exitOf).
  */
-async function runBatch(
+async function runConversion(
   ctx: CommandContext,
   sources: string[],
   o: ReadOpts & { output?: string },
-  emit: (p: ParsedNfe, out: Writable) => Promise<void>,
-  begin?: (out: Writable) => Promise<void>,
+  convert: (out: Writable, options: NfeBatchOptions) => Promise<NfeBatchSummary>,
 ): Promise<ExitCode> {
-  const opts = readOptions(o, ctx.io.stdin);
   const out = await openOutput(o.output, ctx.io.stdout);
-  const dups = new DuplicateKeyTracker();
   const progress = createCountProgress(o.progress);
-  let bad = false;
-  let docs = 0;
+  let summary: NfeBatchSummary;
   try {
-    if (begin) await begin(out.stream);
-    for await (const p of readNfe(sources, opts)) {
-      progress.update(++docs);
-      await emit(p, out.stream);
-      if (report(ctx, [...p.findings, ...dups.check(p)])) {
-        bad = true;
-        if (o.failFast) break;
-      }
-    }
+    summary = await convert(out.stream, batchOptions(o, ctx.io, progress));
     progress.stop();
     await out.commit();
   } catch (e) {
@@ -95,8 +91,7 @@ async function runBatch(
     await out.abort();
     throw e;
   }
-  if (docs === 0) return noDocuments(ctx.io.stderr, sources);
-  return bad ? EXIT_FINDINGS : EXIT_OK;
+  return exitOf(ctx.io, sources, summary);
 }
 
 export function registerNfeDataCommands(nfe: Command, ctx: CommandContext): void {
@@ -110,13 +105,7 @@ export function registerNfeDataCommands(nfe: Command, ctx: CommandContext): void
     ),
   ).action(async (sources: string[], o: ReadOpts & { output?: string }) =>
     ctx.run(() =>
-      runBatch(ctx, sources, o, async (p, out) => {
-        if (!p.doc) return;
-        const line: Record<string, unknown> = { source: p.source, kind: p.kind, key: p.key };
-        if (p.keys.length > 1) line.keys = p.keys;
-        line.doc = p.doc;
-        await writeChunk(out, `${JSON.stringify(line)}\n`);
-      }),
+      runConversion(ctx, sources, o, (out, options) => nfeToJsonl(sources, out, options)),
     ),
   );
 
@@ -201,44 +190,14 @@ export function registerNfeDataCommands(nfe: Command, ctx: CommandContext): void
       .option('--model <mod>', '55 (NF-e), 65 (NFC-e) or 59 (CF-e SAT)'),
   ).action(async (sources: string[], o: ReadOpts & { output?: string; items?: boolean; delimiter: string; decimalComma?: boolean; bom?: boolean; from?: string; to?: string; cnpj?: string; model?: string }) =>
     ctx.run(async () => {
-      const opts = readOptions(o, ctx.io.stdin);
       for (const [name, v] of [['--from', o.from], ['--to', o.to]] as const) {
         if (v !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(v)) throw new UsageError(`${name} must be a date YYYY-MM-DD`);
       }
       if (o.model !== undefined && o.model !== '55' && o.model !== '65' && o.model !== '59') throw new UsageError('--model must be 55, 65 or 59');
       if (o.decimalComma && o.delimiter === ',') throw new UsageError('--decimal-comma needs another --delimiter (e.g. ";")');
       const filter: CsvFilter = { ...(o.from ? { from: o.from } : {}), ...(o.to ? { to: o.to } : {}), ...(o.cnpj ? { cnpj: o.cnpj } : {}), ...(o.model ? { model: o.model } : {}) };
-      // first pass (not for stdin): the events stored apart from their notes, so a cancelled note says so
-      const events = new Map<string, EventStatus>();
-      if (!sources.includes('-')) {
-        for await (const item of readXmlDocuments(sources, opts)) {
-          if (!item.ok || !/<(?:\w+:)?(?:procEventoNFe|retEvento|retEnvEvento|CFeCanc)[\s>]/.test(item.bytes.subarray(0, 512).toString('latin1'))) continue;
-          for (const [k, st] of eventsOf(parseNfe(item, opts))) {
-            const prev = events.get(k);
-            events.set(k, prev ? { cancelled: prev.cancelled || st.cancelled, cancellationProtocol: prev.cancellationProtocol ?? st.cancellationProtocol, cceCount: prev.cceCount + st.cceCount } : st);
-          }
-        }
-      }
-      const columns = o.items ? ITEM_COLUMNS : DOCUMENT_COLUMNS;
-      const decimalIdx = columns.map((c) => DECIMAL_COLUMNS.has(c));
-      const write = (out: Writable, rows: string[][]): Promise<void> => writeChunk(out, stringify(rows, { delimiter: o.delimiter }));
-      return runBatch(
-        ctx,
-        sources,
-        o,
-        async (p, out) => {
-          const rows: string[][] = [];
-          for (const r of o.items ? itemRows(p, filter, events) : documentRows(p, filter, events)) {
-            if (o.decimalComma) r.forEach((v, i) => (decimalIdx[i] ? (r[i] = v.replace('.', ',')) : undefined));
-            rows.push(r);
-          }
-          if (rows.length) await write(out, rows);
-        },
-        async (out) => {
-          if (o.bom) await writeChunk(out, '\ufeff');
-          await write(out, [[...columns]]);
-        },
-      );
+      const csv = { items: o.items === true, delimiter: o.delimiter, decimalComma: o.decimalComma === true, bom: o.bom === true, filter };
+      return runConversion(ctx, sources, o, (out, options) => nfeToCsv(sources, out, { ...options, ...csv }));
     }),
   );
 
@@ -259,60 +218,18 @@ export function registerNfeDataCommands(nfe: Command, ctx: CommandContext): void
   );
 }
 
-/** `fiscal nfe validate`: own rules per document, XSD validation per group of 200 documents (one xmllint per schema). */
+/** `fiscal nfe validate`: findings on stderr (or JSON lines on stdout with --json), then a summary line. */
 async function validateBatch(ctx: CommandContext, sources: string[], o: ReadOpts & { schemas?: string[]; json?: boolean }): Promise<ExitCode> {
-  const opts = readOptions(o, ctx.io.stdin);
-  const dups = new DuplicateKeyTracker();
+  const { stdout } = ctx.io;
   const progress = createCountProgress(o.progress);
-  let bad = false;
-  let docs = 0;
-  let withFindings = 0;
-  let unchecked = 0;
-  let batch: { parsed: ParsedNfe; findings: NfeFinding[]; schema: SchemaInput | null }[] = [];
-  const flush = async (): Promise<boolean> => {
-    const inputs = batch.flatMap((b) => (b.schema ? [b.schema] : []));
-    const schemaFindings = o.schemas && inputs.length ? await validateSchemas(inputs, o.schemas) : new Map<string, NfeFinding[]>();
-    let stop = false;
-    for (const b of batch) {
-      const schema = schemaFindings.get(b.parsed.source) ?? [];
-      const all = [...b.findings, ...schema];
-      if (o.schemas && (!b.schema || schema.some((f) => f.code === 'NFE_SCHEMA_UNAVAILABLE'))) unchecked++;
-      if (all.length) withFindings++;
-      if (o.json) for (const f of all) await writeChunk(ctx.io.stdout, `${JSON.stringify(f)}\n`);
-      const err = o.json ? all.some((f) => f.severity === 'error') : report(ctx, all);
-      if (err) {
-        bad = true;
-        if (o.failFast) stop = true;
-      }
-    }
-    batch = [];
-    return stop;
-  };
+  const toJson = o.json ? (f: NfeFinding): Promise<void> => writeChunk(stdout, `${JSON.stringify(f)}\n`) : undefined;
+  let s: ValidateNfeSummary;
   try {
-    for await (const item of readXmlDocuments(sources, opts)) {
-      progress.update(++docs);
-      const p = parseItem(item, opts);
-      const findings = [...p.findings, ...dups.check(p), ...validateNfe(p)];
-      batch.push({ parsed: p, findings, schema: o.schemas && item.ok ? schemaInput(p, item.bytes) : null });
-      if ((o.failFast && findings.some((f) => f.severity === 'error')) || batch.length >= 200) {
-        if (await flush()) break;
-      }
-    }
-    await flush();
+    s = await validateNfeSources(sources, { ...batchOptions(o, ctx.io, progress, toJson), ...(o.schemas ? { schemas: o.schemas } : {}) });
   } finally {
     progress.stop();
   }
-  if (docs === 0) return noDocuments(ctx.io.stderr, sources);
-  if (!o.json) ctx.io.stderr.write(`${docs} document(s), ${withFindings} with findings${unchecked ? `, ${unchecked} not checked against a schema` : ''}\n`);
-  return bad ? EXIT_FINDINGS : EXIT_OK;
-}
-
-/**
- * What xmllint validates for a parsed document: its original bytes, or for a wrapped one (SOAP) its inner
- * document rebuilt; a CF-e sale by its versaoDadosEnt. Null when the document could not be read.
- */
-function schemaInput(p: ParsedNfe, bytes: Buffer): SchemaInput | null {
-  if (!p.doc || !p.kind) return null;
-  if (isCfeKind(p.kind)) return { source: p.source, kind: p.kind, version: cfeFacts(p.doc as CfeDocument).dataVersion, bytes };
-  return { source: p.source, kind: p.kind, version: p.version, bytes: p.wrappers.length ? buildNfe(p.doc as NfeDocument).xml : bytes };
+  if (s.documents === 0) return noDocuments(ctx.io.stderr, sources);
+  if (!o.json) ctx.io.stderr.write(`${s.documents} document(s), ${s.withFindings} with findings${s.notSchemaChecked ? `, ${s.notSchemaChecked} not checked against a schema` : ''}\n`);
+  return exitOf(ctx.io, sources, s);
 }

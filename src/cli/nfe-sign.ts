@@ -6,7 +6,7 @@ import { loadCertificate, type SigningCredentials } from '../nfe/cert.js';
 import { parseAccessKey } from '../nfe/key.js';
 import { addQrCodeToXml, checkQrCode, publicKeyOfCertificate, qrFieldsFromXml, type QrVersion } from '../nfe/qrcode.js';
 import { signXml } from '../nfe/sign.js';
-import { readXmlDocuments } from '../nfe/source.js';
+import { verifyNfeSources, type VerifiedDocument, type VerifyNfeSummary } from '../nfe/batch-verify.js';
 import { loadTrustStore, verifyXml, type TrustStore, type VerifyReport } from '../nfe/verify.js';
 import { childByLocal, textOf } from '../nfe/xml-tokens.js';
 import { createCountProgress, withReportOutput, writeChunk, type ReportStreams } from './io.js';
@@ -124,53 +124,58 @@ function registerVerify(nfe: Command, ctx: CommandContext): void {
         }
         if (trust.anchors.length === 0) throw new UsageError(`no certificate found in ${opts.trust}`);
       }
-      const counts = new Map<string, number>();
-      let docs = 0;
-      let bad = 0;
-      const readOpts = opts.maxBytes !== undefined ? { stdin: io.stdin, maxDocumentBytes: opts.maxBytes } : { stdin: io.stdin };
-      const verifyOpts = { ...(trust ? { trust } : {}), ...(opts.maxDepth !== undefined ? { maxDepth: opts.maxDepth } : {}) };
       const progress = createCountProgress(opts.progress);
-      for await (const item of readXmlDocuments(sources, readOpts)) {
-        progress.update(++docs);
-        if (!item.ok) {
-          bad++;
-          const code = item.finding.code;
-          counts.set(code, (counts.get(code) ?? 0) + 1);
-          io.stderr.write(`${item.source}: ${item.finding.message} [${code}]\n`);
-          if (opts.json) await writeChunk(io.stdout, `${JSON.stringify({ source: item.source, ok: false, findings: [{ code, message: item.finding.message }] })}\n`);
-          if (opts.failFast) break;
-          continue;
+      let first = true;
+      const onDocument = async (d: VerifiedDocument): Promise<void> => {
+        const isFirst = first;
+        first = false;
+        if (d.readFailure) {
+          const { code, message } = d.readFailure;
+          io.stderr.write(`${d.source}: ${message} [${code}]\n`);
+          if (opts.json) await writeChunk(io.stdout, `${JSON.stringify({ source: d.source, ok: false, findings: [{ code, message }] })}\n`);
+          return;
         }
-        const r = verifyXml(item.bytes, verifyOpts);
-        const result = r.ok ? 'OK' : (r.findings[0]?.code ?? 'FAILED');
-        counts.set(result, (counts.get(result) ?? 0) + 1);
-        if (!r.ok) {
-          bad++;
-          io.stderr.write(findingLines(item.source, r));
-        }
-        if (opts.json) await writeChunk(io.stdout, `${JSON.stringify({ source: item.source, ...r })}\n`);
-        else if (docs === 1 || r.ok) {
-          const s = r.signatures[0];
-          const cert = s?.certificate;
-          const line = `${item.source}: ${r.ok ? 'OK' : 'FAILED'} ${r.root}${r.key ? ` ${r.key}` : ''}` +
-            (cert ? ` | ${cert.commonName} | CNPJ ${cert.cnpj ?? '-'} | valid ${cert.notBefore.toISOString().slice(0, 10)}..${cert.notAfter.toISOString().slice(0, 10)}` +
-              `${cert.validAtDocumentDate === null ? '' : cert.validAtDocumentDate ? ' (valid at emission)' : ' (NOT valid at emission)'}` +
-              `${cert.trusted === null ? '' : cert.trusted ? ' | trusted' : ' | untrusted'}` : '');
-          await writeChunk(io.stdout, `${line}\n`);
-        }
-        if (!r.ok && opts.failFast) break;
+        const r = d.report;
+        if (!r.ok) io.stderr.write(findingLines(d.source, r));
+        if (opts.json) await writeChunk(io.stdout, `${JSON.stringify({ source: d.source, ...r })}\n`);
+        else if (isFirst || r.ok) await writeChunk(io.stdout, `${resultLine(d.source, r)}\n`);
+      };
+      let s: VerifyNfeSummary;
+      try {
+        s = await verifyNfeSources(sources, {
+          ...(trust ? { trust } : {}),
+          ...(opts.maxBytes !== undefined ? { maxBytes: opts.maxBytes } : {}),
+          ...(opts.maxDepth !== undefined ? { maxDepth: opts.maxDepth } : {}),
+          ...(opts.failFast ? { failFast: true } : {}),
+          stdin: io.stdin,
+          onDocument,
+          onProgress: (n) => progress.update(n),
+        });
+      } finally {
+        progress.stop();
       }
-      progress.stop();
-      if (docs > 1 && !opts.json) {
-        const rows = [...counts.entries()].sort((a, b) => b[1] - a[1]);
-        let table = `\n${'result'.padEnd(26)} documents\n`;
-        for (const [k, v] of rows) table += `${k.padEnd(26)} ${String(v).padStart(9)}\n`;
-        table += `${'total'.padEnd(26)} ${String(docs).padStart(9)}\n`;
-        await writeChunk(io.stdout, table);
-      }
-      if (docs === 0) return noDocuments(io.stderr, sources);
-      return bad > 0 ? EXIT_FINDINGS : EXIT_OK;
+      if (s.documents > 1 && !opts.json) await writeChunk(io.stdout, outcomeTable(s));
+      if (s.documents === 0) return noDocuments(io.stderr, sources);
+      return s.failed > 0 ? EXIT_FINDINGS : EXIT_OK;
     })));
+}
+
+/** The line for a verified document: `source: OK|FAILED root key | certificate facts`. */
+function resultLine(source: string, r: VerifyReport): string {
+  const cert = r.signatures[0]?.certificate;
+  return `${source}: ${r.ok ? 'OK' : 'FAILED'} ${r.root}${r.key ? ` ${r.key}` : ''}` +
+    (cert ? ` | ${cert.commonName} | CNPJ ${cert.cnpj ?? '-'} | valid ${cert.notBefore.toISOString().slice(0, 10)}..${cert.notAfter.toISOString().slice(0, 10)}` +
+      `${cert.validAtDocumentDate === null ? '' : cert.validAtDocumentDate ? ' (valid at emission)' : ' (NOT valid at emission)'}` +
+      `${cert.trusted === null ? '' : cert.trusted ? ' | trusted' : ' | untrusted'}` : '');
+}
+
+/** The summary table of a batch: documents per outcome, most frequent first, and the total. */
+function outcomeTable(s: VerifyNfeSummary): string {
+  const rows = [...s.outcomes.entries()].sort((a, b) => b[1] - a[1]);
+  let table = `\n${'result'.padEnd(26)} documents\n`;
+  for (const [k, v] of rows) table += `${k.padEnd(26)} ${String(v).padStart(9)}\n`;
+  table += `${'total'.padEnd(26)} ${String(s.documents).padStart(9)}\n`;
+  return table;
 }
 
 function registerQrcode(nfe: Command, ctx: CommandContext): void {
