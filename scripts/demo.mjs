@@ -38,7 +38,8 @@ fiscal(['sped', 'stats', good], 0, { show: 30 });
 fiscal(['sped', 'to-jsonl', good, '-o', join(out, 'efd.jsonl')], 0);
 fiscal(['sped', 'to-csv', good, '--out-dir', join(out, 'csv'), '--decimal-comma', '--delimiter', ';'], 0);
 console.log(`  CSV files: ${readdirSync(join(out, 'csv')).sort().join(' ')}`);
-for (const f of ['fixtures/sped/efd-contribuicoes-2026-01.txt', 'fixtures/sped/ecd-2026.txt']) fiscal(['sped', 'validate', f], 0);
+// a retailer's month (NFC-e without participant or items, cancelled notes: the Guia's exceptions), then the other layouts
+for (const f of ['fixtures/sped/efd-icms-ipi-2026-01-retailer.txt', 'fixtures/sped/efd-contribuicoes-2026-01.txt', 'fixtures/sped/ecd-2026.txt']) fiscal(['sped', 'validate', f], 0);
 
 
 // NF-e / NFC-e: a folder of signed notes, one of them edited after signing
