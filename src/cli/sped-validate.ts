@@ -4,7 +4,7 @@ import { EXIT_FINDINGS, EXIT_OK, type ExitCode } from '../errors.js';
 import { formatFinding } from '../sped/findings.js';
 import type { LayoutId } from '../sped/layout.js';
 import { validateSped } from '../sped/validator.js';
-import { createProgress, openInput, openOutput } from './io.js';
+import { createProgress, openInput, openOutput, type InputSource } from './io.js';
 import type { CommandContext } from './main.js';
 import { addOptions } from './options.js';
 
@@ -27,34 +27,42 @@ export function registerSpedValidateCommand(sped: Command, ctx: CommandContext):
     .action((file: string, flags: ValidateFlags) =>
       ctx.run(async (): Promise<ExitCode> => {
         const input = await openInput(file, ctx.io.stdin);
-        // the report goes to stdout (--json) or stderr (findings), or to -o FILE
-        const output = flags.output !== undefined ? await openOutput(flags.output, ctx.io.stdout) : null;
-        const report = output?.stream ?? (flags.json ? ctx.io.stdout : ctx.io.stderr);
-        const progress = createProgress(input.size, flags.progress, 'validate');
-        let result;
         try {
-          result = await validateSped(input.stream, {
-            maxErrors: flags.maxErrors,
-            layout: flags.layout,
-            onProgress: (bytes) => progress.update(bytes),
-            onFinding: flags.json ? undefined : (f) => report.write(`${formatFinding(input.name, f)}\n`),
-          });
-        } catch (err) {
-          await output?.abort();
-          throw err;
+          return await validateInput(input, flags, ctx);
         } finally {
-          progress.stop();
+          input.stream.destroy(); // closes the file at once, also when the output could not be opened
         }
-        if (flags.json) {
-          report.write(`${JSON.stringify(result)}\n`);
-        } else {
-          const more = result.truncated ? ` (only the first ${flags.maxErrors} listed)` : '';
-          report.write(
-            `${input.name}: ${result.valid ? 'valid' : 'INVALID'} — ${result.layout ?? 'unknown layout'} ${result.version ?? ''}, ${result.lines} lines, ${result.encoding}, ${result.errorCount} error(s), ${result.warningCount} warning(s)${more}${result.signature ? `, signed (${result.signature.length} bytes at ${result.signature.offset})` : ''}\n`,
-          );
-        }
-        await output?.commit();
-        return result.valid ? EXIT_OK : EXIT_FINDINGS;
       }),
     );
+}
+
+async function validateInput(input: InputSource, flags: ValidateFlags, ctx: CommandContext): Promise<ExitCode> {
+  // the report goes to stdout (--json) or stderr (findings), or to -o FILE
+  const output = flags.output !== undefined ? await openOutput(flags.output, ctx.io.stdout) : null;
+  const report = output?.stream ?? (flags.json ? ctx.io.stdout : ctx.io.stderr);
+  const progress = createProgress(input.size, flags.progress, 'validate');
+  let result;
+  try {
+    result = await validateSped(input.stream, {
+      maxErrors: flags.maxErrors,
+      layout: flags.layout,
+      onProgress: (bytes) => progress.update(bytes),
+      onFinding: flags.json ? undefined : (f) => report.write(`${formatFinding(input.name, f)}\n`),
+    });
+  } catch (err) {
+    await output?.abort();
+    throw err;
+  } finally {
+    progress.stop();
+  }
+  if (flags.json) {
+    report.write(`${JSON.stringify(result)}\n`);
+  } else {
+    const more = result.truncated ? ` (only the first ${flags.maxErrors} listed)` : '';
+    report.write(
+      `${input.name}: ${result.valid ? 'valid' : 'INVALID'} — ${result.layout ?? 'unknown layout'} ${result.version ?? ''}, ${result.lines} lines, ${result.encoding}, ${result.errorCount} error(s), ${result.warningCount} warning(s)${more}${result.signature ? `, signed (${result.signature.length} bytes at ${result.signature.offset})` : ''}\n`,
+    );
+  }
+  await output?.commit();
+  return result.valid ? EXIT_OK : EXIT_FINDINGS;
 }
