@@ -62,6 +62,7 @@ export const OPTIONS = {
   lineEnds: () => new Option('--line-ends <eol>', 'line ends: crlf or lf (fix-totals: also keep, its default, the input\'s first line\'s; from-jsonl: crlf by default)'),
   replace: () => new Option('--replace', "replace what Windows-1252 cannot hold with '?', '|' with '/', line breaks with a space"),
   schemas: () => new Option('--schemas <dir>', 'XSD folder for schema validation with xmllint (repeatable: e.g. PL_010_V1.30 and the CF-e folder)').argParser(collect),
+  threads: () => new Option('--threads <n>', 'worker threads (default: the available cores; 1 runs in the main thread)').argParser(parsePositiveInt),
   pfx: () => new Option('--pfx <file>', 'PKCS#12 certificate (.pfx/.p12)'),
   passwordEnv: () => new Option('--password-env <name>', 'environment variable holding the certificate password'),
   passwordFile: () => new Option('--password-file <path>', 'file holding the certificate password (first line)'),
