@@ -91,3 +91,10 @@ export type {
   IbsCbsTot, Transp, Cobr, Pag, DetPag, InfAdic, InfRespTec, InfNFeSupl, ProtNFe, InfProt, Evento, InfEvento,
   InfEventoRet, RetEvento, ProcEventoNFe, EnviNFe, EnvEvento, ResNFe, Group as NfeGroup,
 } from './nfe/types.js';
+
+// Tasks: the idempotency ledger (SQLite for one machine, PostgreSQL for fleets)
+export { TaskLeaseLostError, TaskKeyConflictError } from './tasks/ledger.js';
+export type { Ledger, LedgerEntry, Claim, ClaimRequest, ClaimResult, ListQuery, TaskStatus, TaskErrorInfo, JsonValue } from './tasks/ledger.js';
+export { LedgerUrlError, LedgerUnavailableError, LedgerSchemaError } from './tasks/ledger-errors.js';
+export { openSqliteLedger, SqliteLedger } from './tasks/ledger-sqlite.js';
+export type { SqliteLedgerOptions } from './tasks/ledger-sqlite.js';
