@@ -98,3 +98,7 @@ export type { Ledger, LedgerEntry, Claim, ClaimRequest, ClaimResult, ListQuery, 
 export { LedgerUrlError, LedgerUnavailableError, LedgerSchemaError } from './tasks/ledger-errors.js';
 export { openSqliteLedger, SqliteLedger } from './tasks/ledger-sqlite.js';
 export type { SqliteLedgerOptions } from './tasks/ledger-sqlite.js';
+// PostgreSQL is reached through openLedger, which loads pg only for a postgres:// URL
+export type { PostgresLedger, PostgresLedgerOptions } from './tasks/ledger-postgres.js';
+export { openLedger, parseLedgerUrl, DEFAULT_LEDGER_URL } from './tasks/open-ledger.js';
+export type { LedgerLocation, OpenLedgerOptions } from './tasks/open-ledger.js';
