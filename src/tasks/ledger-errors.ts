@@ -1,6 +1,9 @@
 /** The ledger's own failures (beside ledger.ts's TaskLeaseLostError and TaskKeyConflictError): documented in docs/errors.md. */
 import { FiscalError, UsageError } from '../errors.js';
 
+/** Every code the ledger and `fiscal ledger` raise (test/tasks/ledger-errors.ts checks docs/errors.md has each). */
+export const LEDGER_CODES = ['TASK_LEASE_LOST', 'TASK_KEY_CONFLICT', 'TASK_LEDGER_URL', 'TASK_LEDGER_UNAVAILABLE', 'TASK_LEDGER_SCHEMA', 'TASK_NOT_FOUND'] as const;
+
 /** A `--ledger` / FISCAL_LEDGER URL that names no backend, or names one badly. */
 export class LedgerUrlError extends UsageError {
   constructor(message: string) {
