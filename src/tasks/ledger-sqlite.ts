@@ -69,7 +69,7 @@ export class SqliteLedger implements Ledger {
   readonly url: string;
   readonly path: string;
   private readonly db: Database.Database;
-  private readonly claimTx: (request: ClaimRequest, now: number) => ClaimResult;
+  private readonly claimTx: (request: ClaimRequest) => ClaimResult;
   private readonly statements: ReturnType<typeof prepare>;
 
   /** Use openSqliteLedger (it creates the folder). */
@@ -90,7 +90,8 @@ export class SqliteLedger implements Ledger {
       throw err;
     }
     const s = this.statements;
-    this.claimTx = this.db.transaction((request: ClaimRequest, now: number): ClaimResult => {
+    this.claimTx = this.db.transaction((request: ClaimRequest): ClaimResult => {
+      const now = Date.now(); // read under the write lock: a claim that waited for another process's lock is not judged on a stale clock
       const row = s.get.get(request.key) as LedgerRow | undefined;
       if (row) {
         if (row.payload_digest !== request.payloadDigest) throw new TaskKeyConflictError(request.key);
@@ -111,7 +112,7 @@ export class SqliteLedger implements Ledger {
 
   async claim(request: ClaimRequest): Promise<ClaimResult> {
     checkClaimRequest(request);
-    return this.guard(() => this.claimTx(request, Date.now()));
+    return this.guard(() => this.claimTx(request));
   }
 
   async renew(claim: Claim, leaseMs: number): Promise<void> {
