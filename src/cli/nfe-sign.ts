@@ -5,13 +5,11 @@ import { EXIT_FINDINGS, EXIT_OK, UsageError, ioError } from '../errors.js';
 import { loadCertificate, type SigningCredentials } from '../nfe/cert.js';
 import { parseAccessKey } from '../nfe/key.js';
 import { addQrCodeToXml, checkQrCode, publicKeyOfCertificate, qrFieldsFromXml, type QrVersion } from '../nfe/qrcode.js';
-import { signXml } from '../nfe/sign.js';
-import { verifyNfeSources, type VerifiedDocument, type VerifyNfeSummary } from '../nfe/batch-verify.js';
-import { loadTrustStore, verifyXml, type TrustStore, type VerifyReport } from '../nfe/verify.js';
+import { nfeSignCommand, nfeVerifyCommand } from '../commands/nfe.js';
+import { loadTrustStore, type TrustStore } from '../nfe/verify.js';
 import { childByLocal, textOf } from '../nfe/xml-tokens.js';
 import { createCountProgress, withReportOutput, writeChunk, type ReportStreams } from './io.js';
 import type { CommandContext } from './main.js';
-import { noDocuments } from './nfe-data.js';
 import { addOptions, OPTIONS } from './options.js';
 
 /** A secret from an environment variable or a file (first line, without its line end). Never from argv. */
@@ -94,15 +92,8 @@ function registerSign(nfe: Command, ctx: CommandContext): void {
     .action((file: string, opts: { pfx?: string; passwordEnv?: string; passwordFile?: string; sha256?: boolean; checkCertificate: boolean; output?: string }) => ctx.run(async () => {
       const creds = await credentialsFrom(opts);
       const xml = await readBytes(file, ctx.io.stdin);
-      const signed = signXml(xml, creds, { algorithm: opts.sha256 ? 'rsa-sha256' : 'rsa-sha1', checkCertificate: opts.checkCertificate });
-      await writeOut(opts.output, ctx.io, signed);
-      return EXIT_OK;
+      return withReportOutput(ctx.io, opts.output, false, async (io) => (await nfeSignCommand(xml, creds, { output: io.stdout }, opts)).exitCode);
     }));
-}
-
-/** A finding line: `source: where: message [CODE]`. */
-function findingLines(source: string, r: VerifyReport): string {
-  return r.findings.map((f) => `${source}:${f.where ? ` ${f.where}:` : ''} ${f.message} [${f.code}]\n`).join('');
 }
 
 function registerVerify(nfe: Command, ctx: CommandContext): void {
@@ -125,57 +116,13 @@ function registerVerify(nfe: Command, ctx: CommandContext): void {
         if (trust.anchors.length === 0) throw new UsageError(`no certificate found in ${opts.trust}`);
       }
       const progress = createCountProgress(opts.progress);
-      let first = true;
-      const onDocument = async (d: VerifiedDocument): Promise<void> => {
-        const isFirst = first;
-        first = false;
-        if (d.readFailure) {
-          const { code, message } = d.readFailure;
-          io.stderr.write(`${d.source}: ${message} [${code}]\n`);
-          if (opts.json) await writeChunk(io.stdout, `${JSON.stringify({ source: d.source, ok: false, findings: [{ code, message }] })}\n`);
-          return;
-        }
-        const r = d.report;
-        if (!r.ok) io.stderr.write(findingLines(d.source, r));
-        if (opts.json) await writeChunk(io.stdout, `${JSON.stringify({ source: d.source, ...r })}\n`);
-        else if (isFirst || r.ok) await writeChunk(io.stdout, `${resultLine(d.source, r)}\n`);
-      };
-      let s: VerifyNfeSummary;
       try {
-        s = await verifyNfeSources(sources, {
-          ...(trust ? { trust } : {}),
-          ...(opts.maxBytes !== undefined ? { maxBytes: opts.maxBytes } : {}),
-          ...(opts.maxDepth !== undefined ? { maxDepth: opts.maxDepth } : {}),
-          ...(opts.failFast ? { failFast: true } : {}),
-          stdin: io.stdin,
-          onDocument,
-          onProgress: (n) => progress.update(n),
-        });
+        const outcome = await nfeVerifyCommand({ sources, stdin: io.stdin }, { output: io.stdout, messages: io.stderr, onProgress: (n) => progress.update(n) }, { ...opts, trust });
+        return outcome.exitCode;
       } finally {
         progress.stop();
       }
-      if (s.documents > 1 && !opts.json) await writeChunk(io.stdout, outcomeTable(s));
-      if (s.documents === 0) return noDocuments(io.stderr, sources);
-      return s.failed > 0 ? EXIT_FINDINGS : EXIT_OK;
     })));
-}
-
-/** The line for a verified document: `source: OK|FAILED root key | certificate facts`. */
-function resultLine(source: string, r: VerifyReport): string {
-  const cert = r.signatures[0]?.certificate;
-  return `${source}: ${r.ok ? 'OK' : 'FAILED'} ${r.root}${r.key ? ` ${r.key}` : ''}` +
-    (cert ? ` | ${cert.commonName} | CNPJ ${cert.cnpj ?? '-'} | valid ${cert.notBefore.toISOString().slice(0, 10)}..${cert.notAfter.toISOString().slice(0, 10)}` +
-      `${cert.validAtDocumentDate === null ? '' : cert.validAtDocumentDate ? ' (valid at emission)' : ' (NOT valid at emission)'}` +
-      `${cert.trusted === null ? '' : cert.trusted ? ' | trusted' : ' | untrusted'}` : '');
-}
-
-/** The summary table of a batch: documents per outcome, most frequent first, and the total. */
-function outcomeTable(s: VerifyNfeSummary): string {
-  const rows = [...s.outcomes.entries()].sort((a, b) => b[1] - a[1]);
-  let table = `\n${'result'.padEnd(26)} documents\n`;
-  for (const [k, v] of rows) table += `${k.padEnd(26)} ${String(v).padStart(9)}\n`;
-  table += `${'total'.padEnd(26)} ${String(s.documents).padStart(9)}\n`;
-  return table;
 }
 
 function registerQrcode(nfe: Command, ctx: CommandContext): void {
