@@ -2,34 +2,14 @@
 import { promises as fsp } from 'node:fs';
 import type { Command } from 'commander';
 import { EXIT_FINDINGS, EXIT_OK, UsageError, ioError } from '../errors.js';
-import { loadCertificate, type SigningCredentials } from '../nfe/cert.js';
 import { parseAccessKey } from '../nfe/key.js';
 import { addQrCodeToXml, checkQrCode, publicKeyOfCertificate, qrFieldsFromXml, type QrVersion } from '../nfe/qrcode.js';
-import { nfeSignCommand, nfeVerifyCommand } from '../commands/nfe.js';
+import { loadSigningCredentials, nfeSignCommand, nfeVerifyCommand, readSecret } from '../commands/nfe.js';
 import { loadTrustStore, type TrustStore } from '../nfe/verify.js';
 import { childByLocal, textOf } from '../nfe/xml-tokens.js';
 import { createCountProgress, withReportOutput, writeChunk, type ReportStreams } from './io.js';
 import type { CommandContext } from './main.js';
 import { addOptions, OPTIONS } from './options.js';
-
-/** A secret from an environment variable or a file (first line, without its line end). Never from argv. */
-async function readSecret(what: string, envName: string | undefined, file: string | undefined): Promise<string> {
-  if ((envName === undefined) === (file === undefined)) {
-    throw new UsageError(`give the ${what} with exactly one of --${what}-env NAME or --${what}-file PATH`);
-  }
-  if (envName !== undefined) {
-    const v = process.env[envName];
-    if (v === undefined) throw new UsageError(`environment variable ${envName} (the ${what}) is not set`);
-    return v;
-  }
-  let text: string;
-  try {
-    text = await fsp.readFile(file as string, 'utf8');
-  } catch (err) {
-    throw ioError(err, file as string, 'read');
-  }
-  return text.replace(/\r?\n$/, '');
-}
 
 async function readBytes(path: string, stdin: NodeJS.ReadableStream): Promise<Buffer> {
   if (path === '-') {
@@ -42,13 +22,6 @@ async function readBytes(path: string, stdin: NodeJS.ReadableStream): Promise<Bu
   } catch (err) {
     throw ioError(err, path, 'open');
   }
-}
-
-async function credentialsFrom(opts: { pfx?: string; passwordEnv?: string; passwordFile?: string }): Promise<SigningCredentials> {
-  if (!opts.pfx) throw new UsageError('--pfx CERT.pfx is required');
-  const password = await readSecret('password', opts.passwordEnv, opts.passwordFile);
-  const pfx = await readBytes(opts.pfx, process.stdin);
-  return loadCertificate(pfx, password);
 }
 
 function writeOut(out: string | undefined, io: ReportStreams, text: string): Promise<void> {
@@ -90,7 +63,7 @@ function registerSign(nfe: Command, ctx: CommandContext): void {
     .option('--no-check-certificate', 'skip the certificate date and CNPJ checks')
     .addOption(OPTIONS.output())
     .action((file: string, opts: { pfx?: string; passwordEnv?: string; passwordFile?: string; sha256?: boolean; checkCertificate: boolean; output?: string }) => ctx.run(async () => {
-      const creds = await credentialsFrom(opts);
+      const creds = await loadSigningCredentials(opts);
       const xml = await readBytes(file, ctx.io.stdin);
       return withReportOutput(ctx.io, opts.output, false, async (io) => (await nfeSignCommand(xml, creds, { output: io.stdout }, opts)).exitCode);
     }));
@@ -169,7 +142,7 @@ function registerQrcode(nfe: Command, ctx: CommandContext): void {
         return findings.length ? EXIT_FINDINGS : EXIT_OK;
       }
       let privateKey;
-      if (version === 3 && opts.pfx) privateKey = (await credentialsFrom(opts)).privateKey;
+      if (version === 3 && opts.pfx) privateKey = (await loadSigningCredentials(opts)).privateKey;
       const result = addQrCodeToXml(xml, {
         version: version as QrVersion,
         ...(opts.cscId !== undefined ? { cscId: opts.cscId } : {}),

@@ -3,13 +3,14 @@
  * the CLI action (src/cli/nfe-*.ts) and the task type (`nfe.<command>`, src/tasks/types.ts) both call them.
  * Sources are paths (files, directories, zips) or `-` with `stdin`; committing the output is the caller's.
  */
+import { promises as fsp } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
-import { EXIT_FINDINGS, EXIT_OK, UsageError, type ExitCode } from '../errors.js';
+import { EXIT_FINDINGS, EXIT_OK, UsageError, ioError, type ExitCode } from '../errors.js';
 import { noDocumentsFinding, type NfeBatchOptions, type NfeBatchSummary } from '../nfe/batch.js';
 import { nfeToCsv, nfeToJsonl } from '../nfe/batch-convert.js';
 import { validateNfeSources } from '../nfe/batch-validate.js';
 import { verifyNfeSources, type VerifiedDocument, type VerifyNfeSummary } from '../nfe/batch-verify.js';
-import type { SigningCredentials } from '../nfe/cert.js';
+import { loadCertificate, type SigningCredentials } from '../nfe/cert.js';
 import type { CsvFilter } from '../nfe/csv.js';
 import { formatFinding as formatNfeFinding, type NfeFinding } from '../nfe/findings.js';
 import { assertSchemaCheckCanRun } from '../nfe/schema-validate.js';
@@ -204,4 +205,36 @@ export async function nfeSignCommand(xml: Uint8Array, credentials: SigningCreden
   const signed = signXml(xml, credentials, { algorithm: o.sha256 ? 'rsa-sha256' : 'rsa-sha1', checkCertificate: o.checkCertificate !== false });
   await writeChunk(streams.output, signed);
   return { exitCode: EXIT_OK, counts: { bytes: Buffer.byteLength(signed) }, findings: { errors: 0, warnings: 0 } };
+}
+
+/** A secret from an environment variable or a file (first line, without its line end). Never from argv. */
+export async function readSecret(what: string, envName: string | undefined, file: string | undefined): Promise<string> {
+  if ((envName === undefined) === (file === undefined)) {
+    throw new UsageError(`give the ${what} with exactly one of --${what}-env NAME or --${what}-file PATH`);
+  }
+  if (envName !== undefined) {
+    const v = process.env[envName];
+    if (v === undefined) throw new UsageError(`environment variable ${envName} (the ${what}) is not set`);
+    return v;
+  }
+  let text: string;
+  try {
+    text = await fsp.readFile(file as string, 'utf8');
+  } catch (err) {
+    throw ioError(err, file as string, 'read');
+  }
+  return text.replace(/\r?\n$/, '');
+}
+
+/** Signing credentials from a PKCS#12 file and its password (from exactly one of an environment variable or a file). */
+export async function loadSigningCredentials(opts: { readonly pfx?: string; readonly passwordEnv?: string; readonly passwordFile?: string }): Promise<SigningCredentials> {
+  if (!opts.pfx) throw new UsageError('--pfx CERT.pfx is required');
+  const password = await readSecret('password', opts.passwordEnv, opts.passwordFile);
+  let pfx: Buffer;
+  try {
+    pfx = await fsp.readFile(opts.pfx);
+  } catch (err) {
+    throw ioError(err, opts.pfx, 'open');
+  }
+  return loadCertificate(pfx, password);
 }
