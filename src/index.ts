@@ -91,3 +91,14 @@ export type {
   IbsCbsTot, Transp, Cobr, Pag, DetPag, InfAdic, InfRespTec, InfNFeSupl, ProtNFe, InfProt, Evento, InfEvento,
   InfEventoRet, RetEvento, ProcEventoNFe, EnviNFe, EnvEvento, ResNFe, Group as NfeGroup,
 } from './nfe/types.js';
+
+// Tasks: the idempotency ledger (SQLite for one machine, PostgreSQL for fleets)
+export { TaskLeaseLostError, TaskKeyConflictError } from './tasks/ledger.js';
+export type { Ledger, LedgerEntry, Claim, ClaimRequest, ClaimResult, ListQuery, TaskStatus, TaskErrorInfo, JsonValue } from './tasks/ledger.js';
+export { LedgerUrlError, LedgerUnavailableError, LedgerSchemaError } from './tasks/ledger-errors.js';
+export { openSqliteLedger, SqliteLedger } from './tasks/ledger-sqlite.js';
+export type { SqliteLedgerOptions } from './tasks/ledger-sqlite.js';
+// PostgreSQL is reached through openLedger, which loads pg only for a postgres:// URL
+export type { PostgresLedger, PostgresLedgerOptions } from './tasks/ledger-postgres.js';
+export { openLedger, parseLedgerUrl, DEFAULT_LEDGER_URL } from './tasks/open-ledger.js';
+export type { LedgerLocation, OpenLedgerOptions } from './tasks/open-ledger.js';
