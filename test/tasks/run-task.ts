@@ -2,7 +2,9 @@ import t from 'tap';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runTask, type TaskManifest } from '../../src/tasks/run-task.js';
+import { runTask as run, type RunTaskOptions, type TaskManifest } from '../../src/tasks/run-task.js';
+import { MANIFEST_SCHEMA } from '../../src/tasks/task.js';
+import { checkSchema } from '../../src/tasks/json-schema.js';
 import { partialPathFor } from '../../src/tasks/io.js';
 import { MemoryLedger } from '../helpers/memory-ledger.js';
 import { run as cli } from '../helpers/cli.js';
@@ -11,6 +13,14 @@ const fixture = (name: string): string => new URL(`../../fixtures/${name}`, impo
 const EFD = fixture('sped/efd-icms-ipi-2026-01.txt');
 const BROKEN = fixture('sped/efd-icms-ipi-2026-01-broken.txt');
 const NFE = fixture('nfe/35260311222333000181550020000000021111424546-nfe.xml');
+
+/** Every manifest the tests produce, checked against formats/tasks/manifest.v1.schema.json at the end. */
+const produced: TaskManifest[] = [];
+async function runTask(value: unknown, options: RunTaskOptions): Promise<TaskManifest> {
+  const m = await run(value, options);
+  produced.push(m);
+  return m;
+}
 
 function tmp(): string {
   return mkdtempSync(join(tmpdir(), 'fiscal-tasks-'));
@@ -192,4 +202,10 @@ t.test('a stale partial from an earlier attempt is replaced, never committed as 
   const m = await runTask(task, { ledger });
   t.equal(m.status, 'done');
   t.same(readFileSync(out), clean);
+});
+
+t.test('every manifest these tests produced validates against the manifest schema', async (t) => {
+  t.ok(produced.length > 50, `${produced.length} manifests`);
+  t.ok(produced.some((m) => m.status === 'failed') && produced.some((m) => m.reused), 'failed and reused ones among them');
+  for (const m of produced) t.same(checkSchema(JSON.parse(JSON.stringify(m)), MANIFEST_SCHEMA), [], `${m.type} ${m.status}`);
 });
