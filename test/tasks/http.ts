@@ -6,11 +6,11 @@ import t from 'tap';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runTask } from '../../src/tasks/run-task.js';
 import { MemoryLedger } from '../helpers/memory-ledger.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const EFD = readFileSync(new URL('../../fixtures/sped/efd-icms-ipi-2026-01.txt', import.meta.url));
 const NFE = readFileSync(new URL('../../fixtures/nfe/35260311222333000181550020000000021111424546-nfe.xml', import.meta.url));
@@ -62,7 +62,7 @@ t.beforeEach(() => {
 });
 
 t.test('an HTTP input is fetched, hashed and converted; an HTTP output is PUT, its digest recorded, its URL without the query', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'fiscal-http-'));
+  const dir = tempDir('fiscal-http-');
   const ledger = new MemoryLedger();
   const task = { type: 'sped.to-jsonl', input: `${base}/efd.txt`, output: `${base}/out/efd.jsonl?X-Amz-Signature=first` };
   const m = await runTask(task, { ledger, workDir: join(dir, '.fiscal'), http });
@@ -81,7 +81,7 @@ t.test('an HTTP input is fetched, hashed and converted; an HTTP output is PUT, i
 });
 
 t.test('a 404 is TASK_INPUT at once, never retried', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'fiscal-http-'));
+  const dir = tempDir('fiscal-http-');
   const m = await runTask({ type: 'sped.validate', input: `${base}/nope.txt`, output: join(dir, 'r.txt') }, { ledger: new MemoryLedger(), workDir: join(dir, '.fiscal'), http });
   t.match(m, { status: 'failed', key: null, error: { code: 'TASK_INPUT', message: /404/ } });
   t.same(requests, ['GET /nope.txt']);
@@ -89,7 +89,7 @@ t.test('a 404 is TASK_INPUT at once, never retried', async (t) => {
 });
 
 t.test('a connection dropped mid-body is retried, then TASK_INPUT; nothing is left behind', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'fiscal-http-'));
+  const dir = tempDir('fiscal-http-');
   const m = await runTask({ type: 'sped.validate', input: `${base}/drop.txt`, output: join(dir, 'r.txt') }, { ledger: new MemoryLedger(), workDir: join(dir, '.fiscal'), http });
   t.match(m, { status: 'failed', key: null, error: { code: 'TASK_INPUT', message: /drop\.txt/ } });
   t.same(requests, ['GET /drop.txt', 'GET /drop.txt', 'GET /drop.txt'], 'the first try and two retries');
@@ -98,7 +98,7 @@ t.test('a connection dropped mid-body is retried, then TASK_INPUT; nothing is le
 });
 
 t.test('a dropped connection that works on the retry gives the whole input', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'fiscal-http-'));
+  const dir = tempDir('fiscal-http-');
   const m = await runTask({ type: 'sped.stats', input: `${base}/flaky.txt`, output: join(dir, 's.txt'), options: { json: true } }, { ledger: new MemoryLedger(), workDir: join(dir, '.fiscal'), http });
   t.match(m, { status: 'done', input: { sha256: sha(EFD), bytes: EFD.length } });
   t.same(requests, ['GET /flaky.txt', 'GET /flaky.txt']);
@@ -106,7 +106,7 @@ t.test('a dropped connection that works on the retry gives the whole input', asy
 });
 
 t.test('a refused PUT is TASK_OUTPUT, recorded as failed, not retried', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'fiscal-http-'));
+  const dir = tempDir('fiscal-http-');
   const ledger = new MemoryLedger();
   const m = await runTask({ type: 'sped.stats', input: `${base}/efd.txt`, output: `${base}/forbidden/s.txt` }, { ledger, workDir: join(dir, '.fiscal'), http });
   t.match(m, { status: 'failed', attempts: 1, error: { code: 'TASK_OUTPUT', message: /403/ } });
@@ -115,7 +115,7 @@ t.test('a refused PUT is TASK_OUTPUT, recorded as failed, not retried', async (t
 });
 
 t.test('an NF-e from a URL names its source by the key and the URL name, not by a temporary path', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'fiscal-http-'));
+  const dir = tempDir('fiscal-http-');
   const cwd = process.cwd();
   process.chdir(dir);
   t.teardown(() => process.chdir(cwd));

@@ -4,8 +4,7 @@
  * partial output for the next attempt, which resumes from it.
  */
 import t from 'tap';
-import { mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runTask } from '../../src/tasks/run-task.js';
@@ -14,9 +13,10 @@ import type { TaskHandler } from '../../src/tasks/handler.js';
 import type { Claim, JsonValue } from '../../src/tasks/ledger.js';
 import { InvalidInputError } from '../../src/errors.js';
 import { MemoryLedger } from '../helpers/memory-ledger.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const EFD = new URL('../../fixtures/sped/efd-icms-ipi-2026-01.txt', import.meta.url).pathname;
-const tmp = (): string => mkdtempSync(join(tmpdir(), 'fiscal-lease-'));
+const tmp = (): string => tempDir('fiscal-lease-');
 const done = { exitCode: 0 as const, counts: {}, findings: { errors: 0, warnings: 0 } };
 
 t.test('a task longer than its lease keeps it by renewing: a competitor waits and reuses', async (t) => {
