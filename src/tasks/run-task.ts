@@ -292,6 +292,8 @@ async function work(
   } finally {
     clearInterval(timer);
     if (inputPath !== input.path) {
+      // back where runTask keeps it: a later claim of this run (after a lost lease) reads it again
+      await fsp.rename(inputPath, input.path).catch(() => {});
       await fsp.rm(dirname(inputPath), { recursive: true, force: true }).catch(() => {});
     }
   }

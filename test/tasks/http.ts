@@ -10,6 +10,8 @@ import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runTask } from '../../src/tasks/run-task.js';
 import { MemoryLedger } from '../helpers/memory-ledger.js';
+import type { TaskHandler } from '../../src/tasks/handler.js';
+import type { Claim } from '../../src/tasks/ledger.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const EFD = readFileSync(new URL('../../fixtures/sped/efd-icms-ipi-2026-01.txt', import.meta.url));
@@ -131,4 +133,35 @@ t.test('an NF-e from a URL names its source by the key and the URL name, not by 
   t.notOk(existsSync(join(dir, first.source)), 'the download is gone');
   // the same task run again (another ledger: not reused) writes the same bytes
   t.equal(outputs[1], outputs[0]);
+});
+
+t.test('a download survives a lost lease: the next claim of the same run reads it again', async (t) => {
+  const dir = tempDir('fiscal-http-');
+  let clock = 0;
+  const ledger = new MemoryLedger(() => clock);
+  let takeover: Claim | null = null;
+  const reads: string[] = [];
+  const handler: TaskHandler = async (ctx) => {
+    reads.push(readFileSync(ctx.input.path, 'latin1').slice(0, 6));
+    if (reads.length === 1) {
+      clock += 60_000; // our lease runs out and another owner claims the key, then fails
+      const r = await ledger.claim({ key: ctx.key, type: 'sped.stats', payloadDigest: (await ledger.get(ctx.key))!.payloadDigest, owner: 'B', leaseMs: 1000 });
+      if (r.kind === 'claimed') takeover = r.claim;
+    }
+    (await ctx.output.open()).write('ok\n');
+    return { exitCode: 0, counts: {}, findings: { errors: 0, warnings: 0 } };
+  };
+  const m = await runTask({ type: 'sped.stats', input: `${base}/efd.txt`, output: join(dir, 's.txt') }, {
+    ledger, workDir: join(dir, '.fiscal'), http, pollMs: 5, handlers: { 'sped.stats': handler },
+    onProgress: (p) => {
+      if (p.phase === 'waiting' && takeover) {
+        void ledger.fail(takeover, { error: { code: 'X', message: 'B gave up' }, manifest: null });
+        takeover = null;
+      }
+    },
+  });
+  t.match(m, { status: 'done', reused: false, attempts: 3 });
+  t.same(reads, ['|0000|', '|0000|'], 'both attempts read the downloaded input');
+  t.same(requests, ['GET /efd.txt'], 'downloaded once');
+  t.same(readdirSync(join(dir, '.fiscal', 'inputs')), []);
 });
