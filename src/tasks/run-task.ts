@@ -56,7 +56,7 @@ export interface TaskProgress {
 
 export interface RunTaskOptions {
   readonly ledger: Ledger;
-  /** The shared worker pool (handlers that split work across threads use it). */
+  /** The shared worker pool, handed to the handlers (ctx.pool). */
   readonly pool?: FiscalPool;
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: TaskProgress) => void;
