@@ -102,3 +102,17 @@ export type { SqliteLedgerOptions } from './tasks/ledger-sqlite.js';
 export type { PostgresLedger, PostgresLedgerOptions } from './tasks/ledger-postgres.js';
 export { openLedger, parseLedgerUrl, DEFAULT_LEDGER_URL } from './tasks/open-ledger.js';
 export type { LedgerLocation, OpenLedgerOptions } from './tasks/open-ledger.js';
+// Tasks: one CLI command as a JSON task, run at most once per key (docs/tasks.md)
+export { runTask, failedManifest, MALFORMED_CODES } from './tasks/run-task.js';
+export type { TaskManifest, RunTaskOptions, TaskProgress } from './tasks/run-task.js';
+export { parseTask, parseTaskJson, taskKey, optionsWithDefaults, canonicalJson, TaskError, TASK_TYPES, TASK_SCHEMA, MANIFEST_SCHEMA, ENGINE_MAJOR } from './tasks/task.js';
+export type { Task } from './tasks/task.js';
+export { parseTaskList, runTaskList, exitCodeOf } from './tasks/task-list.js';
+export type { TaskListEntry } from './tasks/task-list.js';
+export { checkSchema } from './tasks/json-schema.js';
+export type { JsonSchema, SchemaProblem } from './tasks/json-schema.js';
+export type { TaskHandler, TaskHandlerContext, TaskInputFile, TaskOutputTarget } from './tasks/handler.js';
+// The command functions the CLI and the task types share
+export { spedValidateCommand, spedStatsCommand, spedToJsonlCommand, spedFromJsonlCommand, spedFixTotalsCommand, spedToCsvCommand } from './commands/sped.js';
+export { nfeToJsonlCommand, nfeToCsvCommand, nfeValidateCommand, nfeVerifyCommand, nfeSignCommand, loadSigningCredentials } from './commands/nfe.js';
+export type { CommandInput, CommandStreams, CommandOutcome, FindingCounts } from './commands/types.js';
