@@ -29,11 +29,13 @@ import type { ValidateRangeJob } from './validate-range-job.js';
 import { SpedValidator, validateOneThread, type ValidateOptions, type ValidationResult } from './validator.js';
 
 /** Files smaller than this are validated on one thread (a worker costs more than it saves), unless `rangeBytes` is given. */
-const MIN_PARALLEL_BYTES = 8 << 20;
-const DEFAULT_RANGE_BYTES = 32 << 20;
+export const MIN_PARALLEL_BYTES = 8 << 20;
+/** Default range size: about eight ranges per thread (load balance), within these bounds. */
+const MIN_RANGE_BYTES = 4 << 20;
+const MAX_RANGE_BYTES = 32 << 20;
 
 export interface RangeValidateOptions extends ValidateOptions {
-  /** @internal Bytes per range (default 32 MiB); small values make small files many ranges (tests). */
+  /** @internal Bytes per range (default: the file over 8 × threads, 4 to 32 MiB); small values make small files many ranges (tests). */
   rangeBytes?: number;
   /** @internal Told how the file was split: the ranges, and why it went to one thread (null: it did not). */
   onPlan?: (plan: { ranges: number; fallback: string | null }) => void;
@@ -48,7 +50,7 @@ interface ByteRange {
 
 /** Validates the file at `path` in byte ranges on `pool`'s workers (see the module comment). */
 export async function validateInRanges(path: string, options: RangeValidateOptions, pool: FiscalPool): Promise<ValidationResult> {
-  const plan = await planFile(path, options);
+  const plan = await planFile(path, options, pool.threads);
   if (typeof plan === 'string') return oneThread(path, options, plan);
   try {
     return await validatePlan(path, plan, options, pool);
@@ -75,7 +77,7 @@ interface FilePlan {
 }
 
 /** The layout, and the ranges after the head; a string says why the file goes to one thread. */
-async function planFile(path: string, options: RangeValidateOptions): Promise<FilePlan | string> {
+async function planFile(path: string, options: RangeValidateOptions, threads: number): Promise<FilePlan | string> {
   let handle: fsp.FileHandle;
   try {
     handle = await fsp.open(path, 'r');
@@ -88,7 +90,7 @@ async function planFile(path: string, options: RangeValidateOptions): Promise<Fi
     const layout = options.layout ? loadLayout(options.layout) : await layoutOfFirstLine(handle);
     if (layout === null) return 'no layout in the first line';
     const isCut = cutRegisters(layout);
-    const rangeBytes = Math.max(1, options.rangeBytes ?? DEFAULT_RANGE_BYTES);
+    const rangeBytes = Math.max(1, options.rangeBytes ?? Math.min(MAX_RANGE_BYTES, Math.max(MIN_RANGE_BYTES, Math.ceil(size / (threads * 8)))));
     const ranges: ByteRange[] = [];
     let cut = await nextCut(handle, 0, size, isCut);
     while (cut !== null) {
