@@ -2,7 +2,8 @@
 // stderr), on a file large enough to be validated in byte ranges by default, with findings in several ranges.
 // Workers run dist/pool/worker.js: `npm run build` first.
 import t from 'tap';
-import { statSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { run } from '../helpers/cli.js';
 import { linesOf, setField, syntheticFile, writeTemp } from '../helpers/sped.js';
 import { validateSped } from '../../src/sped/validator.js';
@@ -23,6 +24,7 @@ const edits: [number, string][] = [
 ];
 for (const [i, line] of edits) lines[i] = line;
 const path = writeTemp('big.txt', Buffer.from(lines.map((l) => `${l}\r\n`).join(''), 'latin1'));
+t.teardown(() => rmSync(dirname(path), { recursive: true, force: true })); // 12 MB
 
 t.test('the file is validated in ranges by default on two threads', async (t) => {
   t.ok(statSync(path).size >= MIN_PARALLEL_BYTES, 'large enough for ranges');
