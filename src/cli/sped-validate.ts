@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { ExitCode } from '../errors.js';
 import { spedValidateCommand } from '../commands/sped.js';
 import type { LayoutId } from '../sped/layout.js';
+import { defaultThreads } from '../pool/pool.js';
 import { createProgress, openInput, openOutput, type InputSource } from './io.js';
 import type { CommandContext } from './main.js';
 import { addOptions } from './options.js';
@@ -13,6 +14,7 @@ interface ValidateFlags {
   maxErrors: number;
   layout?: LayoutId;
   progress: boolean;
+  threads?: number;
 }
 
 export function registerSpedValidateCommand(sped: Command, ctx: CommandContext): void {
@@ -21,7 +23,7 @@ export function registerSpedValidateCommand(sped: Command, ctx: CommandContext):
       .command('validate')
       .description('validate a SPED file: structure, fields, totals, references, consistency (exit 1: invalid)')
       .argument('<file>', 'SPED file, or - for stdin'),
-    'json', 'output', 'maxErrors', 'layout', 'progress',
+    'json', 'output', 'maxErrors', 'layout', 'progress', 'threads',
   )
     .action((file: string, flags: ValidateFlags) =>
       ctx.run(async (): Promise<ExitCode> => {
@@ -42,7 +44,13 @@ async function validateInput(input: InputSource, flags: ValidateFlags, ctx: Comm
   const progress = createProgress(input.size, flags.progress, 'validate');
   let exitCode: ExitCode;
   try {
-    ({ exitCode } = await spedValidateCommand(input, { output: report, messages: report, onProgress: (bytes) => progress.update(bytes) }, flags));
+    // a path is validated in byte ranges on the pool (the same result as one thread); stdin on one thread
+    const threads = flags.threads ?? defaultThreads();
+    ({ exitCode } = await spedValidateCommand(
+      { ...input, ...(input.name !== '-' ? { path: input.name } : {}) },
+      { output: report, messages: report, onProgress: (bytes) => progress.update(bytes) },
+      { ...flags, threads },
+    ));
   } catch (err) {
     await output?.abort();
     throw err;

@@ -13,6 +13,7 @@ import { spedFromJsonl, spedToJsonl } from '../sped/jsonl.js';
 import { fixTotals } from '../sped/fix-totals.js';
 import { spedToCsv } from '../sped/csv.js';
 import { validateSped } from '../sped/validator.js';
+import type { FiscalPool } from '../pool/pool.js';
 import type { SpedLineEnd, SpedOutputEncoding } from '../sped/writer.js';
 import { nameInput, type CommandInput, type CommandOutcome, type CommandStreams, type FindingCounts } from './types.js';
 
@@ -57,14 +58,19 @@ export interface SpedValidateCommandOptions {
   readonly json?: boolean;
   readonly maxErrors?: number;
   readonly layout?: LayoutId;
+  /** More than 1 (or a pool of more) validates a local file in byte ranges on workers: the same result. */
+  readonly threads?: number;
+  readonly pool?: FiscalPool;
 }
 
 /** `sped validate`: the report (findings one per line and a summary line, or the JSON result) to `output`. */
 export async function spedValidateCommand(input: CommandInput, streams: CommandStreams, o: SpedValidateCommandOptions): Promise<CommandOutcome> {
   const report = streams.output;
   const maxErrors = o.maxErrors ?? 1000;
-  const result = await validateSped(input.stream, {
+  const threads = o.pool?.threads ?? o.threads ?? 1;
+  const result = await validateSped(input.path !== undefined && threads > 1 ? input.path : input.stream, {
     maxErrors,
+    ...(o.pool ? { pool: o.pool } : { threads }),
     ...(o.layout ? { layout: o.layout } : {}),
     ...(streams.onProgress ? { onProgress: streams.onProgress } : {}),
     ...(o.json ? {} : { onFinding: (f: SpedFinding) => void report.write(`${formatFinding(input.name, f)}\n`) }),

@@ -11,6 +11,8 @@ export interface CommandInput {
   readonly name: string;
   readonly stream: Readable;
   readonly size: number | null;
+  /** The input's local file, when it is one (not stdin): commands that split a file into byte ranges read it. */
+  readonly path?: string;
 }
 
 /** Where a command writes: its output (the converted data, or the report) and its messages (findings, notes). */

@@ -10,6 +10,7 @@ export type JobFunction = (payload: never) => unknown;
 const JOBS: Record<string, () => Promise<JobFunction>> = {
   // test-only job: echoes the payload after an optional delay (test/pool/pool.ts)
   'pool.echo': () => import('./echo-job.js').then((m) => m.echoJob as JobFunction),
+  'sped.validate-range': () => import('../sped/validate-range-job.js').then((m) => m.validateRangeJob as JobFunction),
 };
 
 export type JobName = keyof typeof JOBS;

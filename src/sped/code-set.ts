@@ -46,6 +46,18 @@ function mix(h: number): number {
   return h;
 }
 
+/** A CodeSet as plain data, for another thread (`CodeSet.export` / `CodeSet.restore`). */
+export interface CodeSetData {
+  ignoreCase: boolean;
+  size: number;
+  used: number;
+  table: Int32Array;
+  hashes: Int32Array;
+  starts: Int32Array;
+  lengths: Int32Array;
+  arena: Uint8Array;
+}
+
 export class CodeSet {
   /** Slot → entry index + 1 (0: empty); its length a power of two, at most half full. */
   private table = new Int32Array(64);
@@ -106,6 +118,40 @@ export class CodeSet {
   addText(text: string): void {
     const n = this.canonical(text);
     this.insert(this.scratch, 0, n);
+  }
+
+  /** The set as plain data (typed arrays, structured-cloneable): `CodeSet.restore` makes an equal set from it. */
+  export(): CodeSetData {
+    return {
+      ignoreCase: this.ignoreCase, size: this.size, used: this.used, table: this.table.slice(),
+      hashes: this.hashes.slice(0, this.size), starts: this.starts.slice(0, this.size), lengths: this.lengths.slice(0, this.size),
+      arena: this.arena.slice(0, this.used),
+    };
+  }
+
+  static restore(data: CodeSetData): CodeSet {
+    const set = new CodeSet(data.ignoreCase);
+    set.table = data.table.slice();
+    set.hashes = resized(data.hashes, Math.max(32, data.size * 2));
+    set.starts = resized(data.starts, Math.max(32, data.size * 2));
+    set.lengths = resized(data.lengths, Math.max(32, data.size * 2));
+    set.arena = new Uint8Array(Math.max(4096, data.used * 2));
+    set.arena.set(data.arena);
+    set.used = data.used;
+    set.size = data.size;
+    return set;
+  }
+
+  /** The canonical bytes of the keys added after the first `from` (keys are kept in the order added). */
+  keysSince(from: number): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (let entry = from; entry < this.size; entry++) out.push(this.arena.slice(this.starts[entry]!, this.starts[entry]! + this.lengths[entry]!));
+    return out;
+  }
+
+  /** Adds a key given as canonical bytes (from `keysSince` of a set with the same `ignoreCase`). */
+  addCanonical(bytes: Uint8Array): void {
+    this.insert(bytes, 0, bytes.length);
   }
 
   /** The canonical bytes of a text into `scratch` (folded when `ignoreCase`); their count. */

@@ -39,6 +39,16 @@ export interface ConsistencyPlan {
   sums: DocumentSums | null;
 }
 
+/** An apuration check a range leaves to the merge: the declared totals and the range's own sums, as decimal text. */
+export interface ApurationCheck {
+  reg: string;
+  line: number;
+  declaredDebits: string;
+  declaredCredits: string;
+  debits: string;
+  credits: string;
+}
+
 export class Consistency {
   /** The open document: its state, register and plan (`docDef`/`docPlan` are stale while `doc` is null). */
   private doc: DocumentSums | null = null;
@@ -51,11 +61,69 @@ export class Consistency {
   /** The slot of each analytic field's name in `Sums`. */
   private readonly sumSlots = new Map<string, number>();
 
+  /** Merge: apuration sums of the ranges already merged (the exact sums hold this thread's own records). */
+  private apurationMerged = { debits: Decimal.ZERO, credits: Decimal.ZERO };
+  /**
+   * Range worker: a document may be open from before the range (`continueDocument`): the first record that
+   * closes it calls `onInherited` instead (the merge puts the previous range's closing findings there). Apuration
+   * checks go to `deferApuration` (their sums include the ranges before).
+   */
+  private inheritedOpen = false;
+  private onInherited: ((level: number) => void) | null = null;
+  deferApuration: ((item: ApurationCheck) => void) | null = null;
+
   constructor(
     private readonly layout: Layout,
     private readonly positions: FieldPositions,
     private readonly report: Report,
   ) {}
+
+  /** Range worker: a document may be open from before the range; `onInherited(level)` is called where it closes. */
+  continueDocument(onInherited: (level: number) => void): void {
+    this.inheritedOpen = true;
+    this.onInherited = onInherited;
+  }
+
+  /** Range worker: whether the document from before the range is still open. */
+  get inheritedStillOpen(): boolean {
+    return this.inheritedOpen;
+  }
+
+  /** The level of the open document (null: none). */
+  get openLevel(): number | null {
+    return this.doc?.level ?? null;
+  }
+
+  /** The apuration sums so far (this thread's records and the ranges merged). */
+  apurationTotals(): { debits: Decimal; credits: Decimal } {
+    return {
+      debits: this.apurationSums.debits.toDecimal().add(this.apurationMerged.debits),
+      credits: this.apurationSums.credits.toDecimal().add(this.apurationMerged.credits),
+    };
+  }
+
+  /** Merge: a range's apuration sums. */
+  addApuration(debits: Decimal, credits: Decimal): void {
+    this.apurationMerged = { debits: this.apurationMerged.debits.add(debits), credits: this.apurationMerged.credits.add(credits) };
+  }
+
+  /** Merge: a range's deferred apuration check, with the sums of the ranges before it added. */
+  resolveApuration(item: ApurationCheck): void {
+    const before = this.apurationTotals();
+    this.checkApuration(item.reg, item.line, Decimal.from(item.declaredDebits), Decimal.from(item.declaredCredits), before.debits.add(Decimal.from(item.debits)), before.credits.add(Decimal.from(item.credits)));
+  }
+
+  private checkApuration(reg: string, line: number, declaredDebits: Decimal, declaredCredits: Decimal, debits: Decimal, credits: Decimal): void {
+    const ap = this.layout.data.consistency.apuration!;
+    const def = this.layout.register(reg)!;
+    for (const [field, declared, sum, what] of [[ap.debits, declaredDebits, debits, 'debits'], [ap.credits, declaredCredits, credits, 'credits']] as const) {
+      if (!declared.equals(sum)) {
+        this.report('SPED_CONSISTENCY', `${reg} ${field} is ${declared.format(',', 2)}; the ICMS ${what} of the analytic records (${ap.sources.slice(0, 4).join(', ')}, …) add up to ${sum.format(',', 2)}`, {
+          line, register: reg, field, position: def.fields.find((f) => f.name === field)?.pos ?? null, severity: 'warning',
+        });
+      }
+    }
+  }
 
   /**
    * A known register's record, with its plan (`planOf`, kept by the caller) and its count in the file so far:
@@ -63,6 +131,10 @@ export class Consistency {
    */
   record(def: RegisterDef, plan: ConsistencyPlan, count: number, fields: RecordFields, line: number): void {
     const reg = def.code;
+    if (this.inheritedOpen) {
+      this.inheritedOpen = false;
+      this.onInherited!(def.level);
+    }
     if (this.doc !== null && def.level <= this.doc.level) this.closeDocument();
     if (plan.sums !== null) this.openDocument(def, plan, fields, line);
     const doc = this.doc;
@@ -111,15 +183,14 @@ export class Consistency {
           if (acc !== null && amount !== undefined) fields.addTo(acc, amount - 1);
         }
       } else if (reg === ap.register && count === 1) {
-        for (const [field, acc, what] of [[ap.debits, this.apurationSums.debits, 'debits'], [ap.credits, this.apurationSums.credits, 'credits']] as const) {
-          const declared = this.decimalOf(def, fields, field);
-          const sum = acc.toDecimal();
-          if (!declared.equals(sum)) {
-            this.report('SPED_CONSISTENCY', `${reg} ${field} is ${declared.format(',', 2)}; the ICMS ${what} of the analytic records (${ap.sources.slice(0, 4).join(', ')}, …) add up to ${sum.format(',', 2)}`, {
-              line, register: reg, field, position: def.fields.find((f) => f.name === field)?.pos ?? null, severity: 'warning',
-            });
-          }
-        }
+        const declaredDebits = this.decimalOf(def, fields, ap.debits);
+        const declaredCredits = this.decimalOf(def, fields, ap.credits);
+        const sums = this.apurationTotals();
+        if (this.deferApuration !== null) {
+          this.deferApuration({
+            reg, line, declaredDebits: declaredDebits.toString(), declaredCredits: declaredCredits.toString(), debits: sums.debits.toString(), credits: sums.credits.toString(),
+          });
+        } else this.checkApuration(reg, line, declaredDebits, declaredCredits, sums.debits, sums.credits);
       }
     }
   }

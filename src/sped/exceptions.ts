@@ -176,7 +176,12 @@ export class ChildRules {
   /** The open record whose children are limited, if any. */
   private open: { code: string; level: number; line: number; rules: MergedRules } | null = null;
 
-  constructor(private readonly layout: Layout, private readonly report: Report) {}
+  constructor(private readonly layout: Layout, private readonly report: Report, private readonly lineText: (line: number) => string = String) {}
+
+  /** The level of the open record whose children are limited (null: none). */
+  get openLevel(): number | null {
+    return this.open?.level ?? null;
+  }
 
   /** A record whose children are limited is open: every record goes through `record` until it closes. */
   get isOpen(): boolean {
@@ -205,7 +210,7 @@ export class ChildRules {
     const { allowedChildren: allowed, forbiddenChildren: forbidden, childrenWhy } = open.rules;
     if ((allowed === null || allowed.has(def.code)) && !forbidden.has(def.code)) return;
     const which = allowed !== null && allowed.size === 0 ? 'has no child records' : allowed !== null ? `has only ${[...allowed].join(', ')}` : `has no ${[...forbidden].join(', ')}`;
-    this.report('SPED_CHILD_NOT_ALLOWED', `${def.code} under ${open.code} (line ${open.line}): ${ruleText(childrenWhy!)} ${which}`, { line, register: def.code });
+    this.report('SPED_CHILD_NOT_ALLOWED', `${def.code} under ${open.code} (line ${this.lineText(open.line)}): ${ruleText(childrenWhy!)} ${which}`, { line, register: def.code });
   }
 
 }

@@ -16,6 +16,9 @@ interface OpenRegister {
   children: Map<string, number> | null;
 }
 
+/** An open register as data (a range's state for the merge); null for a level with none open. */
+export type OpenState = { code: string; line: number; direction: Direction; children: [string, number][] | null } | null;
+
 export class Hierarchy {
   /** Open registers by level: `stack[0..depth)` (entries past `depth` are stale, reused objects). */
   private readonly stack: (OpenRegister | undefined)[] = [];
@@ -24,7 +27,53 @@ export class Hierarchy {
   constructor(
     private readonly layout: Layout,
     private readonly report: Report,
+    /** How a line number reads in a message (a range worker writes a token the merge replaces). */
+    private readonly lineText: (line: number) => string = String,
   ) {}
+
+  /** Range worker: the open registers a range starts under (levels 0..n-1), assumed; see validate-ranges.ts. */
+  seed(levels: readonly { code: string; line: number; direction: Direction }[]): void {
+    for (let l = 0; l < levels.length; l++) this.stack[l] = { ...levels[l]!, children: null };
+    this.depth = levels.length;
+  }
+
+  /** The open registers, outermost first, with their children counts. */
+  openRegisters(): OpenState[] {
+    const out: OpenState[] = [];
+    for (let l = 0; l < this.depth; l++) {
+      const e = this.stack[l];
+      out.push(e === undefined ? null : { code: e.code, line: e.line, direction: e.direction, children: e.children === null ? null : [...e.children] });
+    }
+    return out;
+  }
+
+  /**
+   * Merge: the open registers after a range (`openRegisters` of its worker, lines already made absolute): a level
+   * the range never entered (`inherited(line)`) stays this one's, with the range's children counts added.
+   */
+  continueWith(levels: readonly OpenState[], inherited: (line: number) => boolean): void {
+    const next: (OpenRegister | undefined)[] = [];
+    for (let l = 0; l < levels.length; l++) {
+      const e = levels[l];
+      if (e === null || e === undefined) {
+        next.push(undefined);
+        continue;
+      }
+      if (inherited(e.line)) {
+        const own = this.openAt(l)!;
+        for (const [reg, n] of e.children ?? []) (own.children ??= new Map()).set(reg, (own.children.get(reg) ?? 0) + n);
+        next.push(own);
+      } else next.push({ code: e.code, line: e.line, direction: e.direction, children: e.children === null ? null : new Map(e.children) });
+    }
+    for (let l = 0; l < next.length; l++) this.stack[l] = next[l];
+    this.depth = next.length;
+  }
+
+  /** Merge: the open register at a level (null when none). */
+  openState(level: number): OpenState {
+    const e = this.openAt(level);
+    return e === undefined ? null : { code: e.code, line: e.line, direction: e.direction, children: e.children === null ? null : [...e.children] };
+  }
 
   /** The open register at a level, if any. */
   private openAt(level: number): OpenRegister | undefined {
@@ -46,7 +95,7 @@ export class Hierarchy {
         const parent = this.layout.register(def.parent);
         this.report(
           'SPED_HIERARCHY',
-          `${reg} must follow its parent ${def.parent}${parent && parent.level > 1 ? ` (or a sibling under it)` : ''}${open ? `; the open level-${level - 1} register is ${open.code} (line ${open.line})` : ''}`,
+          `${reg} must follow its parent ${def.parent}${parent && parent.level > 1 ? ` (or a sibling under it)` : ''}${open ? `; the open level-${level - 1} register is ${open.code} (line ${this.lineText(open.line)})` : ''}`,
           { line, register: reg },
         );
       } else if (open && def.occurrence.scope === 'parent' && def.occurrence.max !== null) {
@@ -54,7 +103,7 @@ export class Hierarchy {
         const n = (open.children.get(reg) ?? 0) + 1;
         open.children.set(reg, n);
         if (n > def.occurrence.max) {
-          this.report('SPED_OCCURRENCE', `${reg} may occur at most ${def.occurrence.max} time(s) per ${def.parent} (line ${open.line})`, { line, register: reg });
+          this.report('SPED_OCCURRENCE', `${reg} may occur at most ${def.occurrence.max} time(s) per ${def.parent} (line ${this.lineText(open.line)})`, { line, register: reg });
         }
       }
     }

@@ -5,7 +5,7 @@
  * without case.
  */
 import type { RecordFields } from './byte-path.js';
-import { CodeSet } from './code-set.js';
+import { CodeSet, type CodeSetData } from './code-set.js';
 import { clip } from './field-validation.js';
 import type { Report } from './findings.js';
 import type { Layout } from './layout.js';
@@ -55,6 +55,44 @@ export class References {
     }
   }
 
+  /**
+   * Range worker: a reference this range cannot resolve (its key is in neither the sets it started with nor the
+   * keys it added before) goes to `defer`: the merge reports it unless an earlier range added the key.
+   */
+  defer: ((item: { target: string; key: string; finding: Parameters<Report> }) => void) | null = null;
+
+  /** The target sets, as data (for a range worker to start with). */
+  exportSets(): [string, CodeSetData][] {
+    return [...this.sets].map(([target, set]) => [target, set.export()]);
+  }
+
+  /** Range worker: starts from the sets of the part of the file before the range. Call before `of`. */
+  restoreSets(sets: readonly [string, CodeSetData][]): void {
+    for (const [target, data] of sets) this.sets.set(target, CodeSet.restore(data));
+  }
+
+  /** Keys per target after the first `sizes[target]` (the keys a range added), as canonical bytes. */
+  keysSince(sizes: ReadonlyMap<string, number>): [string, Uint8Array[]][] {
+    const out: [string, Uint8Array[]][] = [];
+    for (const [target, set] of this.sets) if (set.size > (sizes.get(target) ?? 0)) out.push([target, set.keysSince(sizes.get(target) ?? 0)]);
+    return out;
+  }
+
+  /** Key counts per target. */
+  sizes(): Map<string, number> {
+    return new Map([...this.sets].map(([target, set]) => [target, set.size]));
+  }
+
+  /** Merge: keys a range added. */
+  addKeys(keys: readonly [string, readonly Uint8Array[]][]): void {
+    for (const [target, list] of keys) for (const k of list) this.sets.get(target)!.addCanonical(k);
+  }
+
+  /** Merge: whether `key` (text) is a key of `target` now. */
+  hasKey(target: string, key: string): boolean {
+    return this.sets.get(target)?.hasText(key) ?? false;
+  }
+
   /** A register's part in the references, resolved (call once per register code). */
   of(reg: string): RegisterRefs {
     const keyPos = this.keyPos.get(reg);
@@ -72,7 +110,9 @@ export class References {
       const c = st.refs[i]!;
       if (fields.isEmptyOrIn(c.at, c.keys)) continue;
       const v = fields.get(c.at) ?? '';
-      this.report('SPED_REF_MISSING', `${c.name} '${clip(v)}' has no ${c.target} record`, { line, register: reg, field: c.name, position: c.pos });
+      const missing: Parameters<Report> = ['SPED_REF_MISSING', `${c.name} '${clip(v)}' has no ${c.target} record`, { line, register: reg, field: c.name, position: c.pos }];
+      if (this.defer !== null) this.defer({ target: c.target, key: v, finding: missing });
+      else this.report(...missing);
     }
   }
 }

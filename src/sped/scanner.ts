@@ -39,6 +39,13 @@ export const SIGNATURE_MARKER = Buffer.from('SBRCAAEPDR', 'latin1');
 const END_PREFIX = Buffer.from('|9999|', 'latin1');
 const DEFAULT_MAX_LINE = 32 * 1024 * 1024;
 
+/** The scanner's encoding decision: the encoding, whether a line decided it, invalid UTF-8 lines reported. */
+export interface EncodingState {
+  readonly encoding: SpedEncoding;
+  readonly decided: boolean;
+  readonly utf8Errors: number;
+}
+
 export class SpedScanner {
   /** Bytes consumed (including skipped and signature bytes). */
   bytes = 0;
@@ -78,6 +85,18 @@ export class SpedScanner {
       this.encoding = options.encoding;
       this.encodingDecided = true;
     }
+  }
+
+  /** The encoding decision so far (a byte range of the file starts from the state its previous part ended in). */
+  encodingState(): EncodingState {
+    return { encoding: this.encoding, decided: this.encodingDecided, utf8Errors: this.utf8Errors };
+  }
+
+  /** Continues from an encoding decision made on an earlier part of the file (`encodingState`). */
+  assumeEncoding(state: EncodingState): void {
+    this.encoding = state.encoding;
+    this.encodingDecided = state.decided;
+    this.utf8Errors = state.utf8Errors;
   }
 
   /** Absolute offset of the next unprocessed line and its number: a checkpoint to resume from. */

@@ -43,12 +43,34 @@ export interface FileCounts {
 }
 
 /** A run of consecutive lines of one block: where it starts, for the order check at the end of the file. */
-interface BlockRun {
+export interface BlockRun {
   block: string;
   /** Index of the block in the layout's order. */
   idx: number;
   line: number;
   register: string;
+}
+
+/** A check of a run begun before a range, left to the merge: its X990 count, or its closing (IND_MOV, not closed). */
+export type RunCheck =
+  | { kind: 'closer'; reg: string; block: string; declared: string; lines: number; line: number }
+  | { kind: 'run'; block: string; hasData: boolean; indMov: { value: string; line: number } | null; closerLine: number | null };
+
+/** What a range leaves of the block totals, for the merge (see `BlockTotals.continueWith`). */
+export interface BlockRangeState {
+  block: string | null;
+  inheritedRun: boolean;
+  openLine: number;
+  lines: number;
+  hasData: boolean;
+  indMov: { value: string; line: number } | null;
+  seen: string[];
+  runs: BlockRun[];
+  runsDropped: number;
+  totals9900: { reg: string; qty: string; line: number }[];
+  total9990: { qty: string; line: number } | null;
+  total9999: { qty: string; line: number } | null;
+  block9Lines: number;
 }
 
 /** Runs kept for the order check; a file with more block changes gets one finding that the rest went unchecked. */
@@ -70,10 +92,71 @@ export class BlockTotals {
   private total9999: { qty: string; line: number } | null = null;
   private block9Lines = 0;
 
+  /**
+   * Range worker: the open run began before the range (its lines, data and IND_MOV so far are the merge's); its
+   * checks are handed to `defer` instead of made. Set by `continueRun`, cleared when the run closes.
+   */
+  private inheritedRun = false;
+  private defer: ((item: RunCheck) => void) | null = null;
+
   constructor(
     private readonly layout: Layout,
     private readonly report: Report,
+    /** How a line number reads in a message (a range worker writes a token the merge replaces). */
+    private readonly lineText: (line: number) => string = String,
   ) {}
+
+  /** Range worker: the range starts inside a run of `block` begun before it; its checks go to `defer`. */
+  continueRun(block: string, defer: (item: RunCheck) => void): void {
+    this.block = block;
+    this.inheritedRun = true;
+    this.defer = defer;
+  }
+
+  /** The state a range leaves for the merge (lines as the worker numbered them). */
+  rangeState(): BlockRangeState {
+    return {
+      block: this.block, inheritedRun: this.inheritedRun, openLine: this.blockOpenLine, lines: this.blockLines, hasData: this.blockHasData,
+      indMov: this.blockIndMov, seen: [...this.blocksSeen], runs: this.runs, runsDropped: this.runsDropped, totals9900: this.totals9900,
+      total9990: this.total9990, total9999: this.total9999, block9Lines: this.block9Lines,
+    };
+  }
+
+  /** The block of the open run (null: none). */
+  get openBlock(): string | null {
+    return this.block;
+  }
+
+  /** Merge: a range's deferred check of the run it started in (this one's open run), with its lines absolute. */
+  resolve(item: RunCheck): void {
+    if (item.kind === 'closer') this.checkCloser(item.reg, item.block, item.declared, this.blockLines + item.lines, item.line);
+    else this.checkRun(item.block, item.indMov ?? this.blockIndMov, this.blockHasData || item.hasData, item.closerLine);
+  }
+
+  /** Merge: the state after a range (`rangeState` of its worker, lines absolute). */
+  continueWith(r: BlockRangeState): void {
+    if (r.inheritedRun) {
+      this.blockLines += r.lines;
+      this.blockHasData ||= r.hasData;
+      if (r.indMov !== null) this.blockIndMov = r.indMov;
+    } else {
+      this.block = r.block;
+      this.blockOpenLine = r.openLine;
+      this.blockLines = r.lines;
+      this.blockHasData = r.hasData;
+      this.blockIndMov = r.indMov;
+    }
+    for (const b of r.seen) this.blocksSeen.add(b);
+    for (const run of r.runs) {
+      if (this.runs.length < MAX_RUNS) this.runs.push(run);
+      else this.runsDropped++;
+    }
+    this.runsDropped += r.runsDropped;
+    this.totals9900.push(...r.totals9900);
+    if (r.total9990 !== null) this.total9990 = r.total9990;
+    if (r.total9999 !== null) this.total9999 = r.total9999;
+    this.block9Lines += r.block9Lines;
+  }
 
   /**
    * Tracks block runs, X001 and line counts per run for every record, known register or not. `dataLine`:
@@ -107,16 +190,31 @@ export class BlockTotals {
   private closeBlock(closerLine: number | null): void {
     const block = this.block;
     if (block === null || block === '9') return;
-    const ind = this.blockIndMov;
+    if (this.inheritedRun) {
+      this.inheritedRun = false;
+      this.defer!({ kind: 'run', block, hasData: this.blockHasData, indMov: this.blockIndMov, closerLine });
+      return;
+    }
+    this.checkRun(block, this.blockIndMov, this.blockHasData, closerLine);
+  }
+
+  /** A run's closing checks: IND_MOV against its data, and its X990. */
+  private checkRun(block: string, ind: { value: string; line: number } | null, hasData: boolean, closerLine: number | null): void {
     if (ind) {
-      if (ind.value === '0' && !this.blockHasData) {
+      if (ind.value === '0' && !hasData) {
         this.report('SPED_IND_MOV', `${block}001 says the block has data (IND_MOV 0) but it has none`, { line: ind.line, register: `${block}001`, field: 'IND_MOV', position: 2 });
-      } else if (ind.value === '1' && this.blockHasData) {
+      } else if (ind.value === '1' && hasData) {
         this.report('SPED_IND_MOV', `${block}001 says the block has no data (IND_MOV 1) but it has records`, { line: ind.line, register: `${block}001`, field: 'IND_MOV', position: 2 });
       }
     }
     if (closerLine === null) {
-      this.report('SPED_BLOCK_ORDER', `block ${block} (from line ${this.blockOpenLine}) is not closed by ${block}990`, { line: null, register: `${block}990` });
+      this.report('SPED_BLOCK_ORDER', `block ${block} (from line ${this.lineText(this.blockOpenLine)}) is not closed by ${block}990`, { line: null, register: `${block}990` });
+    }
+  }
+
+  private checkCloser(reg: string, block: string, declared: string, lines: number, line: number): void {
+    if (declared !== String(lines)) {
+      this.report('SPED_TOTAL_BLOCK', `${reg} QTD_LIN_${block} is ${declared}; block ${block} has ${lines} lines`, { line, register: reg, field: `QTD_LIN_${block}`, position: 2 });
     }
   }
 
@@ -174,8 +272,9 @@ export class BlockTotals {
       this.blockIndMov = { value: fields.get(1) ?? '', line };
     } else if (role === 'closer') {
       const declared = fields.get(1) ?? '';
-      if (block !== '9' && declared !== String(this.blockLines)) {
-        this.report('SPED_TOTAL_BLOCK', `${reg} QTD_LIN_${block} is ${declared}; block ${block} has ${this.blockLines} lines`, { line, register: reg, field: `QTD_LIN_${block}`, position: 2 });
+      if (block !== '9') {
+        if (this.inheritedRun) this.defer!({ kind: 'closer', reg, block, declared, lines: this.blockLines, line });
+        else this.checkCloser(reg, block, declared, this.blockLines, line);
       }
       if (block !== '9') {
         this.closeBlock(line);

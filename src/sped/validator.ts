@@ -8,7 +8,10 @@
  * hierarchy.ts (open registers, direction), totals.ts (blocks and control totals), field-validation.ts (the string
  * path's per-field checks; byte-path.ts proves clean lines without them), references.ts, consistency.ts.
  */
+import { Decimal } from '../common/decimal.js';
+import type { FiscalPool } from '../pool/pool.js';
 import { finding, type Report, type SpedFinding } from './findings.js';
+import { isCountSensitive, lineToken, openChain, RangeCollector, RangeMismatch, sameEncoding, type MergeState, type RangeResult, type RangeStart } from './range-state.js';
 import { isoToNumber, RecordFields, RegisterCheck, type PeriodWindow } from './byte-path.js';
 import { ChildRules, exceptionsOf } from './exceptions.js';
 import { Consistency, type ConsistencyPlan } from './consistency.js';
@@ -19,7 +22,7 @@ import { FieldPositions } from './positions.js';
 import { feedParser, parserOptions, SpedParser, type SpedReadInfo, type SpedReadOptions, type SpedSource } from './reader.js';
 import { References, type RegisterRefs } from './references.js';
 import { parseSpedDate } from './record.js';
-import type { SignatureBlock, SpedEncoding } from './scanner.js';
+import type { EncodingState, SignatureBlock, SpedEncoding, SpedScanner } from './scanner.js';
 import { BlockTotals, isDataLine, totalsRole, type TotalsRole } from './totals.js';
 
 export interface ValidateOptions extends SpedReadOptions {
@@ -32,6 +35,13 @@ export interface ValidateOptions extends SpedReadOptions {
    * compare both paths with it; the findings are the same either way.
    */
   bytePath?: boolean;
+  /**
+   * Threads for a path (default 1): more validate it in byte ranges on a pool's workers, with exactly the result
+   * of one thread (validate-ranges.ts). Stdin and streams run on one thread.
+   */
+  threads?: number;
+  /** A pool to run on (its thread count wins over `threads`). */
+  pool?: FiscalPool;
 }
 
 export interface ValidationResult {
@@ -84,6 +94,12 @@ class FindingSink {
   warnings = 0;
   truncated = false;
   constructor(private readonly max: number, private readonly listener?: (f: SpedFinding) => void) {}
+  /** Findings counted but not listed (a range worker kept only the first `max`). */
+  count(errors: number, warnings: number): void {
+    this.errors += errors;
+    this.warnings += warnings;
+    if (errors + warnings > 0) this.truncated = true;
+  }
   add(f: SpedFinding): void {
     if (f.severity === 'error') this.errors++;
     else this.warnings++;
@@ -100,7 +116,13 @@ class FindingSink {
  */
 export class SpedValidator {
   private readonly sink: FindingSink;
-  private readonly report: Report = (code, message, at) => this.sink.add(finding(code, message, at));
+  private readonly report: Report = (code, message, at) => this.emit(finding(code, message, at));
+  /** Range worker: findings and deferred checks go here instead of the sink (see validate-ranges.ts). */
+  private collector: RangeCollector | null = null;
+  /** Findings redirected while a document's closing checks run for the merge (`closeTail`). */
+  private captured: SpedFinding[] | null = null;
+  /** The level of the first record applied (range worker: where the previous range's document closes). */
+  private firstApplied: number | null = null;
   private layout: Layout | null = null;
   /** The checks, once the layout is known (null before the first record). */
   private parts: Parts | null = null;
@@ -139,7 +161,18 @@ export class SpedValidator {
       return;
     }
     if (this.notSped) return;
-    this.sink.add(f);
+    this.emit(f);
+  }
+
+  private emit(f: SpedFinding): void {
+    if (this.captured !== null) this.captured.push(f);
+    else if (this.collector !== null) this.collector.add(f);
+    else this.sink.add(f);
+  }
+
+  /** The level of the open record whose children are limited (null: none). */
+  get childrenOpenLevel(): number | null {
+    return this.parts?.children.openLevel ?? null;
   }
 
   /** True when the input is not SPED at all and further records are pointless. */
@@ -268,6 +301,7 @@ export class SpedValidator {
   private apply(def: RegisterDef, st: RegState, view: RecordFields, line: number, fields: string[] | null, byteMask = 0): void {
     const p = this.parts!;
     const reg = def.code;
+    this.firstApplied ??= def.level;
     // structure: the period (0000 arrives before anything needs it), 0000 once, the block's lines, the hierarchy
     if (this.period.start === null && reg === this.layout!.data.period.register) this.readPeriod(def, view);
     if (reg === '0000' && this.records > 1) {
@@ -286,17 +320,180 @@ export class SpedValidator {
     if (reg === '9999') this.ended = true;
   }
 
-  private setLayout(layout: Layout): void {
+  private setLayout(layout: Layout, lineText: (line: number) => string = String): void {
     this.layout = layout;
     const report = this.report;
     this.parts = {
-      hierarchy: new Hierarchy(layout, report),
-      blocks: new BlockTotals(layout, report),
+      hierarchy: new Hierarchy(layout, report, lineText),
+      blocks: new BlockTotals(layout, report, lineText),
       fields: new FieldChecker(layout, this.period, report),
       references: new References(layout, report),
       consistency: new Consistency(layout, this.positions, report),
-      children: new ChildRules(layout, report),
+      children: new ChildRules(layout, report, lineText),
     };
+  }
+
+  // ---- byte ranges on several threads (validate-ranges.ts): the worker's side, then the merge's ----
+
+  /**
+   * The state a range worker starts from, once this validator has taken the part of the file before the first
+   * range; null when that part leaves the file not ready for ranges (no layout, version or period yet, not SPED,
+   * already ended).
+   */
+  rangeStart(encoding: EncodingState): RangeStart | null {
+    if (!this.started || this.notSped || this.ended || !this.versionChecked || this.version === null || this.period.start === null || !this.layout) return null;
+    return {
+      layout: this.layout.id, version: this.version, period: { ...this.period }, records: this.records,
+      counts: [...this.regs].map(([reg, st]) => [reg, st.count]), sets: this.parts!.references.exportSets(), encoding,
+    };
+  }
+
+  /** Range worker: a validator in the state `start` describes, for a range whose first record is a `cut` register. */
+  static forRange(layout: Layout, start: RangeStart, cut: string, maxErrors: number, nonce: string): SpedValidator {
+    const v = new SpedValidator({ maxErrors });
+    const collector = new RangeCollector(maxErrors);
+    v.collector = collector;
+    v.started = true;
+    v.setLayout(layout, (line) => lineToken(nonce, line));
+    const p = v.parts!;
+    p.references.restoreSets(start.sets);
+    p.references.defer = (item) => collector.defer({ kind: 'ref', ...item });
+    v.version = start.version;
+    v.versionChecked = true;
+    v.period.start = start.period.start;
+    v.period.end = start.period.end;
+    v.window.start = isoToNumber(v.period.start);
+    v.window.end = isoToNumber(v.period.end);
+    v.records = start.records;
+    for (const [reg, n] of start.counts) v.regState(reg).count = n;
+    const chain = openChain(layout, cut);
+    p.hierarchy.seed(chain.map((code, level) => ({ code, line: -1 - level, direction: null })));
+    p.blocks.continueRun(layout.register(cut)!.block, (item) => collector.defer(item));
+    p.consistency.continueDocument((level) => collector.defer({ kind: 'tail', level }));
+    p.consistency.deferApuration = (item) => collector.defer({ kind: 'apuration', ...item });
+    return v;
+  }
+
+  /** Runs the closing checks of the open document now, and hands back their findings (null: no document open). */
+  closeTail(): { level: number; findings: SpedFinding[] } | null {
+    const level = this.parts?.consistency.openLevel ?? null;
+    if (level === null) return null;
+    this.captured = [];
+    this.parts!.consistency.finish();
+    const findings = this.captured;
+    this.captured = null;
+    return { level, findings };
+  }
+
+  /** Range worker: what the range leaves for the merge (lines as this worker numbered them, from 1). */
+  rangeResult(start: RangeStart, info: SpedReadInfo, scanner: SpedScanner): RangeResult {
+    const p = this.parts!;
+    const startCounts = new Map(start.counts);
+    const counts: [string, number][] = [];
+    for (const [reg, st] of this.regs) {
+      const delta = st.count - (startCounts.get(reg) ?? 0);
+      if (delta > 0) counts.push([reg, delta]);
+    }
+    const inheritedStillOpen = p.consistency.inheritedStillOpen;
+    const apuration = p.consistency.apurationTotals();
+    const tail = this.closeTail();
+    const c = this.collector!;
+    return {
+      entries: c.entries, droppedErrors: c.droppedErrors, droppedWarnings: c.droppedWarnings, tail, inheritedStillOpen,
+      firstApplied: this.firstApplied, childrenOpen: p.children.openLevel,
+      lines: info.lines, blankLines: info.blankLines, records: this.records - start.records, counts,
+      encoding: scanner.encodingState(), scannerEnded: scanner.ended, signature: info.signature,
+      ended: this.ended, afterEndReported: this.afterEndReported, period: { ...this.period },
+      open: p.hierarchy.openRegisters(), blocks: p.blocks.rangeState(),
+      keys: p.references.keysSince(new Map(start.sets.map(([target, set]) => [target, set.size]))),
+      apuration: { debits: apuration.debits.toString(), credits: apuration.credits.toString() },
+    };
+  }
+
+  /**
+   * Merge: takes a range's result as if its records had come here, in file order. `merge` holds what the merge
+   * tracks between ranges; `base` is the range's first line number. Throws RangeMismatch, having changed nothing,
+   * when the range's worker assumed a state this one is not in: the caller then validates on one thread.
+   */
+  absorbRange(r: RangeResult, cut: string, start: RangeStart, merge: MergeState, base: number, nonce: string): void {
+    const p = this.parts!;
+    const lay = this.layout!;
+    const mismatch = (why: string): never => {
+      throw new RangeMismatch(why);
+    };
+    // the state the worker assumed, checked against the real one
+    if (this.ended || this.notSped) mismatch('the file ended before the range');
+    const chain = openChain(lay, cut);
+    for (let l = 0; l < chain.length; l++) {
+      const open = p.hierarchy.openState(l);
+      if (open === null || open.code !== chain[l] || open.direction !== null) mismatch(`level ${l} is not ${chain[l]}`);
+    }
+    for (let l = 0; l < r.open.length; l++) {
+      const e = r.open[l];
+      if (e === null || e === undefined || e.line >= 0 || e.children === null) continue;
+      const own = new Map(p.hierarchy.openState(l)?.children ?? []);
+      if (e.children.some(([reg]) => (own.get(reg) ?? 0) > 0)) mismatch('children counted on both sides');
+    }
+    if (p.blocks.openBlock !== lay.register(cut)!.block) mismatch('not inside the block of the cut');
+    if (r.firstApplied !== null) {
+      if (merge.tail !== null && merge.tail.level < r.firstApplied) mismatch('the range continues a document');
+      if (merge.childrenOpen !== null && r.firstApplied > merge.childrenOpen) mismatch('the range continues a limited record');
+    }
+    if (!sameEncoding(merge.encoding, start.encoding) || merge.scannerEnded) mismatch('the encoding changed before the range');
+    const startCounts = new Map(start.counts);
+    for (const [reg] of r.counts) {
+      if (isCountSensitive(lay, reg) && (this.regs.get(reg)?.count ?? 0) !== (startCounts.get(reg) ?? 0)) mismatch(`${reg} counted before the range`);
+    }
+    if (r.period.start !== start.period.start || r.period.end !== start.period.end) mismatch('the period changed');
+
+    // the range's findings in order, its deferred checks resolved against the state before it
+    const absLine = (line: number): number => (line > 0 ? base + line - 1 : p.hierarchy.openState(-1 - line)!.line);
+    const token = new RegExp(`\\u0000${nonce}(-?\\d+)\\u0000`, 'g');
+    const place = (f: SpedFinding): SpedFinding => ({
+      ...f,
+      line: f.line === null ? null : base + f.line - 1,
+      message: f.message.includes('\u0000') ? f.message.replace(token, (_, n: string) => String(absLine(Number(n)))) : f.message,
+    });
+    for (const e of r.entries) {
+      if (!('kind' in e)) this.sink.add(place(e));
+      else if (e.kind === 'tail') {
+        for (const f of merge.tail?.findings ?? []) this.sink.add(f);
+        merge.tail = null;
+      } else if (e.kind === 'ref') {
+        if (!p.references.hasKey(e.target, e.key)) this.sink.add(place(finding(...e.finding)));
+      } else if (e.kind === 'apuration') p.consistency.resolveApuration({ ...e, line: base + e.line - 1 });
+      else if (e.kind === 'closer') p.blocks.resolve({ ...e, line: base + e.line - 1 });
+      else p.blocks.resolve({ ...e, indMov: e.indMov && { value: e.indMov.value, line: base + e.indMov.line - 1 }, closerLine: e.closerLine === null ? null : base + e.closerLine - 1 });
+    }
+    this.sink.count(r.droppedErrors, r.droppedWarnings);
+
+    // the state after it
+    const rel = (line: number): number => base + line - 1;
+    p.hierarchy.continueWith(r.open.map((e) => (e === null || e === undefined || e.line < 0 ? e : { ...e, line: rel(e.line) })), (line) => line < 0);
+    const b = r.blocks;
+    p.blocks.continueWith({
+      ...b, openLine: rel(b.openLine), indMov: b.indMov && { value: b.indMov.value, line: rel(b.indMov.line) },
+      runs: b.runs.map((x) => ({ ...x, line: rel(x.line) })), totals9900: b.totals9900.map((x) => ({ ...x, line: rel(x.line) })),
+      total9990: b.total9990 && { ...b.total9990, line: rel(b.total9990.line) }, total9999: b.total9999 && { ...b.total9999, line: rel(b.total9999.line) },
+    });
+    p.references.addKeys(r.keys);
+    p.consistency.addApuration(Decimal.from(r.apuration.debits), Decimal.from(r.apuration.credits));
+    for (const [reg, n] of r.counts) this.regState(reg).count += n;
+    this.records += r.records;
+    this.ended ||= r.ended;
+    this.afterEndReported ||= r.afterEndReported;
+    if (r.tail !== null) merge.tail = { level: r.tail.level, findings: r.tail.findings.map(place) };
+    else if (!r.inheritedStillOpen) merge.tail = null;
+    if (r.firstApplied !== null) merge.childrenOpen = r.childrenOpen;
+    merge.encoding = r.encoding;
+    merge.scannerEnded = r.scannerEnded;
+  }
+
+  /** Merge: the end of the file, after the last range (the open document's findings first, as `finish` has them). */
+  finishRanges(merge: MergeState, info: SpedReadInfo): ValidationResult {
+    for (const f of merge.tail?.findings ?? []) this.sink.add(f);
+    merge.tail = null;
+    return this.finish(info);
   }
 
   /** The file's period from its period register (0000). */
@@ -370,8 +567,22 @@ export class SpedValidator {
  *
  *   const result = await validateSped('efd.txt', { maxErrors: 100 });
  *   if (!result.valid) for (const e of result.errors) console.log(e.line, e.code, e.message);
+ *
+ * With `threads` > 1 (or a `pool` of more than one thread) a path is validated in byte ranges on the pool's
+ * workers (validate-ranges.ts), with exactly the result of one thread; stdin and streams always run on one thread.
+ * Without either, one thread.
  */
 export async function validateSped(source: SpedSource, options: ValidateOptions = {}): Promise<ValidationResult> {
+  const threads = options.pool?.threads ?? options.threads ?? 1;
+  if (typeof source !== 'string' || threads === 1 || options.bytePath === false || options.start !== undefined || options.end !== undefined) {
+    return validateOneThread(source, options);
+  }
+  const { validateWithPool } = await import('./validate-ranges.js');
+  return validateWithPool(source, options);
+}
+
+/** `validateSped` in this thread, whatever the options say of threads. */
+export async function validateOneThread(source: SpedSource, options: ValidateOptions = {}): Promise<ValidationResult> {
   const validator = new SpedValidator({ maxErrors: options.maxErrors, onFinding: options.onFinding });
   const parser = new SpedParser(
     (fields, line) => {

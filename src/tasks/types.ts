@@ -20,16 +20,16 @@ import type { CommandInput, CommandOutcome, CommandStreams } from '../commands/t
 import type { TaskHandler, TaskHandlerContext } from './handler.js';
 
 function inputOf(ctx: TaskHandlerContext): CommandInput {
-  return { name: ctx.input.name, stream: createReadStream(ctx.input.path, { highWaterMark: 1 << 20, signal: ctx.signal }), size: ctx.input.bytes };
+  return { name: ctx.input.name, stream: createReadStream(ctx.input.path, { highWaterMark: 1 << 20, signal: ctx.signal }), size: ctx.input.bytes, path: ctx.input.path };
 }
 
 /** A handler over one input stream and the partial output file. */
-function streamed<O>(run: (input: CommandInput, streams: CommandStreams, options: O) => Promise<CommandOutcome>): TaskHandler {
+function streamed<O>(run: (input: CommandInput, streams: CommandStreams, options: O, ctx: TaskHandlerContext) => Promise<CommandOutcome>): TaskHandler {
   return async (ctx) => {
     const output = await ctx.output.open(0);
     const input = inputOf(ctx);
     try {
-      return await run(input, { output, messages: ctx.messages, onProgress: ctx.onProgress, signal: ctx.signal }, ctx.options as O);
+      return await run(input, { output, messages: ctx.messages, onProgress: ctx.onProgress, signal: ctx.signal }, ctx.options as O, ctx);
     } finally {
       input.stream.destroy();
     }
@@ -45,7 +45,9 @@ function batch<O>(run: (src: { sources: readonly string[] }, streams: CommandStr
 }
 
 export const TASK_HANDLERS: Readonly<Record<string, TaskHandler>> = {
-  'sped.validate': streamed<SpedValidateCommandOptions>((input, streams, o) => spedValidateCommand(input, { ...streams, messages: streams.output }, o)),
+  // on the runner's pool: a local input is validated in byte ranges (the same report as one thread)
+  'sped.validate': streamed<SpedValidateCommandOptions>((input, streams, o, ctx) =>
+    spedValidateCommand(input, { ...streams, messages: streams.output }, { ...o, ...(ctx.pool ? { pool: ctx.pool } : {}) })),
   'sped.stats': streamed<SpedStatsCommandOptions>(spedStatsCommand),
   'sped.to-jsonl': streamed<SpedToJsonlCommandOptions>(spedToJsonlCommand),
   'sped.from-jsonl': streamed<SpedFromJsonlCommandOptions>(spedFromJsonlCommand),
