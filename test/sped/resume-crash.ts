@@ -63,9 +63,9 @@ async function child(args: string[], onLine: (line: string, kill: () => void) =>
 const doneOf = (lines: string[]): Done => JSON.parse(lines[lines.length - 1]!) as Done;
 
 const CASES = [
-  { kind: 'to-jsonl', size: 200e6, every: 16 * 1024 * 1024, holdAt: 5 },
-  { kind: 'fix-totals', size: 64e6, every: 8 * 1024 * 1024, holdAt: 3 },
-  { kind: 'to-csv', size: 64e6, every: 8 * 1024 * 1024, holdAt: 3 },
+  { kind: 'to-jsonl', size: 100e6, every: 8 * 1024 * 1024, holdAt: 5 },
+  { kind: 'fix-totals', size: 32e6, every: 4 * 1024 * 1024, holdAt: 4 },
+  { kind: 'to-csv', size: 24e6, every: 4 * 1024 * 1024, holdAt: 4 },
 ] as const;
 
 t.test('kill -9 mid-conversion, then resume from the last checkpoint', { skip: BUILT ? false : 'needs the built library: npm run build' }, async (t) => {
@@ -76,7 +76,7 @@ t.test('kill -9 mid-conversion, then resume from the last checkpoint', { skip: B
   for (const c of CASES) {
     await t.test(c.kind, async (t) => {
       // the smaller cases read a shorter copy of the same shape
-      const file = c.size === 200e6 ? input : join(dir, `big-${c.kind}.txt`);
+      const file = c.size === 100e6 ? input : join(dir, `big-${c.kind}.txt`);
       if (file !== input) await bigFile(file, c.size);
       const size = statSync(file).size;
       const clean = join(dir, `${c.kind}.clean`);
