@@ -93,3 +93,28 @@ export type {
   IbsCbsTot, Transp, Cobr, Pag, DetPag, InfAdic, InfRespTec, InfNFeSupl, ProtNFe, InfProt, Evento, InfEvento,
   InfEventoRet, RetEvento, ProcEventoNFe, EnviNFe, EnvEvento, ResNFe, Group as NfeGroup,
 } from './nfe/types.js';
+
+// Tasks: the idempotency ledger (SQLite for one machine, PostgreSQL for fleets)
+export { TaskLeaseLostError, TaskKeyConflictError } from './tasks/ledger.js';
+export type { Ledger, LedgerEntry, Claim, ClaimRequest, ClaimResult, ListQuery, TaskStatus, TaskErrorInfo, JsonValue } from './tasks/ledger.js';
+export { LedgerUrlError, LedgerUnavailableError, LedgerSchemaError } from './tasks/ledger-errors.js';
+export { openSqliteLedger, SqliteLedger } from './tasks/ledger-sqlite.js';
+export type { SqliteLedgerOptions } from './tasks/ledger-sqlite.js';
+// PostgreSQL is reached through openLedger, which loads pg only for a postgres:// URL
+export type { PostgresLedger, PostgresLedgerOptions } from './tasks/ledger-postgres.js';
+export { openLedger, parseLedgerUrl, DEFAULT_LEDGER_URL } from './tasks/open-ledger.js';
+export type { LedgerLocation, OpenLedgerOptions } from './tasks/open-ledger.js';
+// Tasks: one CLI command as a JSON task, run at most once per key (docs/tasks.md)
+export { runTask, failedManifest, MALFORMED_CODES } from './tasks/run-task.js';
+export type { TaskManifest, RunTaskOptions, TaskProgress } from './tasks/run-task.js';
+export { parseTask, parseTaskJson, taskKey, optionsWithDefaults, canonicalJson, TaskError, TASK_TYPES, TASK_SCHEMA, MANIFEST_SCHEMA, ENGINE_MAJOR } from './tasks/task.js';
+export type { Task } from './tasks/task.js';
+export { parseTaskList, runTaskList, exitCodeOf } from './tasks/task-list.js';
+export type { TaskListEntry } from './tasks/task-list.js';
+export { checkSchema } from './tasks/json-schema.js';
+export type { JsonSchema, SchemaProblem } from './tasks/json-schema.js';
+export type { TaskHandler, TaskHandlerContext, TaskInputFile, TaskOutputTarget } from './tasks/handler.js';
+// The command functions the CLI and the task types share
+export { spedValidateCommand, spedStatsCommand, spedToJsonlCommand, spedFromJsonlCommand, spedFixTotalsCommand, spedToCsvCommand } from './commands/sped.js';
+export { nfeToJsonlCommand, nfeToCsvCommand, nfeValidateCommand, nfeVerifyCommand, nfeSignCommand, loadSigningCredentials } from './commands/nfe.js';
+export type { CommandInput, CommandStreams, CommandOutcome, FindingCounts } from './commands/types.js';

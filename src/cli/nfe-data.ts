@@ -2,31 +2,21 @@
 import { makeDir } from '../common/make-dir.js';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { EXIT_FINDINGS, EXIT_OK, UsageError, type ExitCode } from '../errors.js';
 import { buildNfe } from '../nfe/build.js';
-import { noDocumentsFinding, type NfeBatchOptions, type NfeBatchSummary } from '../nfe/batch.js';
-import { nfeToCsv, nfeToJsonl } from '../nfe/batch-convert.js';
-import { validateNfeSources, type ValidateNfeSummary } from '../nfe/batch-validate.js';
-import type { CsvFilter } from '../nfe/csv.js';
 import { finding, formatFinding as formatNfeFinding, type NfeFinding } from '../nfe/findings.js';
 import { isCfeKind } from '../coupons/cfe/model.js';
 import { assertSchemaCheckCanRun } from '../nfe/schema-validate.js';
-import { createCountProgress, openInput, openOutput, withReportOutput, writeChunk, type Progress, type ReportStreams } from './io.js';
+import { nfeToCsvCommand, nfeToJsonlCommand, nfeValidateCommand, type NfeCommandSources } from '../commands/nfe.js';
+import type { CommandOutcome, CommandStreams } from '../commands/types.js';
+import { createCountProgress, openInput, openOutput, withReportOutput, writeChunk } from './io.js';
 import type { CommandContext } from './main.js';
 import { addOptions, OPTIONS } from './options.js';
 
 const SOURCES_HELP = 'files, directories, .zip archives, or - for stdin';
 
-/**
- * Sources that hold no document at all (an empty folder, a folder of other files): said on stderr, exit 1 —
- * the sources could be read (else exit 2), but there is nothing to convert or check. NFE_NO_DOCUMENTS.
- */
-export function noDocuments(stderr: Writable, sources: readonly string[]): ExitCode {
-  stderr.write(`${formatNfeFinding(noDocumentsFinding(sources))}\n`);
-  return EXIT_FINDINGS;
-}
+export { noDocuments } from '../commands/nfe.js';
 
 /** The reading options every batch command takes (parsed by the option vocabulary, options.ts). */
 interface ReadOpts {
@@ -51,39 +41,21 @@ function report(ctx: CommandContext, findings: readonly NfeFinding[]): boolean {
   return error;
 }
 
-/** The library's batch options from the command's: findings on stderr, the document counter on a TTY. */
-function batchOptions(o: ReadOpts, io: ReportStreams, progress: Progress, onFinding?: (f: NfeFinding) => void | Promise<void>): NfeBatchOptions {
-  return {
-    ...(o.maxBytes ? { maxBytes: o.maxBytes } : {}),
-    ...(o.maxDepth ? { maxDepth: o.maxDepth } : {}),
-    ...(o.failFast ? { failFast: true } : {}),
-    stdin: io.stdin,
-    onFinding: onFinding ?? ((f) => void io.stderr.write(`${formatNfeFinding(f)}\n`)),
-    onProgress: (n) => progress.update(n),
-  };
-}
-
-/** The exit code of a batch: 1 with NFE_NO_DOCUMENTS when there was no document, 1 on an error finding, else 0. */
-function exitOf(io: ReportStreams, sources: readonly string[], s: NfeBatchSummary): ExitCode {
-  if (s.documents === 0) return noDocuments(io.stderr, sources);
-  return s.withErrors > 0 ? EXIT_FINDINGS : EXIT_OK;
-}
-
 /**
  * Runs a conversion into one output (`-o FILE`, written atomically, or stdout); findings go to stderr. Returns
- * the exit code (see exitOf).
+ * the exit code: 1 with NFE_NO_DOCUMENTS when there was no document, 1 on an error finding, else 0.
  */
 async function runConversion(
   ctx: CommandContext,
   sources: string[],
   o: ReadOpts & { output?: string },
-  convert: (out: Writable, options: NfeBatchOptions) => Promise<NfeBatchSummary>,
+  convert: (src: NfeCommandSources, streams: CommandStreams) => Promise<CommandOutcome>,
 ): Promise<ExitCode> {
   const out = await openOutput(o.output, ctx.io.stdout);
   const progress = createCountProgress(o.progress);
-  let summary: NfeBatchSummary;
+  let outcome: CommandOutcome;
   try {
-    summary = await convert(out.stream, batchOptions(o, ctx.io, progress));
+    outcome = await convert({ sources, stdin: ctx.io.stdin }, { output: out.stream, messages: ctx.io.stderr, onProgress: (n) => progress.update(n) });
     progress.stop();
     await out.commit();
   } catch (e) {
@@ -91,7 +63,7 @@ async function runConversion(
     await out.abort();
     throw e;
   }
-  return exitOf(ctx.io, sources, summary);
+  return outcome.exitCode;
 }
 
 export function registerNfeDataCommands(nfe: Command, ctx: CommandContext): void {
@@ -105,7 +77,7 @@ export function registerNfeDataCommands(nfe: Command, ctx: CommandContext): void
     ),
   ).action(async (sources: string[], o: ReadOpts & { output?: string }) =>
     ctx.run(() =>
-      runConversion(ctx, sources, o, (out, options) => nfeToJsonl(sources, out, options)),
+      runConversion(ctx, sources, o, (src, streams) => nfeToJsonlCommand(src, streams, o)),
     ),
   );
 
@@ -189,16 +161,7 @@ export function registerNfeDataCommands(nfe: Command, ctx: CommandContext): void
       .option('--cnpj <doc>', 'emitter or recipient CNPJ/CPF')
       .option('--model <mod>', '55 (NF-e), 65 (NFC-e) or 59 (CF-e SAT)'),
   ).action(async (sources: string[], o: ReadOpts & { output?: string; items?: boolean; delimiter: string; decimalComma?: boolean; bom?: boolean; from?: string; to?: string; cnpj?: string; model?: string }) =>
-    ctx.run(async () => {
-      for (const [name, v] of [['--from', o.from], ['--to', o.to]] as const) {
-        if (v !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(v)) throw new UsageError(`${name} must be a date YYYY-MM-DD`);
-      }
-      if (o.model !== undefined && o.model !== '55' && o.model !== '65' && o.model !== '59') throw new UsageError('--model must be 55, 65 or 59');
-      if (o.decimalComma && o.delimiter === ',') throw new UsageError('--decimal-comma needs another --delimiter (e.g. ";")');
-      const filter: CsvFilter = { ...(o.from ? { from: o.from } : {}), ...(o.to ? { to: o.to } : {}), ...(o.cnpj ? { cnpj: o.cnpj } : {}), ...(o.model ? { model: o.model } : {}) };
-      const csv = { items: o.items === true, delimiter: o.delimiter, decimalComma: o.decimalComma === true, bom: o.bom === true, filter };
-      return runConversion(ctx, sources, o, (out, options) => nfeToCsv(sources, out, { ...options, ...csv }));
-    }),
+    ctx.run(() => runConversion(ctx, sources, o, (src, streams) => nfeToCsvCommand(src, streams, o))),
   );
 
   withReadOptions(
@@ -213,23 +176,15 @@ export function registerNfeDataCommands(nfe: Command, ctx: CommandContext): void
     ctx.run(async () => {
       // a schema check that cannot run stops here, before any document is read (exit 2)
       if (o.schemas) assertSchemaCheckCanRun(o.schemas);
-      return withReportOutput(ctx.io, o.output, true, (io) => validateBatch({ ...ctx, io }, sources, o));
+      return withReportOutput(ctx.io, o.output, true, async (io) => {
+        const progress = createCountProgress(o.progress);
+        try {
+          const outcome = await nfeValidateCommand({ sources, stdin: io.stdin }, { output: io.stdout, messages: io.stderr, onProgress: (n) => progress.update(n) }, o);
+          return outcome.exitCode;
+        } finally {
+          progress.stop();
+        }
+      });
     }),
   );
-}
-
-/** `fiscal nfe validate`: findings on stderr (or JSON lines on stdout with --json), then a summary line. */
-async function validateBatch(ctx: CommandContext, sources: string[], o: ReadOpts & { schemas?: string[]; json?: boolean }): Promise<ExitCode> {
-  const { stdout } = ctx.io;
-  const progress = createCountProgress(o.progress);
-  const toJson = o.json ? (f: NfeFinding): Promise<void> => writeChunk(stdout, `${JSON.stringify(f)}\n`) : undefined;
-  let s: ValidateNfeSummary;
-  try {
-    s = await validateNfeSources(sources, { ...batchOptions(o, ctx.io, progress, toJson), ...(o.schemas ? { schemas: o.schemas } : {}) });
-  } finally {
-    progress.stop();
-  }
-  if (s.documents === 0) return noDocuments(ctx.io.stderr, sources);
-  if (!o.json) ctx.io.stderr.write(`${s.documents} document(s), ${s.withFindings} with findings${s.notSchemaChecked ? `, ${s.notSchemaChecked} not checked against a schema` : ''}\n`);
-  return exitOf(ctx.io, sources, s);
 }

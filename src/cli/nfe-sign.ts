@@ -2,36 +2,14 @@
 import { promises as fsp } from 'node:fs';
 import type { Command } from 'commander';
 import { EXIT_FINDINGS, EXIT_OK, UsageError, ioError } from '../errors.js';
-import { loadCertificate, type SigningCredentials } from '../nfe/cert.js';
 import { parseAccessKey } from '../nfe/key.js';
 import { addQrCodeToXml, checkQrCode, publicKeyOfCertificate, qrFieldsFromXml, type QrVersion } from '../nfe/qrcode.js';
-import { signXml } from '../nfe/sign.js';
-import { verifyNfeSources, type VerifiedDocument, type VerifyNfeSummary } from '../nfe/batch-verify.js';
-import { loadTrustStore, verifyXml, type TrustStore, type VerifyReport } from '../nfe/verify.js';
+import { loadSigningCredentials, nfeSignCommand, nfeVerifyCommand, readSecret } from '../commands/nfe.js';
+import { loadTrustStore, type TrustStore } from '../nfe/verify.js';
 import { childByLocal, textOf } from '../nfe/xml-tokens.js';
 import { createCountProgress, withReportOutput, writeChunk, type ReportStreams } from './io.js';
 import type { CommandContext } from './main.js';
-import { noDocuments } from './nfe-data.js';
 import { addOptions, OPTIONS } from './options.js';
-
-/** A secret from an environment variable or a file (first line, without its line end). Never from argv. */
-async function readSecret(what: string, envName: string | undefined, file: string | undefined): Promise<string> {
-  if ((envName === undefined) === (file === undefined)) {
-    throw new UsageError(`give the ${what} with exactly one of --${what}-env NAME or --${what}-file PATH`);
-  }
-  if (envName !== undefined) {
-    const v = process.env[envName];
-    if (v === undefined) throw new UsageError(`environment variable ${envName} (the ${what}) is not set`);
-    return v;
-  }
-  let text: string;
-  try {
-    text = await fsp.readFile(file as string, 'utf8');
-  } catch (err) {
-    throw ioError(err, file as string, 'read');
-  }
-  return text.replace(/\r?\n$/, '');
-}
 
 async function readBytes(path: string, stdin: NodeJS.ReadableStream): Promise<Buffer> {
   if (path === '-') {
@@ -44,13 +22,6 @@ async function readBytes(path: string, stdin: NodeJS.ReadableStream): Promise<Bu
   } catch (err) {
     throw ioError(err, path, 'open');
   }
-}
-
-async function credentialsFrom(opts: { pfx?: string; passwordEnv?: string; passwordFile?: string }): Promise<SigningCredentials> {
-  if (!opts.pfx) throw new UsageError('--pfx CERT.pfx is required');
-  const password = await readSecret('password', opts.passwordEnv, opts.passwordFile);
-  const pfx = await readBytes(opts.pfx, process.stdin);
-  return loadCertificate(pfx, password);
 }
 
 function writeOut(out: string | undefined, io: ReportStreams, text: string): Promise<void> {
@@ -92,17 +63,10 @@ function registerSign(nfe: Command, ctx: CommandContext): void {
     .option('--no-check-certificate', 'skip the certificate date and CNPJ checks')
     .addOption(OPTIONS.output())
     .action((file: string, opts: { pfx?: string; passwordEnv?: string; passwordFile?: string; sha256?: boolean; checkCertificate: boolean; output?: string }) => ctx.run(async () => {
-      const creds = await credentialsFrom(opts);
+      const creds = await loadSigningCredentials(opts);
       const xml = await readBytes(file, ctx.io.stdin);
-      const signed = signXml(xml, creds, { algorithm: opts.sha256 ? 'rsa-sha256' : 'rsa-sha1', checkCertificate: opts.checkCertificate });
-      await writeOut(opts.output, ctx.io, signed);
-      return EXIT_OK;
+      return withReportOutput(ctx.io, opts.output, false, async (io) => (await nfeSignCommand(xml, creds, { output: io.stdout }, opts)).exitCode);
     }));
-}
-
-/** A finding line: `source: where: message [CODE]`. */
-function findingLines(source: string, r: VerifyReport): string {
-  return r.findings.map((f) => `${source}:${f.where ? ` ${f.where}:` : ''} ${f.message} [${f.code}]\n`).join('');
 }
 
 function registerVerify(nfe: Command, ctx: CommandContext): void {
@@ -125,57 +89,13 @@ function registerVerify(nfe: Command, ctx: CommandContext): void {
         if (trust.anchors.length === 0) throw new UsageError(`no certificate found in ${opts.trust}`);
       }
       const progress = createCountProgress(opts.progress);
-      let first = true;
-      const onDocument = async (d: VerifiedDocument): Promise<void> => {
-        const isFirst = first;
-        first = false;
-        if (d.readFailure) {
-          const { code, message } = d.readFailure;
-          io.stderr.write(`${d.source}: ${message} [${code}]\n`);
-          if (opts.json) await writeChunk(io.stdout, `${JSON.stringify({ source: d.source, ok: false, findings: [{ code, message }] })}\n`);
-          return;
-        }
-        const r = d.report;
-        if (!r.ok) io.stderr.write(findingLines(d.source, r));
-        if (opts.json) await writeChunk(io.stdout, `${JSON.stringify({ source: d.source, ...r })}\n`);
-        else if (isFirst || r.ok) await writeChunk(io.stdout, `${resultLine(d.source, r)}\n`);
-      };
-      let s: VerifyNfeSummary;
       try {
-        s = await verifyNfeSources(sources, {
-          ...(trust ? { trust } : {}),
-          ...(opts.maxBytes !== undefined ? { maxBytes: opts.maxBytes } : {}),
-          ...(opts.maxDepth !== undefined ? { maxDepth: opts.maxDepth } : {}),
-          ...(opts.failFast ? { failFast: true } : {}),
-          stdin: io.stdin,
-          onDocument,
-          onProgress: (n) => progress.update(n),
-        });
+        const outcome = await nfeVerifyCommand({ sources, stdin: io.stdin }, { output: io.stdout, messages: io.stderr, onProgress: (n) => progress.update(n) }, { ...opts, trust });
+        return outcome.exitCode;
       } finally {
         progress.stop();
       }
-      if (s.documents > 1 && !opts.json) await writeChunk(io.stdout, outcomeTable(s));
-      if (s.documents === 0) return noDocuments(io.stderr, sources);
-      return s.failed > 0 ? EXIT_FINDINGS : EXIT_OK;
     })));
-}
-
-/** The line for a verified document: `source: OK|FAILED root key | certificate facts`. */
-function resultLine(source: string, r: VerifyReport): string {
-  const cert = r.signatures[0]?.certificate;
-  return `${source}: ${r.ok ? 'OK' : 'FAILED'} ${r.root}${r.key ? ` ${r.key}` : ''}` +
-    (cert ? ` | ${cert.commonName} | CNPJ ${cert.cnpj ?? '-'} | valid ${cert.notBefore.toISOString().slice(0, 10)}..${cert.notAfter.toISOString().slice(0, 10)}` +
-      `${cert.validAtDocumentDate === null ? '' : cert.validAtDocumentDate ? ' (valid at emission)' : ' (NOT valid at emission)'}` +
-      `${cert.trusted === null ? '' : cert.trusted ? ' | trusted' : ' | untrusted'}` : '');
-}
-
-/** The summary table of a batch: documents per outcome, most frequent first, and the total. */
-function outcomeTable(s: VerifyNfeSummary): string {
-  const rows = [...s.outcomes.entries()].sort((a, b) => b[1] - a[1]);
-  let table = `\n${'result'.padEnd(26)} documents\n`;
-  for (const [k, v] of rows) table += `${k.padEnd(26)} ${String(v).padStart(9)}\n`;
-  table += `${'total'.padEnd(26)} ${String(s.documents).padStart(9)}\n`;
-  return table;
 }
 
 function registerQrcode(nfe: Command, ctx: CommandContext): void {
@@ -222,7 +142,7 @@ function registerQrcode(nfe: Command, ctx: CommandContext): void {
         return findings.length ? EXIT_FINDINGS : EXIT_OK;
       }
       let privateKey;
-      if (version === 3 && opts.pfx) privateKey = (await credentialsFrom(opts)).privateKey;
+      if (version === 3 && opts.pfx) privateKey = (await loadSigningCredentials(opts)).privateKey;
       const result = addQrCodeToXml(xml, {
         version: version as QrVersion,
         ...(opts.cscId !== undefined ? { cscId: opts.cscId } : {}),

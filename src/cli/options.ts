@@ -63,6 +63,7 @@ export const OPTIONS = {
   replace: () => new Option('--replace', "replace what Windows-1252 cannot hold with '?', '|' with '/', line breaks with a space"),
   schemas: () => new Option('--schemas <dir>', 'XSD folder for schema validation with xmllint (repeatable: e.g. PL_010_V1.30 and the CF-e folder)').argParser(collect),
   threads: () => new Option('--threads <n>', 'worker threads (default: the available cores; 1 runs in the main thread)').argParser(parsePositiveInt),
+  ledger: () => new Option('--ledger <url>', 'the idempotency ledger: sqlite:PATH or postgres://user:password@host:5432/db (default: $FISCAL_LEDGER, else sqlite:.fiscal/ledger.db)'),
   pfx: () => new Option('--pfx <file>', 'PKCS#12 certificate (.pfx/.p12)'),
   passwordEnv: () => new Option('--password-env <name>', 'environment variable holding the certificate password'),
   passwordFile: () => new Option('--password-file <path>', 'file holding the certificate password (first line)'),

@@ -1,9 +1,8 @@
-/** `fiscal sped validate FILE [--json] [--max-errors N]` */
+/** `fiscal sped validate FILE [--json] [--max-errors N]`: a thin wrapper over spedValidateCommand. */
 import type { Command } from 'commander';
-import { EXIT_FINDINGS, EXIT_OK, type ExitCode } from '../errors.js';
-import { formatFinding } from '../sped/findings.js';
+import type { ExitCode } from '../errors.js';
+import { spedValidateCommand } from '../commands/sped.js';
 import type { LayoutId } from '../sped/layout.js';
-import { validateSped } from '../sped/validator.js';
 import { createProgress, openInput, openOutput, type InputSource } from './io.js';
 import type { CommandContext } from './main.js';
 import { addOptions } from './options.js';
@@ -41,28 +40,15 @@ async function validateInput(input: InputSource, flags: ValidateFlags, ctx: Comm
   const output = flags.output !== undefined ? await openOutput(flags.output, ctx.io.stdout) : null;
   const report = output?.stream ?? (flags.json ? ctx.io.stdout : ctx.io.stderr);
   const progress = createProgress(input.size, flags.progress, 'validate');
-  let result;
+  let exitCode: ExitCode;
   try {
-    result = await validateSped(input.stream, {
-      maxErrors: flags.maxErrors,
-      layout: flags.layout,
-      onProgress: (bytes) => progress.update(bytes),
-      onFinding: flags.json ? undefined : (f) => report.write(`${formatFinding(input.name, f)}\n`),
-    });
+    ({ exitCode } = await spedValidateCommand(input, { output: report, messages: report, onProgress: (bytes) => progress.update(bytes) }, flags));
   } catch (err) {
     await output?.abort();
     throw err;
   } finally {
     progress.stop();
   }
-  if (flags.json) {
-    report.write(`${JSON.stringify(result)}\n`);
-  } else {
-    const more = result.truncated ? ` (only the first ${flags.maxErrors} listed)` : '';
-    report.write(
-      `${input.name}: ${result.valid ? 'valid' : 'INVALID'} — ${result.layout ?? 'unknown layout'} ${result.version ?? ''}, ${result.lines} lines, ${result.encoding}, ${result.errorCount} error(s), ${result.warningCount} warning(s)${more}${result.signature ? `, signed (${result.signature.length} bytes at ${result.signature.offset})` : ''}\n`,
-    );
-  }
   await output?.commit();
-  return result.valid ? EXIT_OK : EXIT_FINDINGS;
+  return exitCode;
 }

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Command, type Option } from 'commander';
 import { registerNfeCommands } from '../../src/cli/nfe.js';
 import { registerSpedCommands } from '../../src/cli/sped.js';
+import { registerLedgerCommands } from '../../src/cli/ledger.js';
 import type { CommandContext } from '../../src/cli/main.js';
 import { OPTIONS, MAX_BYTES_DEFAULT } from '../../src/cli/options.js';
 import { DEFAULT_MAX_DOCUMENT_BYTES } from '../../src/nfe/source.js';
@@ -19,6 +20,7 @@ function program(): Command {
   const p = new Command('fiscal');
   registerSpedCommands(p, ctx);
   registerNfeCommands(p, ctx);
+  registerLedgerCommands(p, ctx);
   return p;
 }
 
