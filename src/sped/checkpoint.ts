@@ -52,6 +52,11 @@ export interface ResumableOptions {
   onCheckpoint?: (checkpoint: SpedCheckpoint) => Promise<void>;
   /** Continue an interrupted run from this checkpoint (same input path, same options; see docs/sped.md). */
   resumeFrom?: SpedCheckpoint;
+  /**
+   * Stops the run (its reason thrown, between two slices of input) when aborted: a path input has no stream the
+   * caller could destroy. A to-csv run stopped after a checkpoint keeps its temporary folder for the resumed run.
+   */
+  signal?: AbortSignal;
 }
 
 /** A checkpoint that does not belong to this input, conversion or options (or is of another format version). */

@@ -292,7 +292,7 @@ export async function spedToCsv(source: SpedSource, outDir: string, options: Spe
         options.onFinding?.(f);
       },
     };
-    const { info, findingCount } = await forEachRecord(source, counted, each, { from: resumed?.parser ?? null, between });
+    const { info, findingCount } = await forEachRecord(source, counted, each, { from: resumed?.parser ?? null, between, signal: options.signal });
     try {
       await closeAll();
     } catch (err) {

@@ -23,6 +23,8 @@ export interface RecordLoop {
   see?: (chunk: Buffer) => void;
   /** Called when every record parsed so far was handed to `each` (and awaited): the parser sits between lines. */
   between?: (parser: SpedParser) => Promise<void> | void;
+  /** Stops the loop (its reason thrown) between two slices once aborted. */
+  signal?: AbortSignal;
 }
 
 /** Input slices parsed at a time before their records are handed out (the records waiting stay few). */
@@ -78,6 +80,7 @@ export async function forEachRecord(
   for await (const chunk of readChunks(source, from)) {
     loop.see?.(chunk);
     for (let at = 0; at < chunk.length && !parser.done; at += SLICE) {
+      loop.signal?.throwIfAborted();
       parser.push(at === 0 && chunk.length <= SLICE ? chunk : chunk.subarray(at, at + SLICE));
       await drain();
       if (loop.between) {

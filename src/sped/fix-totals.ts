@@ -102,7 +102,7 @@ export async function fixTotals(source: SpedSource, output: Writable, options: F
       if (encoding === 'keep' && read.encoding === 'utf-8' && w.encoding !== 'utf-8') w.encoding = 'utf-8';
       return w.writeFields(record.fields, record.line);
     },
-    { from: resumed?.parser ?? null, see: watching ? (chunk) => watch.see(chunk) : undefined, between },
+    { from: resumed?.parser ?? null, see: watching ? (chunk) => watch.see(chunk) : undefined, between, signal: options.signal },
   );
   const summary = await writerFor().finish();
   return { info, summary, findingCount: findingsBefore + findingCount, droppedLines };

@@ -70,6 +70,7 @@ export async function spedToJsonl(source: SpedSource, output: Writable, options:
   for await (const chunk of readChunks(source, readFrom)) {
     if (fromStart) lineEnd.see(chunk);
     for (let at = 0; at < chunk.length && !parser.done; at += SLICE) {
+      options.signal?.throwIfAborted();
       parser.push(chunk.subarray(at, Math.min(at + SLICE, chunk.length)));
       if (json.length >= 1 << 18) await flush();
       if (plan !== null && plan.due(parser.scanner.bytes)) {

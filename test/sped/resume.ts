@@ -201,6 +201,7 @@ t.test('a checkpoint that does not fit is refused (SPED_CHECKPOINT_MISMATCH)', a
   await t.rejects(spedToJsonl(new PassThrough().end(c.bytes), out, { resumeFrom: cp }), { code: 'SPED_CHECKPOINT_NEEDS_PATH' }, 'a stream cannot resume');
   await t.rejects(spedToJsonl(input, out, { resumeFrom: cp, start: 100 }), { code: 'SPED_CHECKPOINT_NEEDS_PATH' }, 'nor a byte range');
   await t.rejects(spedToJsonl(input, out, { onCheckpoint: async () => {}, checkpointEveryBytes: 0 }), { code: 'SPED_CHECKPOINT_OPTION' });
+  await t.rejects(spedToJsonl(input, out, { onCheckpoint: async () => {}, signal: AbortSignal.abort(new Error('stop')) }), { message: 'stop' }, 'an aborted signal stops a path run');
 });
 
 t.test('to-csv: a checkpoint whose temporary folder is gone, or whose file is shorter, is refused', async (t) => {
