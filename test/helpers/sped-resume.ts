@@ -2,7 +2,8 @@
  * Resumable conversions in tests: the three conversions behind one signature (a path in, bytes or a folder out),
  * and runs that "crash" after a chosen checkpoint (test/sped/resume.ts, test/helpers/resume-child.ts).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { SpedCheckpoint } from '../../src/sped/checkpoint.js';
@@ -10,6 +11,7 @@ import { spedToCsv, type SpedToCsvOptions } from '../../src/sped/csv.js';
 import type { SpedFinding } from '../../src/sped/findings.js';
 import { fixTotals, type FixTotalsOptions } from '../../src/sped/fix-totals.js';
 import { spedToJsonl, type SpedToJsonlOptions } from '../../src/sped/jsonl.js';
+import { syntheticFile } from './sped.js';
 
 export const CONVERSIONS = ['sped.to-jsonl', 'sped.to-csv', 'sped.fix-totals'] as const;
 export type Conversion = (typeof CONVERSIONS)[number];
@@ -92,4 +94,27 @@ export async function crashingRun(
     if (!(err instanceof Crash)) throw err;
     return { checkpoint: kept, bytes: (err as Crash & { bytes?: Buffer }).bytes ?? Buffer.alloc(0), findings, finished: false, result: null };
   }
+}
+
+/** A big file made fast: a synthetic file whose block C is repeated up to `size` bytes (its totals are then wrong). */
+export async function bigFile(path: string, size: number, seed = 42): Promise<void> {
+  const base = await syntheticFile({ layout: 'efd-icms-ipi', profile: 'realistic', documents: 2000, seed, products: 400, participants: 90 });
+  const from = base.indexOf('\r\n|C100|') + 2;
+  const to = base.indexOf('\r\n|C990|') + 2;
+  const body = base.subarray(from, to);
+  const out = createWriteStream(path);
+  out.write(base.subarray(0, from));
+  for (let n = base.length; n < size; n += body.length) if (!out.write(body)) await once(out, 'drain');
+  out.end(base.subarray(from));
+  await once(out, 'finish');
+}
+
+/** Sets FISCAL_CHECKPOINT_BYTES for one test (restored at its teardown). */
+export function checkpointBytesFor(t: { teardown(fn: () => void): void }, bytes: number): void {
+  const saved = process.env.FISCAL_CHECKPOINT_BYTES;
+  process.env.FISCAL_CHECKPOINT_BYTES = String(bytes);
+  t.teardown(() => {
+    if (saved === undefined) delete process.env.FISCAL_CHECKPOINT_BYTES;
+    else process.env.FISCAL_CHECKPOINT_BYTES = saved;
+  });
 }

@@ -5,13 +5,13 @@
 // Needs the built library (`npm run build`; `npm test` builds first).
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { SpedCheckpoint } from '../../src/sped/checkpoint.js';
-import { folderBytes } from '../helpers/sped-resume.js';
-import { syntheticFile, tempDir } from '../helpers/sped.js';
+import { bigFile, folderBytes } from '../helpers/sped-resume.js';
+import { tempDir } from '../helpers/sped.js';
 
 const CHILD = fileURLToPath(new URL('../helpers/resume-child.mjs', import.meta.url));
 const BUILT = existsSync(fileURLToPath(new URL('../../dist/sped/checkpoint.js', import.meta.url)));
@@ -24,19 +24,6 @@ interface Done {
   startBytes: number;
   checkpoints: number;
   result: { files?: { path: string }[] } & Record<string, unknown>;
-}
-
-/** A big file made fast: a synthetic file whose block C is repeated up to `size` bytes (its totals are then wrong). */
-async function bigFile(path: string, size: number): Promise<void> {
-  const base = await syntheticFile({ layout: 'efd-icms-ipi', profile: 'realistic', documents: 3000, seed: 42, products: 500, participants: 100 });
-  const from = base.indexOf('\r\n|C100|') + 2;
-  const to = base.indexOf('\r\n|C990|') + 2;
-  const body = base.subarray(from, to);
-  const out = createWriteStream(path);
-  out.write(base.subarray(0, from));
-  for (let n = base.length; n < size; n += body.length) if (!out.write(body)) await once(out, 'drain');
-  out.end(base.subarray(from));
-  await once(out, 'finish');
 }
 
 /** Runs the child; resolves at its exit with its stdout lines. `onLine` may kill it. */

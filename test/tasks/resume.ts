@@ -19,24 +19,11 @@ import { openLedger } from '../../src/tasks/open-ledger.js';
 import { runTask, type TaskManifest } from '../../src/tasks/run-task.js';
 import { partialPathFor } from '../../src/tasks/io.js';
 import { MemoryLedger } from '../helpers/memory-ledger.js';
-import { folderBytes } from '../helpers/sped-resume.js';
-import { syntheticFile, tempDir } from '../helpers/sped.js';
+import { bigFile, checkpointBytesFor, folderBytes } from '../helpers/sped-resume.js';
+import { tempDir } from '../helpers/sped.js';
 
 const BIN = fileURLToPath(new URL('../../bin/fiscal.js', import.meta.url));
 const BUILT = existsSync(fileURLToPath(new URL('../../dist/tasks/types.js', import.meta.url)));
-
-/** A big file made fast: a synthetic file whose block C is repeated up to `size` bytes (its totals are then wrong). */
-async function bigFile(path: string, size: number): Promise<void> {
-  const base = await syntheticFile({ layout: 'efd-icms-ipi', profile: 'realistic', documents: 2000, seed: 9, products: 400, participants: 90 });
-  const from = base.indexOf('\r\n|C100|') + 2;
-  const to = base.indexOf('\r\n|C990|') + 2;
-  const body = base.subarray(from, to);
-  const out = createWriteStream(path);
-  out.write(base.subarray(0, from));
-  for (let n = base.length; n < size; n += body.length) if (!out.write(body)) await once(out, 'drain');
-  out.end(base.subarray(from));
-  await once(out, 'finish');
-}
 
 /** The library's own clean run of a conversion into `out` (a file, or a folder for to-csv). */
 async function cleanRun(type: string, input: string, out: string): Promise<void> {
@@ -73,12 +60,7 @@ t.test('in process: an attempt stopped after its 2nd checkpoint, then the task a
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const input = join(dir, 'efd.txt');
   await bigFile(input, 6e6);
-  const saved = process.env.FISCAL_CHECKPOINT_BYTES;
-  process.env.FISCAL_CHECKPOINT_BYTES = String(1 << 20);
-  t.teardown(() => {
-    if (saved === undefined) delete process.env.FISCAL_CHECKPOINT_BYTES;
-    else process.env.FISCAL_CHECKPOINT_BYTES = saved;
-  });
+  checkpointBytesFor(t, 1 << 20);
   for (const type of ['sped.to-jsonl', 'sped.fix-totals', 'sped.to-csv']) {
     await t.test(type, async (t) => {
       const ledger = new MemoryLedger();
@@ -116,12 +98,7 @@ t.test('a recorded checkpoint that no longer fits is dropped: the attempt starts
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const input = join(dir, 'efd.txt');
   await bigFile(input, 4e6);
-  const saved = process.env.FISCAL_CHECKPOINT_BYTES;
-  process.env.FISCAL_CHECKPOINT_BYTES = String(1 << 20);
-  t.teardown(() => {
-    if (saved === undefined) delete process.env.FISCAL_CHECKPOINT_BYTES;
-    else process.env.FISCAL_CHECKPOINT_BYTES = saved;
-  });
+  checkpointBytesFor(t, 1 << 20);
   const ledger = new MemoryLedger();
   const output = join(dir, 'csv');
   const task = { type: 'sped.to-csv', input, output };
