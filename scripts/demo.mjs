@@ -3,7 +3,7 @@
 // with the `fiscal` command, printing each command and what it answered. Exits non-zero if any step does not
 // behave as documented.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +50,18 @@ fiscal(['nfe', 'to-jsonl', notes, '-o', join(out, 'notes.jsonl')], 0);
 fiscal(['nfe', 'to-csv', notes, '--items', '--decimal-comma', '--delimiter', ';', '-o', join(out, 'items.csv')], 0);
 const key = readdirSync(join(root, notes)).find((f) => f.endsWith('-nfce.xml')).slice(0, 44);
 fiscal(['nfe', 'key', key], 0, { show: 14 });
+
+// a task run twice (docs/tasks.md): the second delivery gets the recorded manifest, reused, and does no work
+const task = join(out, 'task.json');
+writeFileSync(task, JSON.stringify({ type: 'sped.validate', input: broken, output: join(out, 'report.json'), options: { json: true } }));
+for (const second of [false, true]) {
+  const r = fiscal(['run', task, '--ledger', `sqlite:${join(out, 'ledger.db')}`, '--threads', '1'], 0, { show: 2 });
+  const manifest = JSON.parse(r.stdout || '{}');
+  if (manifest.status !== 'done' || manifest.reused !== second) {
+    console.log(`  → expected status done, reused ${second}`);
+    failed++;
+  }
+}
 
 console.log(`\nOutputs in ${out}`);
 if (failed) {

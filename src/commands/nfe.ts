@@ -231,10 +231,17 @@ export async function loadSigningCredentials(opts: { readonly pfx?: string; read
   if (!opts.pfx) throw new UsageError('--pfx CERT.pfx is required');
   const password = await readSecret('password', opts.passwordEnv, opts.passwordFile);
   let pfx: Buffer;
-  try {
-    pfx = await fsp.readFile(opts.pfx);
-  } catch (err) {
-    throw ioError(err, opts.pfx, 'open');
+  if (opts.pfx === '-') {
+    // the certificate on stdin (`--pfx -`), as the CLI has always read it
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c as string));
+    pfx = Buffer.concat(chunks);
+  } else {
+    try {
+      pfx = await fsp.readFile(opts.pfx);
+    } catch (err) {
+      throw ioError(err, opts.pfx, 'open');
+    }
   }
   return loadCertificate(pfx, password);
 }

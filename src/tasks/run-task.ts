@@ -21,7 +21,7 @@ import { makeDir } from '../common/make-dir.js';
 import { FiscalError, InvalidInputError, SourceError, UsageError } from '../errors.js';
 import type { CommandOutcome } from '../commands/types.js';
 import type { FiscalPool } from '../pool/pool.js';
-import type { TaskHandlerContext, TaskOutputTarget } from './handler.js';
+import type { TaskHandler, TaskHandlerContext, TaskOutputTarget } from './handler.js';
 import {
   commitDirectory, commitFile, fetchInput, outputIdentity, hashDirectory, hashFile, outputError, parseLocation, partialPathFor, putFile, syncPath,
   type FetchedInput, type HttpOptions, type TaskLocation,
@@ -56,7 +56,7 @@ export interface TaskProgress {
 
 export interface RunTaskOptions {
   readonly ledger: Ledger;
-  /** The shared worker pool (handlers that split work across threads use it). */
+  /** The shared worker pool, handed to the handlers (ctx.pool). */
   readonly pool?: FiscalPool;
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: TaskProgress) => void;
@@ -69,6 +69,8 @@ export interface RunTaskOptions {
   /** Downloads and partial remote outputs go under it. Default `.fiscal` (relative to the working directory). */
   readonly workDir?: string;
   readonly http?: HttpOptions;
+  /** @internal Handlers instead of the registered ones, by type (tests of the handler context). */
+  readonly handlers?: Readonly<Record<string, TaskHandler>>;
 }
 
 /** Codes a `fiscal run` exits 2 for: the task itself is wrong, not its input. */
@@ -201,8 +203,11 @@ async function work(
       async open(at = 0) {
         if (kind !== 'file') throw new Error('a directory output has no stream: write into partialPath');
         try {
+          // from zero: a new file (a new inode), so that a stale owner still writing into the old one writes into
+          // nothing anybody commits; to resume: the same file, cut at the checkpoint
           if (at > 0) await fsp.truncate(partialPath, at);
-          const stream = createWriteStream(partialPath, at > 0 ? { flags: 'r+', start: at } : { flags: 'w' });
+          else await fsp.rm(partialPath, { force: true });
+          const stream = createWriteStream(partialPath, at > 0 ? { flags: 'r+', start: at } : { flags: 'wx' });
           const entry = { stream, failure: null as unknown };
           stream.on('error', (err) => { entry.failure = err; });
           await once(stream, 'open');
@@ -230,7 +235,7 @@ async function work(
       },
     };
     options.onProgress?.({ phase: 'working', done: 0 });
-    const handler = TASK_HANDLERS[task.type];
+    const handler = options.handlers?.[task.type] ?? TASK_HANDLERS[task.type];
     if (!handler) throw new TaskError('TASK_UNKNOWN_TYPE', `no handler for ${task.type}`);
     const outcome: CommandOutcome = await handler(ctx);
     await endAll(streams, outLoc.display);
@@ -287,6 +292,8 @@ async function work(
   } finally {
     clearInterval(timer);
     if (inputPath !== input.path) {
+      // back where runTask keeps it: a later claim of this run (after a lost lease) reads it again
+      await fsp.rename(inputPath, input.path).catch(() => {});
       await fsp.rm(dirname(inputPath), { recursive: true, force: true }).catch(() => {});
     }
   }

@@ -6,12 +6,12 @@
  */
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync, rmSync } from 'node:fs';
+import { readFileSync, writeFileSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openLedger } from '../../src/tasks/open-ledger.js';
 import type { TaskManifest } from '../../src/tasks/run-task.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const BIN = new URL('../../bin/fiscal.js', import.meta.url).pathname;
 const EFD = new URL('../../fixtures/sped/efd-icms-ipi-2026-01.txt', import.meta.url).pathname;
@@ -41,7 +41,7 @@ const stable = ({ reused: _r, durationMs: _d, ...rest }: TaskManifest): Omit<Tas
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 t.test('two processes race on the same 100 tasks: each task done once, both print the same manifests', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'fiscal-run-'));
+  const dir = tempDir('fiscal-run-');
   const tasks = Array.from({ length: 100 }, (_, i) => ({ type: i % 2 ? 'sped.to-jsonl' : 'sped.stats', input: i % 3 ? EFD : BROKEN, output: `out/${i}.txt` }));
   writeFileSync(join(dir, 'a.jsonl'), tasks.map((x) => JSON.stringify(x)).join('\n'));
   writeFileSync(join(dir, 'b.jsonl'), [...tasks].reverse().map((x) => JSON.stringify(x)).join('\n'));
@@ -70,7 +70,7 @@ t.test('two processes race on the same 100 tasks: each task done once, both prin
 });
 
 t.test('one task submitted by ten processes at once does the work once', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'fiscal-run-'));
+  const dir = tempDir('fiscal-run-');
   const task = JSON.stringify({ type: 'sped.validate', input: BROKEN, output: 'report.json', options: { json: true } });
   const runs = await Promise.all(Array.from({ length: 10 }, () => fiscal(['run', '-', '--threads', '1'], dir, `${task}\n${task}\n${task}\n${task}\n${task}\n`)));
   const all = runs.flatMap(manifests);
@@ -83,7 +83,7 @@ t.test('one task submitted by ten processes at once does the work once', async (
 });
 
 t.test('the same task twice: byte-identical outputs, the second reused; a clean ledger gives the same bytes again', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'fiscal-run-'));
+  const dir = tempDir('fiscal-run-');
   writeFileSync(join(dir, 'task.json'), JSON.stringify({ type: 'sped.fix-totals', input: BROKEN, output: 'fixed.txt' }, null, 2));
   const first = await fiscal(['run', 'task.json', '--threads', '1'], dir);
   t.equal(first.code, 0, first.stderr);
@@ -100,7 +100,7 @@ t.test('the same task twice: byte-identical outputs, the second reused; a clean 
 });
 
 t.test('exit codes: 1 when a task failed on its input, 2 for a malformed task or a usage error', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'fiscal-run-'));
+  const dir = tempDir('fiscal-run-');
   const ok = JSON.stringify({ type: 'sped.stats', input: EFD, output: 'ok.txt' });
   const missing = JSON.stringify({ type: 'sped.stats', input: 'missing.txt', output: 'm.txt' });
   const r1 = await fiscal(['run', '-'], dir, `${ok}\n${missing}\n`);

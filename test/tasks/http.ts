@@ -6,11 +6,13 @@ import t from 'tap';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runTask } from '../../src/tasks/run-task.js';
 import { MemoryLedger } from '../helpers/memory-ledger.js';
+import type { TaskHandler } from '../../src/tasks/handler.js';
+import type { Claim } from '../../src/tasks/ledger.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const EFD = readFileSync(new URL('../../fixtures/sped/efd-icms-ipi-2026-01.txt', import.meta.url));
 const NFE = readFileSync(new URL('../../fixtures/nfe/35260311222333000181550020000000021111424546-nfe.xml', import.meta.url));
@@ -62,7 +64,7 @@ t.beforeEach(() => {
 });
 
 t.test('an HTTP input is fetched, hashed and converted; an HTTP output is PUT, its digest recorded, its URL without the query', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'fiscal-http-'));
+  const dir = tempDir('fiscal-http-');
   const ledger = new MemoryLedger();
   const task = { type: 'sped.to-jsonl', input: `${base}/efd.txt`, output: `${base}/out/efd.jsonl?X-Amz-Signature=first` };
   const m = await runTask(task, { ledger, workDir: join(dir, '.fiscal'), http });
@@ -81,7 +83,7 @@ t.test('an HTTP input is fetched, hashed and converted; an HTTP output is PUT, i
 });
 
 t.test('a 404 is TASK_INPUT at once, never retried', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'fiscal-http-'));
+  const dir = tempDir('fiscal-http-');
   const m = await runTask({ type: 'sped.validate', input: `${base}/nope.txt`, output: join(dir, 'r.txt') }, { ledger: new MemoryLedger(), workDir: join(dir, '.fiscal'), http });
   t.match(m, { status: 'failed', key: null, error: { code: 'TASK_INPUT', message: /404/ } });
   t.same(requests, ['GET /nope.txt']);
@@ -89,7 +91,7 @@ t.test('a 404 is TASK_INPUT at once, never retried', async (t) => {
 });
 
 t.test('a connection dropped mid-body is retried, then TASK_INPUT; nothing is left behind', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'fiscal-http-'));
+  const dir = tempDir('fiscal-http-');
   const m = await runTask({ type: 'sped.validate', input: `${base}/drop.txt`, output: join(dir, 'r.txt') }, { ledger: new MemoryLedger(), workDir: join(dir, '.fiscal'), http });
   t.match(m, { status: 'failed', key: null, error: { code: 'TASK_INPUT', message: /drop\.txt/ } });
   t.same(requests, ['GET /drop.txt', 'GET /drop.txt', 'GET /drop.txt'], 'the first try and two retries');
@@ -98,7 +100,7 @@ t.test('a connection dropped mid-body is retried, then TASK_INPUT; nothing is le
 });
 
 t.test('a dropped connection that works on the retry gives the whole input', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'fiscal-http-'));
+  const dir = tempDir('fiscal-http-');
   const m = await runTask({ type: 'sped.stats', input: `${base}/flaky.txt`, output: join(dir, 's.txt'), options: { json: true } }, { ledger: new MemoryLedger(), workDir: join(dir, '.fiscal'), http });
   t.match(m, { status: 'done', input: { sha256: sha(EFD), bytes: EFD.length } });
   t.same(requests, ['GET /flaky.txt', 'GET /flaky.txt']);
@@ -106,7 +108,7 @@ t.test('a dropped connection that works on the retry gives the whole input', asy
 });
 
 t.test('a refused PUT is TASK_OUTPUT, recorded as failed, not retried', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'fiscal-http-'));
+  const dir = tempDir('fiscal-http-');
   const ledger = new MemoryLedger();
   const m = await runTask({ type: 'sped.stats', input: `${base}/efd.txt`, output: `${base}/forbidden/s.txt` }, { ledger, workDir: join(dir, '.fiscal'), http });
   t.match(m, { status: 'failed', attempts: 1, error: { code: 'TASK_OUTPUT', message: /403/ } });
@@ -115,7 +117,7 @@ t.test('a refused PUT is TASK_OUTPUT, recorded as failed, not retried', async (t
 });
 
 t.test('an NF-e from a URL names its source by the key and the URL name, not by a temporary path', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'fiscal-http-'));
+  const dir = tempDir('fiscal-http-');
   const cwd = process.cwd();
   process.chdir(dir);
   t.teardown(() => process.chdir(cwd));
@@ -131,4 +133,35 @@ t.test('an NF-e from a URL names its source by the key and the URL name, not by 
   t.notOk(existsSync(join(dir, first.source)), 'the download is gone');
   // the same task run again (another ledger: not reused) writes the same bytes
   t.equal(outputs[1], outputs[0]);
+});
+
+t.test('a download survives a lost lease: the next claim of the same run reads it again', async (t) => {
+  const dir = tempDir('fiscal-http-');
+  let clock = 0;
+  const ledger = new MemoryLedger(() => clock);
+  let takeover: Claim | null = null;
+  const reads: string[] = [];
+  const handler: TaskHandler = async (ctx) => {
+    reads.push(readFileSync(ctx.input.path, 'latin1').slice(0, 6));
+    if (reads.length === 1) {
+      clock += 60_000; // our lease runs out and another owner claims the key, then fails
+      const r = await ledger.claim({ key: ctx.key, type: 'sped.stats', payloadDigest: (await ledger.get(ctx.key))!.payloadDigest, owner: 'B', leaseMs: 1000 });
+      if (r.kind === 'claimed') takeover = r.claim;
+    }
+    (await ctx.output.open()).write('ok\n');
+    return { exitCode: 0, counts: {}, findings: { errors: 0, warnings: 0 } };
+  };
+  const m = await runTask({ type: 'sped.stats', input: `${base}/efd.txt`, output: join(dir, 's.txt') }, {
+    ledger, workDir: join(dir, '.fiscal'), http, pollMs: 5, handlers: { 'sped.stats': handler },
+    onProgress: (p) => {
+      if (p.phase === 'waiting' && takeover) {
+        void ledger.fail(takeover, { error: { code: 'X', message: 'B gave up' }, manifest: null });
+        takeover = null;
+      }
+    },
+  });
+  t.match(m, { status: 'done', reused: false, attempts: 3 });
+  t.same(reads, ['|0000|', '|0000|'], 'both attempts read the downloaded input');
+  t.same(requests, ['GET /efd.txt'], 'downloaded once');
+  t.same(readdirSync(join(dir, '.fiscal', 'inputs')), []);
 });

@@ -1,6 +1,5 @@
 import t from 'tap';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync, existsSync, readdirSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { runTask as run, type RunTaskOptions, type TaskManifest } from '../../src/tasks/run-task.js';
 import { MANIFEST_SCHEMA } from '../../src/tasks/task.js';
@@ -8,6 +7,7 @@ import { checkSchema } from '../../src/tasks/json-schema.js';
 import { partialPathFor } from '../../src/tasks/io.js';
 import { MemoryLedger } from '../helpers/memory-ledger.js';
 import { run as cli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const fixture = (name: string): string => new URL(`../../fixtures/${name}`, import.meta.url).pathname;
 const EFD = fixture('sped/efd-icms-ipi-2026-01.txt');
@@ -23,7 +23,7 @@ async function runTask(value: unknown, options: RunTaskOptions): Promise<TaskMan
 }
 
 function tmp(): string {
-  return mkdtempSync(join(tmpdir(), 'fiscal-tasks-'));
+  return tempDir('fiscal-tasks-');
 }
 
 /** The manifest without what differs between deliveries of one task. */
@@ -93,6 +93,14 @@ t.test('a task writes what the CLI writes with -o (the same code runs both)', as
   t.same(readdirSync(csv).sort(), readdirSync(join(dir, 'cli-csv')).sort());
   for (const name of readdirSync(csv)) t.same(readFileSync(join(csv, name)), readFileSync(join(dir, 'cli-csv', name)), name);
   t.equal(m.output && 'files' in m.output ? m.output.files : -1, readdirSync(csv).length);
+  // another task into the same directory replaces it as a whole: no file of the old one stays
+  writeFileSync(join(csv, 'STALE.csv'), 'left by someone');
+  const before = readFileSync(join(csv, '0000.csv'), 'utf8');
+  const again = await runTask({ type: 'sped.to-csv', input: EFD, output: csv }, { ledger });
+  t.equal(again.status, 'done');
+  t.notOk(existsSync(join(csv, 'STALE.csv')));
+  t.not(readFileSync(join(csv, '0000.csv'), 'utf8'), before, 'the new delimiter');
+  t.same(readdirSync(dir).filter((n) => n.includes('.partial')), [], 'no partial or set-aside directory left');
 });
 
 t.test('findings are data: an invalid file validates done, with its findings counted', async (t) => {

@@ -51,6 +51,7 @@ t.test('the schema checker names the JSON path and rejects unknown options and w
   t.match(checkSchema({ ...base, options: { colour: true } } as never, TASK_SCHEMA), [{ path: '$.options.colour', message: /unknown option/ }]);
   t.match(checkSchema({ ...base, type: 'sped.to-csv', options: { delimiter: '"' } } as never, TASK_SCHEMA), [{ path: '$.options.delimiter' }]);
   t.match(checkSchema({ ...base, type: 'nfe.sign', options: {} } as never, TASK_SCHEMA), [{ path: '$.options.pfx', message: /required/ }]);
+  t.match(checkSchema({ ...base, type: 'nfe.sign', options: { pfx: '-' } } as never, TASK_SCHEMA), [{ path: '$.options.pfx', message: /must not be/ }]);
   t.throws(() => parseTask({ ...base, options: { json: 'yes' } }), { code: 'TASK_MALFORMED', message: /^\$\.options\.json: expected a boolean/ });
 });
 
