@@ -14,6 +14,7 @@ import { fixTotals } from '../sped/fix-totals.js';
 import { spedToCsv } from '../sped/csv.js';
 import { validateSped } from '../sped/validator.js';
 import type { FiscalPool } from '../pool/pool.js';
+import type { ResumableOptions, SpedCheckpoint } from '../sped/checkpoint.js';
 import type { SpedLineEnd, SpedOutputEncoding } from '../sped/writer.js';
 import { nameInput, type CommandInput, type CommandOutcome, type CommandStreams, type FindingCounts } from './types.js';
 
@@ -43,6 +44,52 @@ class FindingPrinter {
   outcome(counts: Record<string, number>): CommandOutcome {
     return { exitCode: this.close(), counts, findings: { ...this.counts } };
   }
+  /** Continues the counts of an interrupted run (its findings before the checkpoint were printed then). */
+  restore(counts: FindingCounts): void {
+    this.counts.errors = counts.errors;
+    this.counts.warnings = counts.warnings;
+    this.printed = Math.min(MAX_PRINTED, counts.errors + counts.warnings);
+    this.omitted = counts.errors + counts.warnings - this.printed;
+  }
+}
+
+/**
+ * A resumable run of to-jsonl, fix-totals or to-csv (the task runner's): the input read by its path, checkpoints
+ * handed to `checkpoint` (which makes the output durable and records them), and the checkpoint to continue from.
+ */
+export interface ConversionResume {
+  /** The input as a local file (the conversion reads it from the checkpoint's offset). */
+  readonly path: string;
+  readonly from: ConversionCheckpoint | null;
+  readonly checkpoint: (cp: ConversionCheckpoint) => Promise<void>;
+  /** Input bytes between checkpoints (default: the library's, 64 MiB). */
+  readonly everyBytes?: number;
+}
+
+/** What a task records at a checkpoint: the conversion's checkpoint and the finding counts so far. */
+export type ConversionCheckpoint = { sped: SpedCheckpoint; findings: FindingCounts };
+
+/** The source and resumable options of a conversion, and the counts a resumed run reports as its own. */
+function resumable(
+  input: CommandInput,
+  printer: FindingPrinter,
+  resume: ConversionResume | undefined,
+  signal: AbortSignal | undefined,
+): { source: string | CommandInput['stream']; options: ResumableOptions; counts: Record<string, number> } {
+  if (!resume) return { source: input.stream, options: {}, counts: {} };
+  if (resume.from) printer.restore(resume.from.findings);
+  return {
+    source: resume.path,
+    options: {
+      ...(resume.everyBytes !== undefined ? { checkpointEveryBytes: resume.everyBytes } : {}),
+      ...(resume.from ? { resumeFrom: resume.from.sped } : {}),
+      onCheckpoint: (sped) => resume.checkpoint({ sped, findings: { ...printer.counts } }),
+      // the input is read by its path: the caller's signal is the only way to stop it
+      ...(signal ? { signal } : {}),
+    },
+    // where the run resumed: the manifest shows it did not start from zero (the other counts are a clean run's)
+    counts: resume.from ? { resumedFromByte: resume.from.sped.inputOffset } : {},
+  };
 }
 
 /** Runs a body, naming the input in an InvalidInputError's message. */
@@ -110,10 +157,11 @@ export interface SpedToJsonlCommandOptions {
 }
 
 /** `sped to-jsonl`: one JSON line per record to `output`; findings and notes (signature, encoding) to `messages`. */
-export async function spedToJsonlCommand(input: CommandInput, streams: CommandStreams, o: SpedToJsonlCommandOptions): Promise<CommandOutcome> {
+export async function spedToJsonlCommand(input: CommandInput, streams: CommandStreams, o: SpedToJsonlCommandOptions, resume?: ConversionResume): Promise<CommandOutcome> {
   const printer = new FindingPrinter(input.name, streams.messages);
+  const run = resumable(input, printer, resume, streams.signal);
   const { info, lineEnd } = await named(input, () =>
-    spedToJsonl(input.stream, streams.output, { ...(o.layout ? { layout: o.layout } : {}), onFinding: printer.add, ...(streams.onProgress ? { onProgress: streams.onProgress } : {}) }),
+    spedToJsonl(run.source, streams.output, { ...(o.layout ? { layout: o.layout } : {}), onFinding: printer.add, ...(streams.onProgress ? { onProgress: streams.onProgress } : {}), ...run.options }),
   );
   const file = input.name;
   if (info.signature) {
@@ -124,7 +172,7 @@ export async function spedToJsonlCommand(input: CommandInput, streams: CommandSt
   if (keep.length > 0) {
     streams.messages.write(`${file}: note: the input is ${[info.encoding === 'utf-8' ? 'UTF-8' : '', lineEnd === 'lf' ? 'LF-terminated' : ''].filter(Boolean).join(' and ')}; from-jsonl ${keep.join(' ')} writes it back that way (default: Windows-1252, CRLF)\n`);
   }
-  return printer.outcome({ lines: info.lines, records: info.records });
+  return printer.outcome({ lines: info.lines, records: info.records, ...run.counts });
 }
 
 export interface SpedFromJsonlCommandOptions {
@@ -159,11 +207,13 @@ export interface SpedFixTotalsCommandOptions {
 }
 
 /** `sped fix-totals`: the file rewritten with regenerated totals to `output`; findings to `messages`. */
-export async function spedFixTotalsCommand(input: CommandInput, streams: CommandStreams, o: SpedFixTotalsCommandOptions): Promise<CommandOutcome> {
+export async function spedFixTotalsCommand(input: CommandInput, streams: CommandStreams, o: SpedFixTotalsCommandOptions, resume?: ConversionResume): Promise<CommandOutcome> {
   const printer = new FindingPrinter(input.name, streams.messages);
   const file = input.name;
+  const run = resumable(input, printer, resume, streams.signal);
   const result = await named(input, async () => {
-    const r = await fixTotals(input.stream, streams.output, {
+    const r = await fixTotals(run.source, streams.output, {
+      ...run.options,
       ...(o.layout ? { layout: o.layout } : {}),
       ...(o.replace ? { replace: true } : {}),
       outputEncoding: o.encoding ?? 'keep',
@@ -180,7 +230,7 @@ export async function spedFixTotalsCommand(input: CommandInput, streams: Command
     streams.messages.write(`${file}: note: the input carried a PVA signature block (${result.info.signature.length} bytes); the repaired file is not signed\n`);
   }
   if (result.summary.replaced > 0) streams.messages.write(`${file}: ${result.summary.replaced} values replaced (--replace)\n`);
-  return printer.outcome({ lines: result.summary.lines, bytes: result.summary.bytes, droppedLines: result.droppedLines, replaced: result.summary.replaced });
+  return printer.outcome({ lines: result.summary.lines, bytes: result.summary.bytes, droppedLines: result.droppedLines, replaced: result.summary.replaced, ...run.counts });
 }
 
 export interface SpedToCsvCommandOptions {
@@ -191,10 +241,12 @@ export interface SpedToCsvCommandOptions {
 }
 
 /** `sped to-csv`: one CSV per register into `outDir` (the streams' output is not used); findings to `messages`. */
-export async function spedToCsvCommand(input: CommandInput, outDir: string, streams: Omit<CommandStreams, 'output'>, o: SpedToCsvCommandOptions): Promise<CommandOutcome> {
+export async function spedToCsvCommand(input: CommandInput, outDir: string, streams: Omit<CommandStreams, 'output'>, o: SpedToCsvCommandOptions, resume?: ConversionResume): Promise<CommandOutcome> {
   const printer = new FindingPrinter(input.name, streams.messages);
+  const run = resumable(input, printer, resume, streams.signal);
   const result = await named(input, () =>
-    spedToCsv(input.stream, outDir, {
+    spedToCsv(run.source, outDir, {
+      ...run.options,
       ...(o.layout ? { layout: o.layout } : {}),
       delimiter: o.delimiter ?? ',',
       ...(o.decimalComma ? { decimalComma: true } : {}),
@@ -203,7 +255,7 @@ export async function spedToCsvCommand(input: CommandInput, outDir: string, stre
       ...(streams.onProgress ? { onProgress: streams.onProgress } : {}),
     }),
   );
-  return printer.outcome({ lines: result.info.lines, records: result.info.records, files: result.files.length, rows: result.files.reduce((n, f) => n + f.rows, 0) });
+  return printer.outcome({ lines: result.info.lines, records: result.info.records, files: result.files.length, rows: result.files.reduce((n, f) => n + f.rows, 0), ...run.counts });
 }
 
 /** The human summary printed by `fiscal sped stats`. */

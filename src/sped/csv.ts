@@ -7,20 +7,21 @@
  * optional BOM. Everything is written into a temporary folder inside `outDir` and moved into place only when
  * the whole file was converted, so a failed run leaves no partial output.
  */
-import { createWriteStream, promises as fsp, type WriteStream } from 'node:fs';
-import { join } from 'node:path';
+import { createWriteStream, fsync, promises as fsp, type WriteStream } from 'node:fs';
+import { basename, join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { stringify, type Stringifier } from 'csv-stringify';
 import { makeDir } from '../common/make-dir.js';
 import { InvalidInputError, ioError, UsageError } from '../errors.js';
+import { Checkpoints, SpedCheckpointError, type ResumableOptions } from './checkpoint.js';
 import { forEachRecord, waitDrain, type ConvertOptions } from './drain.js';
 import { finding } from './findings.js';
 import { readFileSync } from 'node:fs';
 import { loadLayout, type FieldDef, type Layout, type LayoutId } from './layout.js';
-import type { SpedReadInfo, SpedSource } from './reader.js';
+import type { ParserState, SpedParser, SpedReadInfo, SpedSource } from './reader.js';
 import { parseSpedDate, type SpedRecord } from './record.js';
 
-export interface SpedToCsvOptions extends ConvertOptions {
+export interface SpedToCsvOptions extends ConvertOptions, ResumableOptions {
   /** Field delimiter, one character (default `,`). */
   delimiter?: string;
   /** Keep decimals with a comma as in the SPED file (default: `.`). */
@@ -52,6 +53,10 @@ interface Table {
   out: WriteStream;
   done: Promise<void>;
   rows: number;
+  /** The file's length when this run opened it (a resumed run appends). */
+  base: number;
+  /** The layout version its field definitions were taken at (ECD's arrives with I010, after some records). */
+  version: string | null;
   /** Per position (index = pos - 1): how to present the raw value. */
   kinds: readonly ('decimal' | 'date' | 'raw')[];
   /** The parent register whose line and keys lead each row (null: LINE only). */
@@ -70,35 +75,67 @@ export function parentKeys(layout: LayoutId, register: string): readonly string[
 }
 
 /** The open record at each level (its line and presented key values), for the children's leading columns. */
-interface OpenRecord {
+type OpenRecord = {
   code: string;
   line: number;
   keys: string[] | null;
-}
+};
 
-/** Converts a SPED file into one CSV per register inside `outDir` (created when missing). */
+/** What a resumed to-csv needs besides the offsets (checkpoint.ts): the temporary folder and each file's length. */
+type CsvState = {
+  parser: ParserState;
+  /** The temporary folder inside `outDir` (its name). */
+  dir: string;
+  files: { register: string; version: string | null; rows: number; bytes: number }[];
+  opened: ({ code: string; line: number; keys: string[] | null } | null)[];
+  findingCount: number;
+  extraFindings: number;
+};
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Converts a SPED file into one CSV per register inside `outDir` (created when missing). Resumable for a path input
+ * (`onCheckpoint`, `resumeFrom`: checkpoint.ts, docs/sped.md): at a checkpoint every CSV written so far is on disk
+ * (fsync) in the temporary folder, which a failed run that made a checkpoint leaves in place for the resumed run;
+ * that run cuts each file back to its checkpointed length and appends.
+ */
 export async function spedToCsv(source: SpedSource, outDir: string, options: SpedToCsvOptions = {}): Promise<SpedToCsvResult> {
   const delimiter = options.delimiter ?? ',';
   if ([...delimiter].length !== 1 || /["\r\n]/.test(delimiter)) {
     throw new UsageError(`--delimiter must be one character other than a quote or a line break (got '${delimiter}')`, 'CSV_DELIMITER');
   }
   const maxRegisters = options.maxRegisters ?? 1000;
+  const plan = await Checkpoints.open('sped.to-csv', source, options, {
+    layout: options.layout ?? null,
+    encoding: options.encoding ?? null,
+    maxLineBytes: options.maxLineBytes ?? null,
+    delimiter,
+    decimalComma: options.decimalComma ?? false,
+    bom: options.bom ?? false,
+  });
+  const resumed = plan?.state<CsvState>() ?? null;
   await makeDir(outDir);
   let tmp: string;
-  try {
-    tmp = await fsp.mkdtemp(join(outDir, '.fiscal-csv-'));
-  } catch (err) {
-    throw ioError(err, outDir, 'write');
+  if (resumed) {
+    tmp = join(outDir, resumed.dir);
+  } else {
+    try {
+      tmp = await fsp.mkdtemp(join(outDir, '.fiscal-csv-'));
+    } catch (err) {
+      throw ioError(err, outDir, 'write');
+    }
   }
   const tables = new Map<string, Table>();
-  let extraFindings = 0;
+  let extraFindings = resumed?.extraFindings ?? 0;
+  /** True once this run made or resumed from a checkpoint: a failure then keeps the temporary folder. */
+  let keep = resumed !== null;
 
-  let layout: Layout | null = null;
-  const opened: (OpenRecord | undefined)[] = [];
+  let layout: Layout | null = resumed?.parser.layout ? loadLayout(resumed.parser.layout) : null;
+  const opened: (OpenRecord | undefined)[] = resumed ? resumed.opened.map((o) => o ?? undefined) : [];
 
-  const open = (record: SpedRecord): Table => {
-    const register = record.register;
-    const defs = record.defs;
+  /** A table's stream into `file`: a new file with its header, or (resumed) the file cut back to `base` bytes. */
+  const table = (register: string, defs: SpedRecord['defs'], version: string | null, fieldCount: number, resume: { rows: number; base: number } | null): Table => {
     const def = layout?.register(register);
     const parentDef = def?.parent ? layout!.register(def.parent) : undefined;
     const parent = def && parentDef && parentDef.level >= 2 ? { code: parentDef.code, level: def.level - 1, keys: parentKeys(layout!.id, parentDef.code).length } : null;
@@ -114,16 +151,88 @@ export async function spedToCsv(source: SpedSource, outDir: string, options: Spe
         kinds.push(kindOf(f));
       }
     }
-    for (let pos = header.length - lead + 2; pos <= record.fields.length; pos++) header.push(`#${pos}`);
+    for (let pos = header.length - lead + 2; pos <= fieldCount; pos++) header.push(`#${pos}`);
     const file = join(tmp, `${register}.csv`);
-    const out = createWriteStream(file, { flags: 'wx' });
-    const csv = stringify({ delimiter, bom: options.bom ?? false });
+    const out = resume ? createWriteStream(file, { flags: 'r+', start: resume.base }) : createWriteStream(file, { flags: 'wx' });
+    // a resumed file has its BOM and header already
+    const csv = stringify({ delimiter, bom: resume ? false : (options.bom ?? false) });
     csv.pipe(out);
-    const table: Table = { register, file, csv, out, done: finished(out), rows: 0, kinds, parent };
-    table.done.catch(() => {}); // observed in finishAll; avoid an unhandled rejection meanwhile
-    csv.write(header);
-    tables.set(register, table);
-    return table;
+    const t: Table = { register, file, csv, out, done: finished(out), rows: resume?.rows ?? 0, base: resume?.base ?? 0, version, kinds, parent };
+    t.done.catch(() => {}); // observed in finishAll; avoid an unhandled rejection meanwhile
+    if (!resume) csv.write(header);
+    tables.set(register, t);
+    return t;
+  };
+
+  const open = (record: SpedRecord, info: SpedReadInfo): Table => table(record.register, record.defs, info.version, record.fields.length, null);
+
+  /** A resumed run: the files of the checkpoint cut back to their lengths, any file made after it removed. */
+  const reopen = async (state: CsvState): Promise<void> => {
+    let names: string[];
+    try {
+      names = await fsp.readdir(tmp);
+    } catch {
+      throw new SpedCheckpointError(`cannot resume into ${outDir}: the checkpoint's temporary folder ${state.dir} is not there`);
+    }
+    const known = new Set(state.files.map((f) => `${f.register}.csv`));
+    for (const name of names) if (!known.has(name)) await fsp.rm(join(tmp, name), { force: true });
+    for (const f of state.files) {
+      const file = join(tmp, `${f.register}.csv`);
+      const size = await fsp.stat(file).then((st) => st.size, () => -1);
+      if (size < f.bytes) throw new SpedCheckpointError(`cannot resume into ${outDir}: ${state.dir}/${f.register}.csv is shorter than the checkpoint's ${f.bytes} bytes (or missing)`);
+      try {
+        await fsp.truncate(file, f.bytes);
+      } catch (err) {
+        throw ioError(err, file, 'write');
+      }
+      table(f.register, layout?.fieldsFor(f.register, f.version), f.version, 0, { rows: f.rows, base: f.bytes });
+    }
+  };
+
+  /** Every table's bytes written and on disk (fsync), its length known: what a checkpoint records. */
+  const settle = async (): Promise<CsvState['files']> => {
+    const files: CsvState['files'] = [];
+    for (const t of tables.values()) {
+      while (t.csv.writableLength > 0 || t.csv.readableLength > 0) {
+        if (t.out.writableNeedDrain) await waitDrain(t.out);
+        else await new Promise((resolve) => setImmediate(resolve));
+      }
+      // written in order: the callback of an empty write comes after every byte before it is written
+      await new Promise<void>((resolve, reject) => t.out.write(EMPTY, (err) => (err ? reject(err) : resolve())));
+      const fd = (t.out as WriteStream & { fd: number }).fd;
+      await new Promise<void>((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
+      files.push({ register: t.register, version: t.version, rows: t.rows, bytes: t.base + t.out.bytesWritten });
+    }
+    const dir = await fsp.open(tmp, 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+    return files;
+  };
+
+  const findingsBefore = resumed?.findingCount ?? 0;
+  let findingsNow = 0;
+  const between = async (parser: SpedParser): Promise<void> => {
+    if (plan === null || !plan.due(parser.scanner.bytes)) return;
+    const state = parser.snapshot();
+    if (state === null) return;
+    let files: CsvState['files'];
+    try {
+      files = await settle();
+    } catch (err) {
+      throw ioError(err, outDir, 'write');
+    }
+    keep = true;
+    await plan.take(state.scanner.offset, state.scanner.lines + 1, 0, {
+      parser: state,
+      dir: basename(tmp),
+      files,
+      opened: opened.map((o) => o ?? null),
+      findingCount: findingsBefore + findingsNow,
+      extraFindings,
+    } satisfies CsvState);
   };
 
   /** Notes the record as the open one of its level, with its key values when it is a parent with keys. */
@@ -152,7 +261,7 @@ export async function spedToCsv(source: SpedSource, outDir: string, options: Spe
       if (tables.size >= maxRegisters) {
         throw new InvalidInputError('CSV_TOO_MANY_REGISTERS', `line ${record.line}: more than ${maxRegisters} distinct registers; not a SPED file?`, record.line);
       }
-      table = open(record);
+      table = open(record, info);
     }
     const row: string[] = [String(record.line)];
     const parent = table.parent;
@@ -173,8 +282,17 @@ export async function spedToCsv(source: SpedSource, outDir: string, options: Spe
     await Promise.all([...tables.values()].map((t) => t.done));
   };
 
+  let ok = false;
   try {
-    const { info, findingCount } = await forEachRecord(source, options, each);
+    if (resumed) await reopen(resumed);
+    const counted: SpedToCsvOptions = {
+      ...options,
+      onFinding(f) {
+        findingsNow++;
+        options.onFinding?.(f);
+      },
+    };
+    const { info, findingCount } = await forEachRecord(source, counted, each, { from: resumed?.parser ?? null, between, signal: options.signal });
     try {
       await closeAll();
     } catch (err) {
@@ -190,13 +308,14 @@ export async function spedToCsv(source: SpedSource, outDir: string, options: Spe
       }
       files.push({ register: t.register, path, rows: t.rows });
     }
-    return { info, files, findingCount: findingCount + extraFindings };
+    ok = true;
+    return { info, files, findingCount: findingsBefore + findingCount + extraFindings };
   } finally {
     for (const t of tables.values()) {
       t.csv.destroy();
       t.out.destroy();
     }
-    await fsp.rm(tmp, { recursive: true, force: true }).catch(() => {});
+    if (ok || !keep) await fsp.rm(tmp, { recursive: true, force: true }).catch(() => {});
   }
 }
 

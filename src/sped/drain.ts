@@ -1,12 +1,13 @@
 /**
- * Shared plumbing of the conversions: records from `readSped` with reader findings handed on as they appear
+ * Shared plumbing of the conversions: records in file order with reader findings handed on as they appear
  * (never accumulated), the line end of a source noted as its bytes go by, and waiting for a stream's drain.
  */
 import type { Writable } from 'node:stream';
 import { readChunks } from './chunks.js';
 import type { SpedFinding } from './findings.js';
-import { readSped, type SpedReadInfo, type SpedReadOptions, type SpedSource } from './reader.js';
-import type { SpedRecord } from './record.js';
+import { UsageError } from '../errors.js';
+import { parserOptions, SpedParser, type ParserState, type SpedReadInfo, type SpedReadOptions, type SpedSource } from './reader.js';
+import { SpedRecord } from './record.js';
 import type { SpedLineEnd } from './writer.js';
 
 export interface ConvertOptions extends SpedReadOptions {
@@ -14,27 +15,84 @@ export interface ConvertOptions extends SpedReadOptions {
   onFinding?: (f: SpedFinding) => void;
 }
 
-/** Iterates the records of a source, passing reader findings to `onFinding` as they appear. */
+/** Hooks of a record loop that can checkpoint and resume (checkpoint.ts). */
+export interface RecordLoop {
+  /** Continue from this parser state: the source (a path) is read from its offset. */
+  from?: ParserState | null;
+  /** Sees every chunk read, in order (e.g. a LineEndWatch). */
+  see?: (chunk: Buffer) => void;
+  /** Called when every record parsed so far was handed to `each` (and awaited): the parser sits between lines. */
+  between?: (parser: SpedParser) => Promise<void> | void;
+  /** Stops the loop (its reason thrown) between two slices once aborted. */
+  signal?: AbortSignal;
+}
+
+/** Input slices parsed at a time before their records are handed out (the records waiting stay few). */
+const SLICE = 1 << 16;
+
+/**
+ * Iterates the records of a source, passing reader findings to `onFinding` as they appear: in line order, each
+ * before the record of its line or of a later line (whatever the slicing, so a resumed run reports as a clean one).
+ */
 export async function forEachRecord(
   source: SpedSource,
   options: ConvertOptions,
   each: (record: SpedRecord, info: SpedReadInfo) => Promise<void> | void,
+  loop: RecordLoop = {},
 ): Promise<{ info: SpedReadInfo; findingCount: number }> {
-  const { records, info, findings } = readSped(source, options);
+  const findings: SpedFinding[] = [];
+  let batch: SpedRecord[] = [];
+  const parserOpts = parserOptions(options);
+  const parser = new SpedParser(
+    (fields, line, offset) => batch.push(new SpedRecord(line, offset, fields, parser.defsFor(fields[0]!))),
+    (f) => findings.push(f),
+    parserOpts,
+  );
+  if (loop.from) parser.restore(loop.from);
+  const info = parser.info;
   let findingCount = 0;
-  const pass = (): void => {
-    if (findings.length === 0) return;
-    for (const f of findings.splice(0)) {
+  let passed = 0;
+  /** Passes the findings up to line `line` (all of them for Infinity). */
+  const pass = (line: number): void => {
+    while (passed < findings.length && (findings[passed]!.line ?? 0) <= line) {
       findingCount++;
-      options.onFinding?.(f);
+      options.onFinding?.(findings[passed++]!);
+    }
+    if (passed === findings.length && passed > 0) {
+      findings.length = 0;
+      passed = 0;
     }
   };
-  for await (const record of records) {
-    pass();
-    const p = each(record, info);
-    if (p) await p;
+  const drain = async (): Promise<void> => {
+    const out = batch;
+    batch = [];
+    for (const record of out) {
+      pass(record.line);
+      const p = each(record, info);
+      if (p) await p;
+    }
+    pass(Infinity);
+  };
+  if (typeof source !== 'string' && options.end !== undefined) {
+    throw new UsageError('byte ranges (start/end) need a file path', 'SPED_RANGE_NEEDS_PATH');
   }
-  pass();
+  const from = loop.from ? loop.from.scanner.offset : parserOpts.baseOffset;
+  for await (const chunk of readChunks(source, from)) {
+    loop.see?.(chunk);
+    for (let at = 0; at < chunk.length && !parser.done; at += SLICE) {
+      loop.signal?.throwIfAborted();
+      parser.push(at === 0 && chunk.length <= SLICE ? chunk : chunk.subarray(at, at + SLICE));
+      await drain();
+      if (loop.between) {
+        const p = loop.between(parser);
+        if (p) await p;
+      }
+    }
+    if (parser.done) break;
+    options.onProgress?.(parser.info.bytes);
+  }
+  parser.end();
+  await drain();
   return { info, findingCount };
 }
 

@@ -7,11 +7,12 @@
  * copied (a repaired file is no longer signed).
  */
 import type { Writable } from 'node:stream';
-import { forEachRecord, watchLineEnd, type ConvertOptions } from './drain.js';
-import type { SpedReadInfo, SpedSource } from './reader.js';
-import { SpedWriter, type SpedLineEnd, type SpedOutputEncoding, type SpedWriteSummary } from './writer.js';
+import { Checkpoints, type ResumableOptions } from './checkpoint.js';
+import { forEachRecord, LineEndWatch, type ConvertOptions } from './drain.js';
+import type { ParserState, SpedParser, SpedReadInfo, SpedSource } from './reader.js';
+import { SpedWriter, type SpedLineEnd, type SpedOutputEncoding, type SpedWriterState, type SpedWriteSummary } from './writer.js';
 
-export interface FixTotalsOptions extends ConvertOptions {
+export interface FixTotalsOptions extends ConvertOptions, ResumableOptions {
   /** Replace what the output encoding cannot hold instead of failing. */
   replace?: boolean;
   /** Output encoding; 'keep' (default) writes UTF-8 for a UTF-8 input and Windows-1252 otherwise. */
@@ -29,11 +30,35 @@ export interface FixTotalsResult {
   droppedLines: number;
 }
 
-/** Rewrites a SPED file with regenerated totals into `output`. Does not end `output`. */
+/** What a resumed fix-totals needs besides the offsets (checkpoint.ts). */
+type FixTotalsState = {
+  parser: ParserState;
+  lineEnd: SpedLineEnd | null;
+  writer: SpedWriterState | null;
+  findingCount: number;
+  droppedLines: number;
+};
+
+/**
+ * Rewrites a SPED file with regenerated totals into `output`. Does not end `output`. Resumable for a path input
+ * (`onCheckpoint`, `resumeFrom`: checkpoint.ts, docs/sped.md).
+ */
 export async function fixTotals(source: SpedSource, output: Writable, options: FixTotalsOptions = {}): Promise<FixTotalsResult> {
   const encoding = options.outputEncoding ?? 'keep';
   const lineEnd = options.lineEnd ?? 'keep';
-  const watched = lineEnd === 'keep' ? watchLineEnd(source, options) : { source, lineEnd: () => null };
+  const plan = await Checkpoints.open('sped.fix-totals', source, options, {
+    layout: options.layout ?? null,
+    encoding: options.encoding ?? null,
+    maxLineBytes: options.maxLineBytes ?? null,
+    replace: options.replace ?? false,
+    outputEncoding: encoding,
+    lineEnd,
+  });
+  const resumed = plan?.state<FixTotalsState>() ?? null;
+  // the input's first line end, noted as the bytes go by (not for a byte range of a path)
+  const watch = new LineEndWatch();
+  if (resumed) watch.value = resumed.lineEnd;
+  const watching = lineEnd === 'keep' && (options.start ?? 0) === 0;
   // made at the first record, when the input's first line end has gone by
   let writer: SpedWriter | null = null;
   const writerFor = (): SpedWriter =>
@@ -41,14 +66,32 @@ export async function fixTotals(source: SpedSource, output: Writable, options: F
       layout: options.layout,
       replace: options.replace,
       encoding: encoding === 'keep' ? undefined : encoding,
-      lineEnd: lineEnd === 'keep' ? (watched.lineEnd() ?? undefined) : lineEnd,
+      lineEnd: lineEnd === 'keep' ? (watching ? watch.value ?? undefined : undefined) : lineEnd,
     }));
-  let droppedLines = 0;
+  if (resumed?.writer) writerFor().restore(resumed.writer);
+  let droppedLines = resumed?.droppedLines ?? 0;
+  const findingsBefore = resumed?.findingCount ?? 0;
+  let findingsNow = 0;
+  const between = async (parser: SpedParser): Promise<void> => {
+    if (plan === null || !plan.due(parser.scanner.bytes)) return;
+    const state = parser.snapshot();
+    if (state === null) return;
+    const w: SpedWriter | null = writer;
+    if (w !== null) await w.flushPending();
+    await plan.take(state.scanner.offset, state.scanner.lines + 1, w?.bytesWritten ?? 0, {
+      parser: state,
+      lineEnd: watch.value,
+      writer: w?.snapshot() ?? null,
+      findingCount: findingsBefore + findingsNow,
+      droppedLines,
+    } satisfies FixTotalsState);
+  };
   const { info, findingCount } = await forEachRecord(
-    watched.source,
+    source,
     {
       ...options,
       onFinding(f) {
+        findingsNow++;
         if (f.code === 'SPED_LINE_FORMAT' || f.code === 'SPED_LINE_TOO_LONG') droppedLines++;
         options.onFinding?.(f);
       },
@@ -59,7 +102,8 @@ export async function fixTotals(source: SpedSource, output: Writable, options: F
       if (encoding === 'keep' && read.encoding === 'utf-8' && w.encoding !== 'utf-8') w.encoding = 'utf-8';
       return w.writeFields(record.fields, record.line);
     },
+    { from: resumed?.parser ?? null, see: watching ? (chunk) => watch.see(chunk) : undefined, between, signal: options.signal },
   );
   const summary = await writerFor().finish();
-  return { info, summary, findingCount, droppedLines };
+  return { info, summary, findingCount: findingsBefore + findingCount, droppedLines };
 }

@@ -7,12 +7,13 @@
  */
 import type { Writable } from 'node:stream';
 import { InvalidInputError } from '../errors.js';
+import { Checkpoints, type ResumableOptions } from './checkpoint.js';
 import { readChunks } from './chunks.js';
 import { finding, type SpedFinding } from './findings.js';
 import { LineEndWatch, waitDrain, type ConvertOptions } from './drain.js';
 import { JsonlBytes } from './jsonl-bytes.js';
 import type { LayoutId } from './layout.js';
-import { parserOptions, SpedParser, type SpedReadInfo, type SpedSource } from './reader.js';
+import { parserOptions, SpedParser, type ParserState, type SpedReadInfo, type SpedSource } from './reader.js';
 import { SpedScanner } from './scanner.js';
 import { SpedWriter, type SpedLineEnd, type SpedOutputEncoding, type SpedValue, type SpedWriteSummary } from './writer.js';
 
@@ -24,35 +25,61 @@ export interface SpedToJsonlResult {
   findingCount: number;
 }
 
+export interface SpedToJsonlOptions extends ConvertOptions, ResumableOptions {}
+
 /** Input slices parsed at a time: output waits for the consumer after each one (bounded memory). */
 const SLICE = 1 << 16;
+
+/** What a resumed to-jsonl needs besides the offsets (checkpoint.ts). */
+type JsonlState = { parser: ParserState; lineEnd: SpedLineEnd | null; findingCount: number };
 
 /**
  * One JSON object per record, in file order: `{"line", "register", "fields": {NAME: raw string}}` (see
  * jsonl-bytes.ts: written from the bytes, identical to JSON.stringify of SpedRecord.toObject()). Does not end
- * `output`.
+ * `output`. Resumable for a path input (`onCheckpoint`, `resumeFrom`: checkpoint.ts, docs/sped.md).
  */
-export async function spedToJsonl(source: SpedSource, output: Writable, options: ConvertOptions = {}): Promise<SpedToJsonlResult> {
-  let findingCount = 0;
+export async function spedToJsonl(source: SpedSource, output: Writable, options: SpedToJsonlOptions = {}): Promise<SpedToJsonlResult> {
+  const plan = await Checkpoints.open('sped.to-jsonl', source, options, {
+    layout: options.layout ?? null,
+    encoding: options.encoding ?? null,
+    maxLineBytes: options.maxLineBytes ?? null,
+  });
+  const resumed = plan?.state<JsonlState>() ?? null;
+  let findingCount = resumed?.findingCount ?? 0;
   const onFinding = (f: SpedFinding): void => {
     findingCount++;
     options.onFinding?.(f);
   };
   let encoder: JsonlBytes | null = null;
   const parser = new SpedParser((fields, line) => encoder!.record(fields, line), onFinding, parserOptions(options));
+  if (resumed) parser.restore(resumed.parser);
   encoder = new JsonlBytes(parser);
   const json = encoder;
   parser.byteLine = (buf, start, end, line) => json.line(buf, start, end, line);
+  let outputBytes = plan?.from?.outputBytes ?? 0;
   const flush = async (): Promise<void> => {
-    if (json.length > 0 && !output.write(json.take())) await waitDrain(output);
+    if (json.length === 0) return;
+    const bytes = json.take();
+    outputBytes += bytes.length;
+    if (!output.write(bytes)) await waitDrain(output);
   };
   const lineEnd = new LineEndWatch();
+  if (resumed) lineEnd.value = resumed.lineEnd;
   const fromStart = (options.start ?? 0) === 0;
-  for await (const chunk of readChunks(source, parserOptions(options).baseOffset)) {
+  const readFrom = resumed ? resumed.parser.scanner.offset : parserOptions(options).baseOffset;
+  for await (const chunk of readChunks(source, readFrom)) {
     if (fromStart) lineEnd.see(chunk);
     for (let at = 0; at < chunk.length && !parser.done; at += SLICE) {
+      options.signal?.throwIfAborted();
       parser.push(chunk.subarray(at, Math.min(at + SLICE, chunk.length)));
       if (json.length >= 1 << 18) await flush();
+      if (plan !== null && plan.due(parser.scanner.bytes)) {
+        const state = parser.snapshot();
+        if (state !== null) {
+          await flush();
+          await plan.take(state.scanner.offset, state.scanner.lines + 1, outputBytes, { parser: state, lineEnd: lineEnd.value, findingCount } satisfies JsonlState);
+        }
+      }
     }
     options.onProgress?.(parser.info.bytes);
     if (parser.done) break;

@@ -9,7 +9,7 @@ import { readChunks } from './chunks.js';
 import { finding, type SpedFinding } from './findings.js';
 import { detectLayout, isLayoutId, loadLayout, type Layout, type LayoutId } from './layout.js';
 import { SpedRecord, splitLine } from './record.js';
-import { decodeBytes, SpedScanner, type SignatureBlock, type SpedEncoding } from './scanner.js';
+import { decodeBytes, SpedScanner, type ScannerState, type SignatureBlock, type SpedEncoding } from './scanner.js';
 
 export interface SpedReadOptions {
   /** Layout to use instead of detecting it from 0000. */
@@ -40,6 +40,15 @@ export interface SpedReadInfo {
   /** The 0000 record's raw fields, when seen. */
   header: readonly string[] | null;
 }
+
+/** What a resumed parser needs (plain JSON): see `SpedParser.snapshot`. */
+export type ParserState = {
+  scanner: ScannerState;
+  layout: LayoutId | null;
+  version: string | null;
+  records: number;
+  header: string[] | null;
+};
 
 export type SpedSource = string | Readable | AsyncIterable<Uint8Array>;
 
@@ -160,6 +169,25 @@ export class SpedParser {
     const pos = layout.register(rule.register)?.fields.find((f) => f.name === rule.field)?.pos;
     const raw = pos ? fields[pos - 1] : undefined;
     if (raw) this.info.version = rule.pad ? raw.padStart(rule.pad, '0') : raw;
+  }
+
+  /** The parser's state between two lines, for a resumable run; null where it cannot resume (`SpedScanner.snapshot`). */
+  snapshot(): ParserState | null {
+    const scanner = this.scanner.snapshot();
+    if (scanner === null) return null;
+    const { layout, version, records, header } = this.info;
+    return { scanner, layout, version, records, header: header === null ? null : [...header] };
+  }
+
+  /** Continues from a snapshot: push the file's bytes from `state.scanner.offset` on. */
+  restore(state: ParserState): void {
+    this.scanner.restore(state.scanner);
+    this.info.layout = state.layout;
+    this.info.version = state.version;
+    this.info.records = state.records;
+    this.info.header = state.header === null ? null : [...state.header];
+    if (!this.forcedLayout) this.layoutObj = state.layout ? loadLayout(state.layout) : null;
+    this.sync();
   }
 
   /** Field definitions for a register at the detected version. */

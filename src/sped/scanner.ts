@@ -35,6 +35,18 @@ export interface ScannerOptions {
   encoding?: SpedEncoding;
 }
 
+/** What a resumed scanner needs (plain JSON): see `SpedScanner.snapshot`. */
+export type ScannerState = {
+  /** Byte offset of the next line. */
+  offset: number;
+  lines: number;
+  blankLines: number;
+  encoding: SpedEncoding;
+  encodingDecided: boolean;
+  ended: boolean;
+  utf8Errors: number;
+};
+
 export const SIGNATURE_MARKER = Buffer.from('SBRCAAEPDR', 'latin1');
 const END_PREFIX = Buffer.from('|9999|', 'latin1');
 const DEFAULT_MAX_LINE = 32 * 1024 * 1024;
@@ -96,6 +108,34 @@ export class SpedScanner {
   assumeEncoding(state: EncodingState): void {
     this.encoding = state.encoding;
     this.encodingDecided = state.decided;
+    this.utf8Errors = state.utf8Errors;
+  }
+
+  /**
+   * The scanner's state at the start of the next unprocessed line, for a resumable run (src/sped/checkpoint.ts);
+   * null where a run cannot resume: inside an overlong line or the signature block, or in a byte range.
+   */
+  snapshot(): ScannerState | null {
+    if (this.overlong || this.inSignature || this.skipping || this.done || this.baseOffset !== 0 || this.firstLine !== 1 || this.rangeEnd !== Infinity) return null;
+    return {
+      offset: this.bytes - this.carryBytes,
+      lines: this.lines,
+      blankLines: this.blankLines,
+      encoding: this.encoding,
+      encodingDecided: this.encodingDecided,
+      ended: this.ended,
+      utf8Errors: this.utf8Errors,
+    };
+  }
+
+  /** Continues from a snapshot: the next byte pushed is the one at `state.offset` of the file. */
+  restore(state: ScannerState): void {
+    this.bytes = state.offset;
+    this.lines = state.lines;
+    this.blankLines = state.blankLines;
+    this.encoding = state.encoding;
+    this.encodingDecided = state.encodingDecided;
+    this.ended = state.ended;
     this.utf8Errors = state.utf8Errors;
   }
 

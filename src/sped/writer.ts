@@ -67,6 +67,23 @@ export interface SpedWriteSummary {
   regenerated: number;
 }
 
+/** A writer's state between two records (plain JSON): see `SpedWriter.snapshot`. */
+export type SpedWriterState = {
+  layout: LayoutId | null;
+  version: string | null;
+  utf8: boolean;
+  listed: string[];
+  cur: number;
+  curLines: number;
+  openerPending: boolean;
+  bytes: number;
+  lines: number;
+  counts: [string, number][];
+  replaced: number;
+  regenerated: number;
+  records: number;
+};
+
 /** A field that needs a closer look: a separator, a line break or a character outside ASCII. */
 const SUSPECT = /[|\r\n\u0080-\uffff]/;
 const NON_ASCII = /[^\x00-\x7f]/;
@@ -195,6 +212,58 @@ export class SpedWriter {
   /** Writes a record read by the reader, keeping its raw strings. */
   writeRecord(record: SpedRecord): Promise<void> | void {
     return this.writeFields(record.fields, record.line);
+  }
+
+  /** Bytes handed to the output so far. */
+  get bytesWritten(): number {
+    return this.bytes;
+  }
+
+  /** Hands what is pending to the output (and waits for its drain when it asks to): then `bytesWritten` is all of it. */
+  async flushPending(): Promise<void> {
+    this.ensureOpen();
+    await this.flush();
+  }
+
+  /**
+   * The writer's state for a resumable run (checkpoint.ts), after `flushPending()`: a writer restored from it
+   * writes what this one would have written from here on.
+   */
+  snapshot(): SpedWriterState {
+    if (this.pending.length > 0) throw new UsageError('snapshot() needs the pending output flushed first (flushPending())', 'SPED_WRITER_STATE');
+    return {
+      layout: this.layoutObj?.id ?? null,
+      version: this.version,
+      utf8: this.utf8,
+      listed: [...this.listed],
+      cur: this.cur,
+      curLines: this.curLines,
+      openerPending: this.openerPending,
+      bytes: this.bytes,
+      lines: this.lines,
+      counts: [...this.counts],
+      replaced: this.replaced,
+      regenerated: this.regenerated,
+      records: this.records,
+    };
+  }
+
+  /** Continues from a snapshot (a new writer, made with the same options, on an output that holds its bytes). */
+  restore(state: SpedWriterState): void {
+    if (this.records > 0 || this.lines > 0) throw new UsageError('restore() needs a new writer', 'SPED_WRITER_STATE');
+    if (state.layout !== null && this.layoutObj?.id !== state.layout) this.useLayout(loadLayout(state.layout));
+    this.version = state.version;
+    this.utf8 = state.utf8;
+    for (const reg of state.listed) this.listed.add(reg);
+    this.cur = state.cur;
+    this.curLines = state.curLines;
+    this.openerPending = state.openerPending;
+    this.bytes = state.bytes;
+    this.lines = state.lines;
+    for (const [reg, n] of state.counts) this.counts.set(reg, n);
+    this.replaced = state.replaced;
+    this.regenerated = state.regenerated;
+    this.records = state.records;
   }
 
   /**

@@ -6,7 +6,8 @@
  */
 import { createReadStream, promises as fsp } from 'node:fs';
 import { loadTrustStore, type TrustStore } from '../nfe/verify.js';
-import { ioError } from '../errors.js';
+import { ioError, UsageError } from '../errors.js';
+import { SpedCheckpointError } from '../sped/checkpoint.js';
 import {
   loadSigningCredentials, nfeSignCommand, nfeToCsvCommand, nfeToJsonlCommand, nfeValidateCommand, nfeVerifyCommand,
   type NfeToCsvCommandOptions, type NfeValidateCommandOptions, type NfeVerifyCommandOptions,
@@ -14,10 +15,11 @@ import {
 import {
   spedFixTotalsCommand, spedFromJsonlCommand, spedStatsCommand, spedToCsvCommand, spedToJsonlCommand, spedValidateCommand,
   type SpedFixTotalsCommandOptions, type SpedFromJsonlCommandOptions, type SpedStatsCommandOptions, type SpedToCsvCommandOptions,
-  type SpedToJsonlCommandOptions, type SpedValidateCommandOptions,
+  type SpedToJsonlCommandOptions, type SpedValidateCommandOptions, type ConversionCheckpoint, type ConversionResume,
 } from '../commands/sped.js';
 import type { CommandInput, CommandOutcome, CommandStreams } from '../commands/types.js';
 import type { TaskHandler, TaskHandlerContext } from './handler.js';
+import type { JsonValue } from './ledger.js';
 
 function inputOf(ctx: TaskHandlerContext): CommandInput {
   return { name: ctx.input.name, stream: createReadStream(ctx.input.path, { highWaterMark: 1 << 20, signal: ctx.signal }), size: ctx.input.bytes, path: ctx.input.path };
@@ -36,6 +38,61 @@ function streamed<O>(run: (input: CommandInput, streams: CommandStreams, options
   };
 }
 
+/** Input bytes between checkpoints of the resumable conversions: FISCAL_CHECKPOINT_BYTES, else the library's 64 MiB. */
+function checkpointBytes(): number | undefined {
+  const raw = process.env.FISCAL_CHECKPOINT_BYTES;
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!(Number.isSafeInteger(n) && n > 0)) throw new UsageError(`FISCAL_CHECKPOINT_BYTES must be a positive integer (got '${raw}')`, 'SPED_CHECKPOINT_OPTION');
+  return n;
+}
+
+/**
+ * The resumable side of to-jsonl, fix-totals and to-csv: the input read by its path, each checkpoint recorded with
+ * `ctx.checkpoint` (the partial output fsynced first), and a recorded one continued from (docs/tasks.md).
+ */
+function resumeOf(ctx: TaskHandlerContext): ConversionResume {
+  const from = ctx.resume as ConversionCheckpoint | null;
+  const everyBytes = checkpointBytes();
+  return {
+    path: ctx.input.path,
+    from: from !== null && typeof from === 'object' && 'sped' in from ? from : null,
+    checkpoint: (cp) => ctx.checkpoint(cp as unknown as JsonValue),
+    ...(everyBytes !== undefined ? { everyBytes } : {}),
+  };
+}
+
+/** A resumable conversion into the partial output file: reopened at the checkpoint's length when resuming. */
+function resumableStream<O>(run: (input: CommandInput, streams: CommandStreams, options: O, resume: ConversionResume) => Promise<CommandOutcome>): TaskHandler {
+  return fromZeroOnMismatch(async (ctx, resume) => {
+    const output = await ctx.output.open(resume.from?.sped.outputBytes ?? 0);
+    const input = inputOf(ctx);
+    try {
+      return await run(input, { output, messages: ctx.messages, onProgress: ctx.onProgress, signal: ctx.signal }, ctx.options as O, resume);
+    } finally {
+      input.stream.destroy();
+    }
+  });
+}
+
+/**
+ * Runs a resumable handler; a recorded checkpoint that no longer fits (SPED_CHECKPOINT_MISMATCH: say to-csv's
+ * temporary folder was removed) is dropped and the conversion starts from zero in the same attempt, instead of
+ * failing every later attempt the same way.
+ */
+function fromZeroOnMismatch(body: (ctx: TaskHandlerContext, resume: ConversionResume) => Promise<CommandOutcome>): TaskHandler {
+  return async (ctx) => {
+    const resume = resumeOf(ctx);
+    if (resume.from === null) return body(ctx, resume);
+    try {
+      return await body(ctx, resume);
+    } catch (err) {
+      if (!(err instanceof SpedCheckpointError)) throw err;
+      return body(ctx, { ...resume, from: null });
+    }
+  };
+}
+
 /** An NF-e batch handler: the input file is the one source (an XML file or a .zip). */
 function batch<O>(run: (src: { sources: readonly string[] }, streams: CommandStreams, options: O) => Promise<CommandOutcome>, prepare?: (ctx: TaskHandlerContext) => O): TaskHandler {
   return async (ctx) => {
@@ -49,18 +106,18 @@ export const TASK_HANDLERS: Readonly<Record<string, TaskHandler>> = {
   'sped.validate': streamed<SpedValidateCommandOptions>((input, streams, o, ctx) =>
     spedValidateCommand(input, { ...streams, messages: streams.output }, { ...o, ...(ctx.pool ? { pool: ctx.pool } : {}) })),
   'sped.stats': streamed<SpedStatsCommandOptions>(spedStatsCommand),
-  'sped.to-jsonl': streamed<SpedToJsonlCommandOptions>(spedToJsonlCommand),
+  'sped.to-jsonl': resumableStream<SpedToJsonlCommandOptions>(spedToJsonlCommand),
   'sped.from-jsonl': streamed<SpedFromJsonlCommandOptions>(spedFromJsonlCommand),
-  'sped.fix-totals': streamed<SpedFixTotalsCommandOptions>(spedFixTotalsCommand),
-  'sped.to-csv': async (ctx) => {
-    if (ctx.resume === null) await fsp.rm(ctx.output.partialPath, { recursive: true, force: true });
+  'sped.fix-totals': resumableStream<SpedFixTotalsCommandOptions>(spedFixTotalsCommand),
+  'sped.to-csv': fromZeroOnMismatch(async (ctx, resume) => {
+    if (resume.from === null) await fsp.rm(ctx.output.partialPath, { recursive: true, force: true });
     const input = inputOf(ctx);
     try {
-      return await spedToCsvCommand(input, ctx.output.partialPath, { messages: ctx.messages, onProgress: ctx.onProgress, signal: ctx.signal }, ctx.options as SpedToCsvCommandOptions);
+      return await spedToCsvCommand(input, ctx.output.partialPath, { messages: ctx.messages, onProgress: ctx.onProgress, signal: ctx.signal }, ctx.options as SpedToCsvCommandOptions, resume);
     } finally {
       input.stream.destroy();
     }
-  },
+  }),
   'nfe.to-jsonl': batch(nfeToJsonlCommand),
   'nfe.to-csv': batch<NfeToCsvCommandOptions>(nfeToCsvCommand),
   // like `fiscal nfe validate -o FILE`: findings, the summary line and JSON findings all go to the output
