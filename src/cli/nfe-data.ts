@@ -34,11 +34,12 @@ interface ReadOpts {
   maxDepth?: number;
   failFast?: boolean;
   progress: boolean;
+  threads?: number;
 }
 
-/** The batch commands' reading options: --max-bytes, --max-depth, --fail-fast, --no-progress. */
+/** The batch commands' reading options: --max-bytes, --max-depth, --fail-fast, --no-progress, --threads. */
 function withReadOptions(cmd: Command): Command {
-  return addOptions(cmd, 'maxBytes', 'maxDepth', 'failFast', 'progress');
+  return addOptions(cmd, 'maxBytes', 'maxDepth', 'failFast', 'progress', 'threads');
 }
 
 /** Prints findings on stderr; returns true when one of them is an error. */
@@ -57,6 +58,7 @@ function batchOptions(o: ReadOpts, io: ReportStreams, progress: Progress, onFind
     ...(o.maxBytes ? { maxBytes: o.maxBytes } : {}),
     ...(o.maxDepth ? { maxDepth: o.maxDepth } : {}),
     ...(o.failFast ? { failFast: true } : {}),
+    ...(o.threads ? { threads: o.threads } : {}),
     stdin: io.stdin,
     onFinding: onFinding ?? ((f) => void io.stderr.write(`${formatNfeFinding(f)}\n`)),
     onProgress: (n) => progress.update(n),

@@ -52,6 +52,11 @@ export interface ReadXmlOptions {
    * `maxDocumentBytes`), alone, when its turn comes.
    */
   readonly readAheadBytes?: number;
+  /**
+   * Ends the reading early: once aborted no further document comes out, and a `next()` already waiting (for
+   * stdin's next bytes, say) resolves done after the reads in flight have settled.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export const DEFAULT_MAX_DOCUMENT_BYTES = 64 * 1024 * 1024;
@@ -89,7 +94,7 @@ type Plan = AsyncGenerator<Planned<XmlSourceItem>, void, undefined>;
 export function readXmlDocuments(sources: string | readonly string[], options: ReadXmlOptions = {}): AsyncGenerator<XmlSourceItem> {
   const opts = normalize(options);
   const list = typeof sources === 'string' ? [sources] : [...sources];
-  return readAhead((signal) => planSources(list, opts, signal), { count: opts.readAhead, bytes: opts.readAheadBytes });
+  return readAhead((signal) => planSources(list, opts, signal), { count: opts.readAhead, bytes: opts.readAheadBytes }, options.signal);
 }
 
 const ready = (item: XmlSourceItem): Planned<XmlSourceItem> => ({ ready: item, bytes: item.ok ? item.bytes.length : 0 });
