@@ -6,13 +6,12 @@ import { randomUUID } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import { stringify } from 'csv-stringify/sync';
 import { UsageError } from '../errors.js';
-import { withPool } from '../pool/pool.js';
 import type { CsvFilter } from './csv.js';
 import { shareEvents, type ConvertedDocument, type CsvPayload } from './convert-jobs.js';
 import { DuplicateKeyTracker } from './parse.js';
 import type { EventStatus } from './validate.js';
 import { FindingTally, writeChunk, type NfeBatchOptions, type NfeBatchSummary, type NfeSources } from './batch.js';
-import { poolOptionsOf, runPooledDocuments } from './batch-pool.js';
+import { runPooledDocuments, withNfePool } from './batch-pool.js';
 import { DOCUMENT_COLUMNS, ITEM_COLUMNS } from './csv.js';
 
 /**
@@ -64,12 +63,12 @@ export async function collectEvents(sources: NfeSources, options: NfeBatchOption
   const events = new Map<string, EventStatus>();
   const list = typeof sources === 'string' ? [sources] : sources;
   if (list.includes('-')) return events;
-  const { signal, maxBytes, maxDepth } = options;
   await runPooledDocuments<[string, EventStatus][]>({
     sources: list,
-    options: { ...poolOptionsOf(options), ...(signal ? { signal } : {}), ...(maxBytes !== undefined ? { maxBytes } : {}), ...(maxDepth !== undefined ? { maxDepth } : {}) },
+    // the reading, the pool and the cancellation of the run; not its progress or its findings (that is the second pass)
+    options: { ...options, onProgress: undefined, onFinding: undefined, failFast: false },
     job: 'nfe.events',
-    payload: maxDepth !== undefined ? { maxDepth } : {},
+    payload: options.maxDepth !== undefined ? { maxDepth: options.maxDepth } : {},
     select: (item) => item.ok && EVENT_ROOT.test(item.bytes.subarray(0, 512).toString('latin1')),
     counter: { documents: 0, stopped: false },
     emit: async (entries) => {
@@ -88,7 +87,7 @@ export async function nfeToCsv(sources: NfeSources, output: Writable, options: N
   const delimiter = options.delimiter ?? ',';
   if (options.decimalComma && delimiter === ',') throw new UsageError('decimalComma needs another delimiter than ","', 'NFE_OPTION_INVALID');
   // one pool for both passes
-  return withPool(poolOptionsOf(options), async (pool) => {
+  return withNfePool(options, async (pool) => {
     const pooled = { ...options, pool };
     const events = await collectEvents(sources, pooled);
     const columns = options.items ? ITEM_COLUMNS : DOCUMENT_COLUMNS;

@@ -5,12 +5,12 @@
  * the summary and `failFast` never depend on the thread count — only the work that a stop makes useless does.
  *
  * Memory stays bounded by three limits, never by the batch: the read-ahead's document count and bytes, the
- * group being filled (JOB_LIMITS), and mapInOrder's window of groups sent and not yet emitted (two per thread).
+ * group being filled (JOB_LIMITS), and mapInOrder's window of groups sent and not yet emitted (WINDOW_PER_THREAD).
  */
-import { mapInOrder, withPool } from '../pool/pool.js';
+import { createPool, mapInOrder, resolveThreads, type FiscalPool, type RunJobOptions } from '../pool/pool.js';
 import type { NfeBatchOptions, NfeSources } from './batch.js';
 import { readOptionsOf } from './batch.js';
-import { readXmlDocuments, type XmlSourceItem } from './source.js';
+import { DEFAULT_READ_AHEAD, readXmlDocuments, type XmlSourceItem } from './source.js';
 import { toWire, type WireDocument } from './wire-document.js';
 
 /** Where a batch runs: the caller's pool, or one of `threads` made for the call (default: the cores). */
@@ -21,6 +21,9 @@ export type NfePoolOptions = Pick<NfeBatchOptions, 'threads' | 'pool'>;
  * one each (a realistic note is verified in about 2 ms; a message costs a tenth of that on a loaded machine).
  */
 export const JOB_LIMITS = { documents: 16, bytes: 256 * 1024 } as const;
+
+/** Jobs sent and not yet emitted, per thread: one running, the next ones queued so a worker never waits. */
+export const WINDOW_PER_THREAD = 4;
 
 /** Where the counts of a run go (FindingTally has these fields). */
 export interface RunCounter {
@@ -114,13 +117,14 @@ export interface PooledRun<R> {
 export async function runPooledDocuments<R>(spec: PooledRun<R>): Promise<void> {
   const { options, counter, select } = spec;
   options.signal?.throwIfAborted();
-  await withPool(poolOptionsOf(options), async (pool) => {
+  await withNfePool(options, async (pool) => {
     const workers = pool.threads > 1;
     const stop = new AbortController();
     const cancel = (): void => stop.abort();
     options.signal?.addEventListener('abort', cancel);
     try {
-      const read = readXmlDocuments(spec.sources, { ...readOptionsOf(options), signal: stop.signal });
+      // the reads keep every worker fed: the read-ahead grows with the threads (its byte budget does not)
+      const read = readXmlDocuments(spec.sources, { ...readOptionsOf(options), readAhead: DEFAULT_READ_AHEAD * pool.threads, signal: stop.signal });
       const groups = groupItems(select ? filtered(read, select) : read, workers ? JOB_LIMITS : { documents: 1, bytes: 1 }, workers, stop);
       await mapInOrder(
         groups,
@@ -136,7 +140,7 @@ export async function runPooledDocuments<R>(spec: PooledRun<R>): Promise<void> {
             }
           }
         },
-        workers ? pool.threads * 2 : 1,
+        workers ? pool.threads * WINDOW_PER_THREAD : 1,
       );
     } catch (err) {
       if (err !== STOP) throw err;
@@ -148,9 +152,39 @@ export async function runPooledDocuments<R>(spec: PooledRun<R>): Promise<void> {
   });
 }
 
-/** The pool options of batch options: `pool` when given, else `threads`. */
-export function poolOptionsOf(options: NfePoolOptions): NfePoolOptions {
-  return { ...(options.pool ? { pool: options.pool } : {}), ...(options.threads !== undefined ? { threads: options.threads } : {}) };
+/**
+ * A pool of worker threads made only when a second job comes: the first job runs in this thread. A batch of one
+ * job (a single file, a handful of notes) is done before workers would have started, and a long batch loses one
+ * job's worth of overlap. Where a job runs never changes its result.
+ */
+class PoolOnDemand implements FiscalPool {
+  readonly #inline = createPool({ threads: 1 });
+  #workers: FiscalPool | null = null;
+  #jobs = 0;
+  constructor(readonly threads: number) {}
+  run<R>(job: string, payload: unknown, options?: RunJobOptions): Promise<R> {
+    if (this.#jobs++ === 0) return this.#inline.run<R>(job, payload, options);
+    this.#workers ??= createPool({ threads: this.threads });
+    return this.#workers.run<R>(job, payload, options);
+  }
+  async close(): Promise<void> {
+    await this.#workers?.close();
+  }
+}
+
+/**
+ * Runs `body` on `options.pool` when given (left open), else on a pool of `options.threads` (default: the
+ * cores) made for the call, its workers started on demand, closed after.
+ */
+export async function withNfePool<T>(options: NfePoolOptions, body: (pool: FiscalPool) => Promise<T>): Promise<T> {
+  if (options.pool) return body(options.pool);
+  const threads = resolveThreads(options.threads);
+  const pool = threads === 1 ? createPool({ threads: 1 }) : new PoolOnDemand(threads);
+  try {
+    return await body(pool);
+  } finally {
+    await pool.close();
+  }
 }
 
 async function* filtered(items: AsyncGenerator<XmlSourceItem>, select: (item: XmlSourceItem) => boolean): AsyncGenerator<XmlSourceItem> {
