@@ -1,5 +1,5 @@
 /**
- * Runs one measured process: `node ARGV` pinned to one core (`options.cpu`, default 0; taskset, when installed),
+ * Runs one measured process: `node ARGV` pinned to one core (`options.cpu`, default 0; `null` leaves it on every core; taskset, when installed),
  * stdout to /dev/null.
  * Wall time is measured here; peak RSS is the process's own ru_maxrss, written at exit by ./rss.mjs (preloaded
  * with NODE_OPTIONS=--import), so no /usr/bin/time is needed.
@@ -51,12 +51,12 @@ export function runMain(name, main) {
 
 /**
  * @param {string[]} argv arguments to node
- * @param {{ cwd?: string, env?: Record<string, string>, cpu?: number }} [options]
+ * @param {{ cwd?: string, env?: Record<string, string>, cpu?: number | null }} [options] cpu null: not pinned (all cores)
  * @returns {Promise<{ seconds: number, rss: number, code: number | null, stderr: string }>} rss in bytes (NaN if the process died before exit)
  */
 export async function measureNode(argv, options = {}) {
   const rssFile = join(tmpdir(), `fiscal-bench-rss-${process.pid}-${Math.random().toString(36).slice(2)}`);
-  const cmd = TASKSET ? ['taskset', '-c', String(options.cpu ?? 0), process.execPath, ...argv] : [process.execPath, ...argv];
+  const cmd = TASKSET && options.cpu !== null ? ['taskset', '-c', String(options.cpu ?? 0), process.execPath, ...argv] : [process.execPath, ...argv];
   const env = { ...process.env, ...options.env, BENCH_RSS_FILE: rssFile };
   env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --import=${RSS_PRELOAD}`.trim();
   const r = await runTimed(cmd, { cwd: options.cwd, env });

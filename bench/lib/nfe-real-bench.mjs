@@ -18,7 +18,7 @@ import { writeRealisticBatch } from './nfe-realistic.mjs';
 export const REAL_TARGETS = { parseRatio: 0.7, verifyVsXmlCrypto: 12 };
 
 /** Generates the batch into DATA (reused when DATA/batch.json says the same count and emitters). */
-async function ensureBatch(root, o) {
+export async function ensureBatch(root, o) {
   const manifest = join(o.data, 'batch.json');
   const want = { count: o.realCount, emitters: o.emitters, recipients: o.recipients, version: 2 };
   if (existsSync(manifest)) {

@@ -24,11 +24,12 @@ interface ReadOpts {
   maxDepth?: number;
   failFast?: boolean;
   progress: boolean;
+  threads?: number;
 }
 
-/** The batch commands' reading options: --max-bytes, --max-depth, --fail-fast, --no-progress. */
+/** The batch commands' reading options: --max-bytes, --max-depth, --fail-fast, --no-progress, --threads. */
 function withReadOptions(cmd: Command): Command {
-  return addOptions(cmd, 'maxBytes', 'maxDepth', 'failFast', 'progress');
+  return addOptions(cmd, 'maxBytes', 'maxDepth', 'failFast', 'progress', 'threads');
 }
 
 /** Prints findings on stderr; returns true when one of them is an error. */

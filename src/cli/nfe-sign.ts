@@ -77,8 +77,8 @@ function registerVerify(nfe: Command, ctx: CommandContext): void {
     'json',
   )
     .option('--trust <dir>', 'directory of trusted CA certificates (PEM/DER): also judge the chain');
-  addOptions(verify, 'maxBytes', 'maxDepth', 'output', 'failFast', 'progress')
-    .action((sources: string[], opts: { json?: boolean; trust?: string; maxBytes?: number; maxDepth?: number; output?: string; failFast?: boolean; progress: boolean }) => ctx.run(() => withReportOutput(ctx.io, opts.output, false, async (io) => {
+  addOptions(verify, 'maxBytes', 'maxDepth', 'output', 'failFast', 'progress', 'threads')
+    .action((sources: string[], opts: { json?: boolean; trust?: string; maxBytes?: number; maxDepth?: number; output?: string; failFast?: boolean; progress: boolean; threads?: number }) => ctx.run(() => withReportOutput(ctx.io, opts.output, false, async (io) => {
       let trust: TrustStore | undefined;
       if (opts.trust) {
         try {

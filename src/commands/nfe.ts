@@ -3,6 +3,7 @@
  * the CLI action (src/cli/nfe-*.ts) and the task type (`nfe.<command>`, src/tasks/types.ts) both call them.
  * Sources are paths (files, directories, zips) or `-` with `stdin`; committing the output is the caller's.
  */
+import type { FiscalPool } from '../pool/pool.js';
 import { promises as fsp } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { EXIT_FINDINGS, EXIT_OK, UsageError, ioError, type ExitCode } from '../errors.js';
@@ -24,6 +25,15 @@ export interface NfeReadCommandOptions {
   readonly maxBytes?: number;
   readonly maxDepth?: number;
   readonly failFast?: boolean;
+  /** Worker threads for the batch (default: the available cores; 1 = this thread), or a pool to run on. */
+  readonly threads?: number;
+  readonly pool?: FiscalPool;
+}
+
+/** The pool options of a batch: a given pool wins over a thread count. */
+function poolOptions(o: NfeReadCommandOptions): { pool?: FiscalPool; threads?: number } {
+  if (o.pool) return { pool: o.pool };
+  return o.threads ? { threads: o.threads } : {};
 }
 
 /** The NF-e sources of a command and the stream read for `-`. */
@@ -52,6 +62,7 @@ function batchOptions(o: NfeReadCommandOptions, src: NfeCommandSources, streams:
     ...(o.maxBytes ? { maxBytes: o.maxBytes } : {}),
     ...(o.maxDepth ? { maxDepth: o.maxDepth } : {}),
     ...(o.failFast ? { failFast: true } : {}),
+    ...poolOptions(o),
     ...(src.stdin ? { stdin: src.stdin } : {}),
     ...(streams.signal ? { signal: streams.signal } : {}),
     onFinding,
@@ -160,6 +171,7 @@ export async function nfeVerifyCommand(src: NfeCommandSources, streams: CommandS
     ...(o.maxBytes !== undefined ? { maxBytes: o.maxBytes } : {}),
     ...(o.maxDepth !== undefined ? { maxDepth: o.maxDepth } : {}),
     ...(o.failFast ? { failFast: true } : {}),
+    ...poolOptions(o),
     ...(src.stdin ? { stdin: src.stdin } : {}),
     ...(streams.signal ? { signal: streams.signal } : {}),
     onDocument,

@@ -2,27 +2,42 @@
  * NF-e batch conversions: every document of the sources to JSON lines (`nfeToJsonl`) or CSV rows (`nfeToCsv`),
  * into one Writable. The `fiscal nfe to-jsonl` and `to-csv` commands are thin wrappers over these.
  */
+import { randomUUID } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import { stringify } from 'csv-stringify/sync';
 import { UsageError } from '../errors.js';
-import { DECIMAL_COLUMNS, DOCUMENT_COLUMNS, ITEM_COLUMNS, documentRows, eventsOf, itemRows, type CsvFilter } from './csv.js';
-import { parseNfe } from './parse.js';
-import { readXmlDocuments } from './source.js';
+import type { CsvFilter } from './csv.js';
+import { shareEvents, type ConvertedDocument, type CsvPayload } from './convert-jobs.js';
+import { DuplicateKeyTracker } from './parse.js';
 import type { EventStatus } from './validate.js';
-import { readOptionsOf, runParsedBatch, writeChunk, type NfeBatchOptions, type NfeBatchSummary, type NfeSources } from './batch.js';
+import { FindingTally, writeChunk, type NfeBatchOptions, type NfeBatchSummary, type NfeSources } from './batch.js';
+import { runPooledDocuments, withNfePool } from './batch-pool.js';
+import { DOCUMENT_COLUMNS, ITEM_COLUMNS } from './csv.js';
+
+/**
+ * Runs a conversion job over the sources: each document's text written in input order, its findings (with
+ * duplicate keys) passed on after it; `failFast` stops after the first document with an error.
+ */
+async function runConversion(sources: NfeSources, output: Writable, options: NfeBatchOptions, job: string, payload: Record<string, unknown>): Promise<NfeBatchSummary> {
+  const tally = new FindingTally(options);
+  const dups = new DuplicateKeyTracker();
+  await runPooledDocuments<ConvertedDocument>({
+    sources, options, job, counter: tally,
+    payload: { ...payload, ...(options.maxDepth !== undefined ? { maxDepth: options.maxDepth } : {}) },
+    emit: async (d) => {
+      if (d.text) await writeChunk(output, d.text);
+      return (await tally.document([...d.findings, ...dups.check(d)])) && options.failFast === true;
+    },
+  });
+  return tally.summary();
+}
 
 /**
  * Writes one JSON line per readable document: `{"source","kind","key","keys"?,"doc"}` (`keys` when a batch holds
  * several notes). Unreadable documents give findings and no line.
  */
 export function nfeToJsonl(sources: NfeSources, output: Writable, options: NfeBatchOptions = {}): Promise<NfeBatchSummary> {
-  return runParsedBatch(sources, options, async (p) => {
-    if (!p.doc) return;
-    const line: Record<string, unknown> = { source: p.source, kind: p.kind, key: p.key };
-    if (p.keys.length > 1) line.keys = p.keys;
-    line.doc = p.doc;
-    await writeChunk(output, `${JSON.stringify(line)}\n`);
-  });
+  return runConversion(sources, output, options, 'nfe.to-jsonl', {});
 }
 
 export interface NfeToCsvOptions extends NfeBatchOptions {
@@ -38,6 +53,8 @@ export interface NfeToCsvOptions extends NfeBatchOptions {
   readonly filter?: CsvFilter;
 }
 
+const EVENT_ROOT = /<(?:\w+:)?(?:procEventoNFe|retEvento|retEnvEvento|CFeCanc)[\s>]/;
+
 /**
  * The events stored apart from their notes (cancellations, CC-e), by note key, so a cancelled note says so:
  * a first pass over the sources reading only the documents whose root is an event. Empty for stdin (read once).
@@ -46,15 +63,22 @@ export async function collectEvents(sources: NfeSources, options: NfeBatchOption
   const events = new Map<string, EventStatus>();
   const list = typeof sources === 'string' ? [sources] : sources;
   if (list.includes('-')) return events;
-  const opts = readOptionsOf(options);
-  for await (const item of readXmlDocuments(list, opts)) {
-    options.signal?.throwIfAborted();
-    if (!item.ok || !/<(?:\w+:)?(?:procEventoNFe|retEvento|retEnvEvento|CFeCanc)[\s>]/.test(item.bytes.subarray(0, 512).toString('latin1'))) continue;
-    for (const [k, st] of eventsOf(parseNfe(item, opts))) {
-      const prev = events.get(k);
-      events.set(k, prev ? { cancelled: prev.cancelled || st.cancelled, cancellationProtocol: prev.cancellationProtocol ?? st.cancellationProtocol, cceCount: prev.cceCount + st.cceCount } : st);
-    }
-  }
+  await runPooledDocuments<[string, EventStatus][]>({
+    sources: list,
+    // the reading, the pool and the cancellation of the run; not its progress or its findings (that is the second pass)
+    options: { ...options, onProgress: undefined, onFinding: undefined, failFast: false },
+    job: 'nfe.events',
+    payload: options.maxDepth !== undefined ? { maxDepth: options.maxDepth } : {},
+    select: (item) => item.ok && EVENT_ROOT.test(item.bytes.subarray(0, 512).toString('latin1')),
+    counter: { documents: 0, stopped: false },
+    emit: async (entries) => {
+      for (const [k, st] of entries) {
+        const prev = events.get(k);
+        events.set(k, prev ? { cancelled: prev.cancelled || st.cancelled, cancellationProtocol: prev.cancellationProtocol ?? st.cancellationProtocol, cceCount: prev.cceCount + st.cceCount } : st);
+      }
+      return false;
+    },
+  });
   return events;
 }
 
@@ -62,19 +86,20 @@ export async function collectEvents(sources: NfeSources, options: NfeBatchOption
 export async function nfeToCsv(sources: NfeSources, output: Writable, options: NfeToCsvOptions = {}): Promise<NfeBatchSummary> {
   const delimiter = options.delimiter ?? ',';
   if (options.decimalComma && delimiter === ',') throw new UsageError('decimalComma needs another delimiter than ","', 'NFE_OPTION_INVALID');
-  const events = await collectEvents(sources, options);
-  const filter = options.filter ?? {};
-  const columns = options.items ? ITEM_COLUMNS : DOCUMENT_COLUMNS;
-  const decimalIdx = columns.map((c) => DECIMAL_COLUMNS.has(c));
-  const write = (rows: string[][]): Promise<void> => writeChunk(output, stringify(rows, { delimiter }));
-  if (options.bom) await writeChunk(output, '\ufeff');
-  await write([[...columns]]);
-  return runParsedBatch(sources, options, async (p) => {
-    const rows: string[][] = [];
-    for (const r of options.items ? itemRows(p, filter, events) : documentRows(p, filter, events)) {
-      if (options.decimalComma) r.forEach((v, i) => (decimalIdx[i] ? (r[i] = v.replace('.', ',')) : undefined));
-      rows.push(r);
-    }
-    if (rows.length) await write(rows);
+  // one pool for both passes
+  return withNfePool(options, async (pool) => {
+    const pooled = { ...options, pool };
+    const events = await collectEvents(sources, pooled);
+    const columns = options.items ? ITEM_COLUMNS : DOCUMENT_COLUMNS;
+    if (options.bom) await writeChunk(output, '\ufeff');
+    await writeChunk(output, stringify([[...columns]], { delimiter }));
+    const payload: Omit<CsvPayload, 'docs' | 'maxDepth'> = {
+      items: options.items === true,
+      delimiter,
+      decimalComma: options.decimalComma === true,
+      filter: options.filter ?? {},
+      events: shareEvents(randomUUID(), events),
+    };
+    return runConversion(sources, output, pooled, 'nfe.to-csv', { ...payload });
   });
 }

@@ -2,15 +2,13 @@
  * `validateNfeSources`: the project's own rules on every document of the sources, and with `schemas` the XSD
  * check (xmllint, one run per schema for a group of documents). The `fiscal nfe validate` command wraps it.
  */
-import { buildNfe } from './build.js';
-import { cfeFacts, isCfeKind } from '../coupons/cfe/model.js';
-import type { CfeDocument } from '../coupons/cfe/types.js';
 import type { NfeFinding } from './findings.js';
-import { DuplicateKeyTracker, parseItem, type ParsedNfe } from './parse.js';
+import { DuplicateKeyTracker } from './parse.js';
 import { assertSchemaCheckCanRun, validateSchemas, type SchemaInput } from './schema-validate.js';
-import type { NfeDocument } from './types.js';
-import { validateNfe } from './validate.js';
-import { FindingTally, batchItems, readOptionsOf, type NfeBatchOptions, type NfeBatchSummary, type NfeSources } from './batch.js';
+import { asBuffer } from './wire-document.js';
+import type { ValidatedDocument } from './validate-job.js';
+import { FindingTally, type NfeBatchOptions, type NfeBatchSummary, type NfeSources } from './batch.js';
+import { runPooledDocuments } from './batch-pool.js';
 
 export interface ValidateNfeOptions extends NfeBatchOptions {
   /** Folders searched, in order, for the XSD files: with it every document is also checked against its schema. */
@@ -45,7 +43,6 @@ export async function validateNfeSources(sources: NfeSources, options: ValidateN
   const maxBytes = options.schemaBatchBytes ?? 16 * 1024 * 1024;
   const tally = new FindingTally(options);
   const dups = new DuplicateKeyTracker();
-  const parseOpts = readOptionsOf(options);
   let notSchemaChecked = 0;
   let batch: Pending[] = [];
   let batchBytes = 0;
@@ -63,29 +60,19 @@ export async function validateNfeSources(sources: NfeSources, options: ValidateN
     batchBytes = 0;
     return stop;
   };
-  for await (const item of batchItems(sources, options, tally)) {
-    const p = parseItem(item, parseOpts);
-    const findings = [...p.findings, ...dups.check(p), ...validateNfe(p)];
-    const schema = schemaDirs && item.ok ? schemaInput(p, item.bytes) : null;
-    batch.push({ source: p.source, findings, schema });
-    batchBytes += schema ? schema.bytes.length : 0;
-    if ((options.failFast && findings.some((f) => f.severity === 'error')) || batch.length >= maxDocs || batchBytes >= maxBytes) {
-      if (await flush()) {
-        tally.stopped = true;
-        break;
-      }
-    }
-  }
+  await runPooledDocuments<ValidatedDocument>({
+    sources, options, counter: tally,
+    job: 'nfe.validate',
+    payload: { schema: schemaDirs !== undefined, ...(options.maxDepth !== undefined ? { maxDepth: options.maxDepth } : {}) },
+    emit: async (d) => {
+      const findings = [...d.parseFindings, ...dups.check(d), ...d.ruleFindings];
+      const schema: SchemaInput | null = d.schema ? { source: d.source, kind: d.schema.kind, version: d.schema.version, bytes: typeof d.schema.bytes === 'string' ? d.schema.bytes : asBuffer(d.schema.bytes) } : null;
+      batch.push({ source: d.source, findings, schema });
+      batchBytes += schema ? schema.bytes.length : 0;
+      if ((options.failFast && findings.some((f) => f.severity === 'error')) || batch.length >= maxDocs || batchBytes >= maxBytes) return flush();
+      return false;
+    },
+  });
   if (!tally.stopped) await flush();
   return { ...tally.summary(), notSchemaChecked };
-}
-
-/**
- * What xmllint validates for a parsed document: its original bytes, or for a wrapped one (SOAP) its inner
- * document rebuilt; a CF-e sale by its versaoDadosEnt. Null when the document could not be read.
- */
-function schemaInput(p: ParsedNfe, bytes: Buffer): SchemaInput | null {
-  if (!p.doc || !p.kind) return null;
-  if (isCfeKind(p.kind)) return { source: p.source, kind: p.kind, version: cfeFacts(p.doc as CfeDocument).dataVersion, bytes };
-  return { source: p.source, kind: p.kind, version: p.version, bytes: p.wrappers.length ? buildNfe(p.doc as NfeDocument).xml : bytes };
 }

@@ -2,14 +2,12 @@
  * `verifyNfeSources`: the signatures of every document of the sources checked on their original bytes
  * (verifyXml), one result per document and a count per outcome. The `fiscal nfe verify` command wraps it.
  */
-import type { NfeFinding } from './findings.js';
-import { verifyXml, type TrustStore, type VerifyReport } from './verify.js';
-import { FindingTally, batchItems, type NfeBatchOptions, type NfeBatchSummary, type NfeSources } from './batch.js';
+import type { TrustStore } from './verify.js';
+import type { VerifiedDocument } from './verify-job.js';
+import type { NfeBatchOptions, NfeBatchSummary, NfeSources } from './batch.js';
+import { runPooledDocuments } from './batch-pool.js';
 
-/** One document's outcome: its verification report, or why it could not be read (`report` null). */
-export type VerifiedDocument =
-  | { readonly source: string; readonly report: VerifyReport; readonly readFailure: null }
-  | { readonly source: string; readonly report: null; readonly readFailure: NfeFinding };
+export type { VerifiedDocument } from './verify-job.js';
 
 export interface VerifyNfeOptions extends Omit<NfeBatchOptions, 'onFinding'> {
   /** CA certificates: with them each certificate chain is judged too (CERT_UNTRUSTED). */
@@ -27,28 +25,20 @@ export interface VerifyNfeSummary extends Omit<NfeBatchSummary, 'findings' | 'wi
 
 /** Verifies every document; `failFast` stops after the first one that fails. */
 export async function verifyNfeSources(sources: NfeSources, options: VerifyNfeOptions = {}): Promise<VerifyNfeSummary> {
-  const tally = new FindingTally({});
+  const counter = { documents: 0, stopped: false };
   const outcomes = new Map<string, number>();
-  const verifyOpts = { ...(options.trust ? { trust: options.trust } : {}), ...(options.maxDepth !== undefined ? { maxDepth: options.maxDepth } : {}) };
   let failed = 0;
-  for await (const item of batchItems(sources, options, tally)) {
-    let d: VerifiedDocument;
-    let outcome: string;
-    if (!item.ok) {
-      d = { source: item.source, report: null, readFailure: item.finding };
-      outcome = item.finding.code;
-    } else {
-      const report = verifyXml(item.bytes, verifyOpts);
-      d = { source: item.source, report, readFailure: null };
-      outcome = report.ok ? 'OK' : (report.findings[0]?.code ?? 'FAILED');
-    }
-    outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
-    if (outcome !== 'OK') failed++;
-    if (options.onDocument) await options.onDocument(d);
-    if (outcome !== 'OK' && options.failFast) {
-      tally.stopped = true;
-      break;
-    }
-  }
-  return { documents: tally.documents, stopped: tally.stopped, failed, outcomes };
+  await runPooledDocuments<VerifiedDocument>({
+    sources, options, counter,
+    job: 'nfe.verify',
+    payload: { ...(options.trust ? { trust: options.trust } : {}), ...(options.maxDepth !== undefined ? { maxDepth: options.maxDepth } : {}) },
+    emit: async (d) => {
+      const outcome = d.report ? (d.report.ok ? 'OK' : (d.report.findings[0]?.code ?? 'FAILED')) : d.readFailure.code;
+      outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+      if (outcome !== 'OK') failed++;
+      if (options.onDocument) await options.onDocument(d);
+      return outcome !== 'OK' && options.failFast === true;
+    },
+  });
+  return { documents: counter.documents, stopped: counter.stopped, failed, outcomes };
 }

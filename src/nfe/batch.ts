@@ -1,13 +1,14 @@
 /**
- * The NF-e batch runner the batch functions share (nfeToJsonl, nfeToCsv, validateNfeSources, verifyNfeSources):
- * the sources read in order, progress and cancellation, findings passed on as they come, duplicate keys, and
- * `failFast`. Output goes to any Writable, with backpressure; nothing here knows about a terminal or exit codes.
+ * What the NF-e batch functions share (nfeToJsonl, nfeToCsv, validateNfeSources, verifyNfeSources): their
+ * options, their summary, the finding tally, and writing with backpressure to any Writable; nothing here knows
+ * about a terminal or exit codes. The documents themselves go through the pool (batch-pool.ts).
  */
 import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
+import type { FiscalPool } from '../pool/pool.js';
 import { finding, type NfeFinding } from './findings.js';
-import { DuplicateKeyTracker, parseItem, type ParseOptions, type ParsedNfe } from './parse.js';
-import { readXmlDocuments, type ReadXmlOptions, type XmlSourceItem } from './source.js';
+import type { ParseOptions } from './parse.js';
+import type { ReadXmlOptions } from './source.js';
 
 /** Where the documents come from: paths of files, directories (read recursively) or .zip archives, `-` for stdin. */
 export type NfeSources = string | readonly string[];
@@ -28,6 +29,13 @@ export interface NfeBatchOptions {
   readonly onProgress?: (documents: number) => void;
   /** Cancels the run: the reads in flight are settled and the function rejects with the signal's reason. */
   readonly signal?: AbortSignal;
+  /**
+   * Worker threads the documents are spread over (default: the available cores); 1 runs them in the calling
+   * thread. The output, findings and summary are the same for any count.
+   */
+  readonly threads?: number;
+  /** A pool to run on instead (src/pool: createPool); its thread count wins, and it is left open. */
+  readonly pool?: FiscalPool;
 }
 
 /** What a batch run found. `documents === 0` means the sources held no document at all (see noDocumentsFinding). */
@@ -93,34 +101,4 @@ export class FindingTally {
   summary(): NfeBatchSummary {
     return { documents: this.documents, withFindings: this.withFindings, withErrors: this.withErrors, findings: this.findings, stopped: this.stopped };
   }
-}
-
-/** Every source item in order, with progress and cancellation. */
-export async function* batchItems(sources: NfeSources, options: NfeBatchOptions, tally: FindingTally): AsyncGenerator<XmlSourceItem> {
-  options.signal?.throwIfAborted();
-  for await (const item of readXmlDocuments(sources, readOptionsOf(options))) {
-    options.signal?.throwIfAborted();
-    tally.documents++;
-    options.onProgress?.(tally.documents);
-    yield item;
-  }
-}
-
-/**
- * Runs `emit` on every parsed document of the sources, its findings (with duplicate keys) passed on after it;
- * `failFast` stops after the first document with an error.
- */
-export async function runParsedBatch(sources: NfeSources, options: NfeBatchOptions, emit: (p: ParsedNfe) => Promise<void>): Promise<NfeBatchSummary> {
-  const tally = new FindingTally(options);
-  const dups = new DuplicateKeyTracker();
-  const parseOpts = readOptionsOf(options);
-  for await (const item of batchItems(sources, options, tally)) {
-    const p = parseItem(item, parseOpts);
-    await emit(p);
-    if ((await tally.document([...p.findings, ...dups.check(p)])) && options.failFast) {
-      tally.stopped = true;
-      break;
-    }
-  }
-  return tally.summary();
 }

@@ -183,7 +183,7 @@ export function parseItem(item: XmlSourceItem, options: ParseOptions = {}): Pars
 /** Reports a key already seen in the batch (notes only: events legitimately repeat their note's key). */
 export class DuplicateKeyTracker {
   readonly #seen = new Map<string, string>();
-  check(parsed: ParsedNfe): NfeFinding[] {
+  check(parsed: Pick<ParsedNfe, 'source' | 'kind' | 'keys'>): NfeFinding[] {
     const out: NfeFinding[] = [];
     if (parsed.kind !== 'NFe' && parsed.kind !== 'nfeProc' && parsed.kind !== 'enviNFe' && parsed.kind !== 'CFe') return out;
     for (const k of parsed.keys) {

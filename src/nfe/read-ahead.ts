@@ -15,6 +15,10 @@
  * the consumer stops early (`break`, `return`), the signal given to the plan and the reads is aborted, reads
  * still waiting for memory are refused, and the plan is closed; the generator's return waits for the reads in
  * flight and the plan step under way to settle, so their file handles are closed when it resolves.
+ *
+ * A `stop` signal ends the iteration from outside the same way, even while the consumer is waiting for the next
+ * result (a batch that has enough documents in hand, or is cancelled, need not wait for stdin's next bytes):
+ * the pending `next()` resolves done once the reads in flight have settled.
  */
 
 export interface ReadAheadLimits {
@@ -57,8 +61,13 @@ interface Waiter {
  * stop signal: a plan step waiting on something that may never come (more bytes on stdin) must end when it
  * is aborted.
  */
-export async function* readAhead<T>(makePlan: (signal: AbortSignal) => AsyncIterator<Planned<T>>, limits: ReadAheadLimits): AsyncGenerator<T> {
+export async function* readAhead<T>(
+  makePlan: (signal: AbortSignal) => AsyncIterator<Planned<T>>,
+  limits: ReadAheadLimits,
+  stop?: AbortSignal,
+): AsyncGenerator<T> {
   if (!(limits.count >= 1) || !(limits.bytes >= 1)) throw new RangeError('read-ahead limits must be at least 1');
+  if (stop?.aborted) return;
   const controller = new AbortController();
   const plan = makePlan(controller.signal);
   const window: Slot<T>[] = [];
@@ -152,8 +161,11 @@ export async function* readAhead<T>(makePlan: (signal: AbortSignal) => AsyncIter
     );
   };
 
+  const onStop = (): void => notify();
+  stop?.addEventListener('abort', onStop);
   try {
     for (;;) {
+      if (stop?.aborted) return;
       pump();
       const head = window[0];
       if (head?.done) {
@@ -176,6 +188,7 @@ export async function* readAhead<T>(makePlan: (signal: AbortSignal) => AsyncIter
       });
     }
   } finally {
+    stop?.removeEventListener('abort', onStop);
     stopped = true;
     controller.abort();
     grantWaiting();

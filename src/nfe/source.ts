@@ -52,6 +52,11 @@ export interface ReadXmlOptions {
    * `maxDocumentBytes`), alone, when its turn comes.
    */
   readonly readAheadBytes?: number;
+  /**
+   * Ends the reading early: once aborted no further document comes out, and a `next()` already waiting (for
+   * stdin's next bytes, say) resolves done after the reads in flight have settled.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export const DEFAULT_MAX_DOCUMENT_BYTES = 64 * 1024 * 1024;
@@ -89,7 +94,7 @@ type Plan = AsyncGenerator<Planned<XmlSourceItem>, void, undefined>;
 export function readXmlDocuments(sources: string | readonly string[], options: ReadXmlOptions = {}): AsyncGenerator<XmlSourceItem> {
   const opts = normalize(options);
   const list = typeof sources === 'string' ? [sources] : [...sources];
-  return readAhead((signal) => planSources(list, opts, signal), { count: opts.readAhead, bytes: opts.readAheadBytes });
+  return readAhead((signal) => planSources(list, opts, signal), { count: opts.readAhead, bytes: opts.readAheadBytes }, options.signal);
 }
 
 const ready = (item: XmlSourceItem): Planned<XmlSourceItem> => ({ ready: item, bytes: item.ok ? item.bytes.length : 0 });
@@ -249,7 +254,13 @@ async function* planZip(path: string, opts: Normalized, signal: AbortSignal): Pl
   // the archive stays open while its listing goes on or an entry read started from it has not settled
   let listing = true;
   let reading = 0;
-  const closed = new Promise<void>((resolve) => zip.once('close', () => resolve()));
+  const closed = new Promise<void>((resolve) => {
+    zip.once('close', () => resolve());
+    // closing the file failed: nothing more will come
+    zip.on('error', () => {
+      if (!zip.isOpen) resolve();
+    });
+  });
   const closeWhenIdle = (): void => {
     if (!listing && reading === 0 && zip.isOpen) zip.close();
   };
@@ -317,7 +328,9 @@ async function* planZip(path: string, opts: Normalized, signal: AbortSignal): Pl
     signal.removeEventListener('abort', onAbort);
     listing = false;
     closeWhenIdle();
-    if (reading === 0) await closed;
+    // the plan ends once the archive is closed: the last entry read still running closes it when it settles
+    // (an entry read is never cut short, see readEntryItem), so the batch's end means no handle is left
+    await closed;
   }
 }
 
@@ -332,18 +345,23 @@ async function readEntryItem(zip: yauzl.ZipFile, entry: yauzl.Entry, source: str
       }
       const parts: Buffer[] = [];
       let total = 0;
-      let done = false;
+      // what the read gives once the stream has ended: its bytes, or why it stopped early
+      let outcome: Buffer | string | null = null;
+      // A stop never destroys the stream: destroying a yauzl entry stream while its next read waits in the
+      // archive's read queue (another entry being read at the same time) crashes yauzl (fd-slicer reads from the
+      // stream's released context). The stream runs to its end instead, its bytes dropped; that is bounded by
+      // the entry's declared size (yauzl fails an entry that inflates to more: validateEntrySizes), itself under
+      // the cap.
       const stop = (why: string): void => {
-        if (done) return;
-        done = true;
+        if (outcome !== null) return;
+        outcome = why;
+        parts.length = 0;
         grant.signal.removeEventListener('abort', onAbort);
-        stream.destroy();
-        resolve(why);
       };
       const onAbort = (): void => stop('read cancelled');
       grant.signal.addEventListener('abort', onAbort);
       stream.on('data', (b: Buffer) => {
-        if (done) return;
+        if (outcome !== null) return;
         total += b.length;
         // the declared size can lie: count what really comes out (zip-bomb defence)
         if (total > cap) {
@@ -352,12 +370,16 @@ async function readEntryItem(zip: yauzl.ZipFile, entry: yauzl.Entry, source: str
         }
         parts.push(b);
       });
-      stream.on('error', (e: Error) => stop(e.message));
+      stream.on('error', (e: Error) => {
+        stop(e.message);
+        resolve(outcome!);
+      });
       stream.on('end', () => {
-        if (done) return;
-        done = true;
-        grant.signal.removeEventListener('abort', onAbort);
-        resolve(Buffer.concat(parts, total));
+        if (outcome === null) {
+          outcome = Buffer.concat(parts, total);
+          grant.signal.removeEventListener('abort', onAbort);
+        }
+        resolve(outcome);
       });
     });
   });

@@ -11,6 +11,11 @@ const JOBS: Record<string, () => Promise<JobFunction>> = {
   // test-only job: echoes the payload after an optional delay (test/pool/pool.ts)
   'pool.echo': () => import('./echo-job.js').then((m) => m.echoJob as JobFunction),
   'sped.validate-range': () => import('../sped/validate-range-job.js').then((m) => m.validateRangeJob as JobFunction),
+  'nfe.to-jsonl': () => import('../nfe/convert-jobs.js').then((m) => m.jsonlJob as JobFunction),
+  'nfe.to-csv': () => import('../nfe/convert-jobs.js').then((m) => m.csvJob as JobFunction),
+  'nfe.events': () => import('../nfe/convert-jobs.js').then((m) => m.eventsJob as JobFunction),
+  'nfe.validate': () => import('../nfe/validate-job.js').then((m) => m.validateJob as JobFunction),
+  'nfe.verify': () => import('../nfe/verify-job.js').then((m) => m.verifyJob as JobFunction),
 };
 
 export type JobName = keyof typeof JOBS;

@@ -97,7 +97,9 @@ function fromZeroOnMismatch(body: (ctx: TaskHandlerContext, resume: ConversionRe
 function batch<O>(run: (src: { sources: readonly string[] }, streams: CommandStreams, options: O) => Promise<CommandOutcome>, prepare?: (ctx: TaskHandlerContext) => O): TaskHandler {
   return async (ctx) => {
     const output = await ctx.output.open(0);
-    return run({ sources: [ctx.input.path] }, { output, messages: ctx.messages, onProgress: ctx.onProgress, signal: ctx.signal }, prepare ? prepare(ctx) : (ctx.options as O));
+    // the batch runs on the runner's pool when it has one (the documents spread over its workers)
+    const options = { ...(prepare ? prepare(ctx) : (ctx.options as O)), ...(ctx.pool ? { pool: ctx.pool } : {}) } as O;
+    return run({ sources: [ctx.input.path] }, { output, messages: ctx.messages, onProgress: ctx.onProgress, signal: ctx.signal }, options);
   };
 }
 

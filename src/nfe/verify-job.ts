@@ -1,0 +1,26 @@
+/**
+ * The pool job of `verifyNfeSources` (`nfe.verify`): the signatures of a group of documents checked on their
+ * original bytes (verifyXml), one outcome per document in order; a read failure passes through as it is.
+ */
+import type { NfeFinding } from './findings.js';
+import { verifyXml, type TrustStore, type VerifyReport } from './verify.js';
+import type { DocumentsPayload } from './wire-document.js';
+import { asBuffer } from './wire-document.js';
+
+/** One document's outcome: its verification report, or why it could not be read (`report` null). */
+export type VerifiedDocument =
+  | { readonly source: string; readonly report: VerifyReport; readonly readFailure: null }
+  | { readonly source: string; readonly report: null; readonly readFailure: NfeFinding };
+
+export interface VerifyPayload extends DocumentsPayload {
+  /** CA certificates (X509Certificate objects cross threads by structured clone). */
+  readonly trust?: TrustStore;
+  readonly maxDepth?: number;
+}
+
+export function verifyJob(payload: VerifyPayload): VerifiedDocument[] {
+  const opts = { ...(payload.trust ? { trust: payload.trust } : {}), ...(payload.maxDepth !== undefined ? { maxDepth: payload.maxDepth } : {}) };
+  return payload.docs.map((d): VerifiedDocument =>
+    'failure' in d ? { source: d.source, report: null, readFailure: d.failure } : { source: d.source, report: verifyXml(asBuffer(d.bytes), opts), readFailure: null },
+  );
+}
