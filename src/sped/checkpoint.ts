@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { ioError, UsageError } from '../errors.js';
-import type { SpedSource } from './reader.js';
+import type { ParserState, SpedParser, SpedSource } from './reader.js';
 
 /** Any JSON value, as a checkpoint's state holds. */
 export type CheckpointJson = null | boolean | number | string | CheckpointJson[] | { [key: string]: CheckpointJson };
@@ -131,6 +131,14 @@ export class Checkpoints {
   /** True when a checkpoint is due at input offset `bytes` (cheap: call it often). */
   due(bytes: number): boolean {
     return this.sink !== null && bytes - this.last >= this.every;
+  }
+
+  /**
+   * The parser's state when a checkpoint is due and the parser stands where a run can resume (between lines, not
+   * in an overlong line or the signature block), else null. Cheap: call it after every slice.
+   */
+  dueState(parser: SpedParser): ParserState | null {
+    return this.due(parser.scanner.bytes) ? parser.snapshot() : null;
   }
 
   /** Makes a checkpoint at `offset` (the start of line `line`) and awaits the caller's `onCheckpoint`. */

@@ -215,9 +215,8 @@ export async function spedToCsv(source: SpedSource, outDir: string, options: Spe
   const findingsBefore = resumed?.findingCount ?? 0;
   let findingsNow = 0;
   const between = async (parser: SpedParser): Promise<void> => {
-    if (plan === null || !plan.due(parser.scanner.bytes)) return;
-    const state = parser.snapshot();
-    if (state === null) return;
+    const state = plan?.dueState(parser) ?? null;
+    if (plan === null || state === null) return;
     let files: CsvState['files'];
     try {
       files = await settle();

@@ -73,9 +73,8 @@ export async function fixTotals(source: SpedSource, output: Writable, options: F
   const findingsBefore = resumed?.findingCount ?? 0;
   let findingsNow = 0;
   const between = async (parser: SpedParser): Promise<void> => {
-    if (plan === null || !plan.due(parser.scanner.bytes)) return;
-    const state = parser.snapshot();
-    if (state === null) return;
+    const state = plan?.dueState(parser) ?? null;
+    if (plan === null || state === null) return;
     const w: SpedWriter | null = writer;
     if (w !== null) await w.flushPending();
     await plan.take(state.scanner.offset, state.scanner.lines + 1, w?.bytesWritten ?? 0, {

@@ -73,12 +73,10 @@ export async function spedToJsonl(source: SpedSource, output: Writable, options:
       options.signal?.throwIfAborted();
       parser.push(chunk.subarray(at, Math.min(at + SLICE, chunk.length)));
       if (json.length >= 1 << 18) await flush();
-      if (plan !== null && plan.due(parser.scanner.bytes)) {
-        const state = parser.snapshot();
-        if (state !== null) {
-          await flush();
-          await plan.take(state.scanner.offset, state.scanner.lines + 1, outputBytes, { parser: state, lineEnd: lineEnd.value, findingCount } satisfies JsonlState);
-        }
+      const state = plan?.dueState(parser) ?? null;
+      if (plan !== null && state !== null) {
+        await flush();
+        await plan.take(state.scanner.offset, state.scanner.lines + 1, outputBytes, { parser: state, lineEnd: lineEnd.value, findingCount } satisfies JsonlState);
       }
     }
     options.onProgress?.(parser.info.bytes);
