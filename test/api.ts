@@ -3,24 +3,12 @@
 import t from 'tap';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { makeTestCerts, needTools, TEST_CNPJ } from './helpers/certs.js';
+import { sink } from './helpers/sink.js';
 
 const DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 type Api = typeof import('../src/index.js');
-
-/** A Writable that keeps what is written to it. */
-function sink(): Writable & { text(): string } {
-  const chunks: Buffer[] = [];
-  const w = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      chunks.push(chunk);
-      cb();
-    },
-  });
-  return Object.assign(w, { text: () => Buffer.concat(chunks).toString('utf8') });
-}
 
 const notBuilt = existsSync(DIST) ? false : 'dist/ not built (npm run build)';
 const tools = needTools('openssl');

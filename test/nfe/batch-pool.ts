@@ -2,7 +2,7 @@
 // thread (inline) and on two workers, from a directory, a zip and stdin, with and without failFast; the jobs do
 // go to workers, several documents at a time, never more than the window ahead. Workers run dist/ (npm run build).
 import t from 'tap';
-import { Readable, Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { threadId } from 'node:worker_threads';
 import { nfeToCsv, nfeToJsonl } from '../../src/nfe/batch-convert.js';
 import { validateNfeSources } from '../../src/nfe/batch-validate.js';
@@ -13,17 +13,7 @@ import type { NfeFinding } from '../../src/nfe/findings.js';
 import { createPool, type FiscalPool, type RunJobOptions } from '../../src/pool/pool.js';
 import { needTools } from '../helpers/certs.js';
 import { MIXED_MAX_BYTES, writeMixedBatch, type MixedBatch } from '../helpers/nfe-mixed-batch.js';
-
-function sink(): Writable & { text(): string } {
-  const chunks: Buffer[] = [];
-  const w = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      chunks.push(chunk);
-      cb();
-    },
-  });
-  return Object.assign(w, { text: () => Buffer.concat(chunks).toString('utf8') });
-}
+import { sink } from '../helpers/sink.js';
 
 /** A pool that records what it is asked to run: job names, documents per job, jobs pending at once. */
 function recording(pool: FiscalPool): FiscalPool & { jobs: string[]; sizes: number[]; maxPending: number } {
