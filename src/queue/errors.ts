@@ -2,7 +2,7 @@
 import { FiscalError, UsageError } from '../errors.js';
 
 /** Every code the queue, `fiscal submit` and `fiscal queue` raise or record. */
-export const QUEUE_CODES = ['QUEUE_URL', 'QUEUE_ROUTE', 'QUEUE_UNAVAILABLE', 'QUEUE_DELIVERY_LIMIT'] as const;
+export const QUEUE_CODES = ['QUEUE_URL', 'QUEUE_ROUTE', 'QUEUE_UNAVAILABLE', 'QUEUE_DELIVERY_LIMIT', 'QUEUE_DELIVERY_ENDED'] as const;
 
 /** A `--queue` / FISCAL_QUEUE URL that names no adapter, or names one badly (exit 2). */
 export class QueueUrlError extends UsageError {
