@@ -65,7 +65,9 @@ async function loadAmqp(shown: string): Promise<AmqpModule> {
   try {
     return (await import(specifier)) as AmqpModule;
   } catch (err) {
-    if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') throw new QueueUrlError(`queue URL ${shown}: this build has no RabbitMQ adapter (src/queue/amqp.ts)`);
+    const e = err as { code?: string; message?: string };
+    // the adapter itself missing (not a package it imports)
+    if (e.code === 'ERR_MODULE_NOT_FOUND' && /queue[/\\]amqp\.(js|ts)/.test(e.message ?? '')) throw new QueueUrlError(`queue URL ${shown}: this build has no RabbitMQ adapter (src/queue/amqp.ts)`);
     throw err;
   }
 }
