@@ -8,7 +8,7 @@ import { EXIT_CODES_HELP } from './options.js';
 const require = createRequire(import.meta.url);
 const pkg = require('../../package.json') as { version: string };
 
-const GROUPS = ['sped', 'nfe', 'ledger', 'run', 'worker'];
+const GROUPS = ['sped', 'nfe', 'ledger', 'run', 'submit', 'queue', 'worker'];
 
 /** The standard streams of a run; tests pass their own to run the CLI in-process. */
 export interface CliIO {
@@ -49,6 +49,8 @@ export async function main(
   if (wanted('nfe')) (await import('./nfe.js')).registerNfeCommands(program, ctx);
   if (wanted('ledger')) (await import('./ledger.js')).registerLedgerCommands(program, ctx);
   if (wanted('run')) (await import('./run.js')).registerRunCommand(program, ctx);
+  if (wanted('submit')) (await import('./submit.js')).registerSubmitCommand(program, ctx);
+  if (wanted('queue')) (await import('./queue.js')).registerQueueCommands(program, ctx);
   if (wanted('worker')) (await import('./worker.js')).registerWorkerCommand(program, ctx);
   // every help page, of every group and command, ends with the exit codes (one text, options.ts)
   program.addHelpText('after', EXIT_CODES_HELP);

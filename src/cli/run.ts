@@ -9,7 +9,8 @@ import { writeChunk } from './io.js';
 import type { CommandContext } from './main.js';
 import { addOptions } from './options.js';
 
-async function readAll(path: string, ctx: CommandContext): Promise<string> {
+/** The text of a task file, or of stdin for `-` (also `fiscal submit`). */
+export async function readAll(path: string, ctx: CommandContext): Promise<string> {
   if (path !== '-') {
     try {
       return await fsp.readFile(path, 'utf8');

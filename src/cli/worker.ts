@@ -8,11 +8,8 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { withPool } from '../pool/pool.js';
 import { openLedger } from '../tasks/open-ledger.js';
-import { ENGINE_MAJOR } from '../tasks/task.js';
-import { checkRoute, QueueUrlError } from '../queue/errors.js';
-import { openLocalQueue } from '../queue/local.js';
+import { openQueue } from '../queue/open-queue.js';
 import { createWorkerMetrics, serveMetrics, type MetricsServer } from '../queue/metrics.js';
-import type { TaskQueue } from '../queue/types.js';
 import { runWorker } from '../queue/worker.js';
 import { writeChunk } from './io.js';
 import type { CommandContext } from './main.js';
@@ -31,33 +28,24 @@ interface WorkerFlags {
   leaseMs?: number;
 }
 
-/**
- * The queue named by --queue. Only `local:DIR` until src/queue/open-queue.ts (branch queue-local) lands; then
- * this becomes a call of openQueue.
- */
-async function openWorkerQueue(url: string, route: string, leaseMs: number | undefined): Promise<TaskQueue> {
-  if (url.startsWith('local:')) return openLocalQueue(url.slice('local:'.length), { route, ...(leaseMs !== undefined ? { leaseMs } : {}) });
-  throw new QueueUrlError(`--queue ${url}: expected local:DIR`);
-}
-
 export function registerWorkerCommand(program: Command, ctx: CommandContext): void {
   addOptions(
     program
       .command('worker')
       .description('consume queued tasks (docs/queue.md) and run each at most once (ledger); JSON event lines on stderr; exit 0 after a graceful stop')
-      .option('--queue <url>', 'the queue: local:DIR (default: $FISCAL_QUEUE, else local:.fiscal/queue)')
-      .option('--route <route>', `the route to consume (default: $FISCAL_ROUTE, else v${ENGINE_MAJOR})`)
       .addOption(new Option('--concurrency <n>', 'tasks worked on at once').argParser(parsePositiveInt).default(1))
       .option('--exit-when-idle', 'stop when nothing is running and the queue is empty')
       .addOption(new Option('--metrics-port <port>', 'serve Prometheus metrics at http://127.0.0.1:PORT/metrics (0: any free port)').argParser(parseCount))
       .addOption(new Option('--max-attempts <n>', 'attempts before a failing task goes to the dead letters').argParser(parsePositiveInt).default(5))
       .addOption(new Option('--grace-ms <ms>', 'after SIGTERM/SIGINT, time running tasks get to finish before they are released').argParser(parseCount).default(30_000))
       .addOption(new Option('--lease-ms <ms>', 'lease of a delivery and of a ledger claim, renewed while working (default 30000)').argParser(parsePositiveInt)),
-    'ledger', 'threads',
+    'queue', 'route', 'ledger', 'threads',
   ).action((flags: WorkerFlags) =>
     ctx.run(async () => {
-      const route = checkRoute(flags.route ?? process.env.FISCAL_ROUTE ?? `v${ENGINE_MAJOR}`);
-      const queue = await openWorkerQueue(flags.queue ?? process.env.FISCAL_QUEUE ?? 'local:.fiscal/queue', route, flags.leaseMs);
+      const queue = await openQueue(flags.queue, {
+        ...(flags.route !== undefined ? { route: flags.route } : {}),
+        ...(flags.leaseMs !== undefined ? { local: { leaseMs: flags.leaseMs } } : {}),
+      });
       const soft = new AbortController();
       const hard = new AbortController();
       const onSignal = (): void => {
