@@ -8,7 +8,7 @@ import { EXIT_CODES_HELP } from './options.js';
 const require = createRequire(import.meta.url);
 const pkg = require('../../package.json') as { version: string };
 
-const GROUPS = ['sped', 'nfe', 'ledger', 'run', 'submit', 'queue'];
+const GROUPS = ['sped', 'nfe', 'ledger', 'run', 'submit', 'queue', 'worker'];
 
 /** The standard streams of a run; tests pass their own to run the CLI in-process. */
 export interface CliIO {
@@ -51,6 +51,7 @@ export async function main(
   if (wanted('run')) (await import('./run.js')).registerRunCommand(program, ctx);
   if (wanted('submit')) (await import('./submit.js')).registerSubmitCommand(program, ctx);
   if (wanted('queue')) (await import('./queue.js')).registerQueueCommands(program, ctx);
+  if (wanted('worker')) (await import('./worker.js')).registerWorkerCommand(program, ctx);
   // every help page, of every group and command, ends with the exit codes (one text, options.ts)
   program.addHelpText('after', EXIT_CODES_HELP);
   program.commands.forEach(function override(cmd: Command): void {
