@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// The main job on the bundled fixtures (README Quick start): validate, repair, summarise and convert SPED files
-// with the `fiscal` command, printing each command and what it answered. Exits non-zero if any step does not
-// behave as documented.
+// The main job on the bundled fixtures (README Quick start): validate, repair, summarise and convert SPED files,
+// check a folder of signed NF-e, run a task twice, and queue tasks for a worker, with the `fiscal` command,
+// printing each command and what it answered. Exits non-zero if any step does not behave as documented.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +18,7 @@ function fiscal(args, expectedExit, { show = 12 } = {}) {
   const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 });
   const all = `${r.stdout}${r.stderr}`.trimEnd();
   const text = all ? all.split('\n') : [];
-  if (text.length) console.log(text.slice(0, show).map((l) => `  ${l.length > 160 ? `${l.slice(0, 160)}…` : l}`).join('\n'));
+  if (text.length && show > 0) console.log(text.slice(0, show).map((l) => `  ${l.length > 160 ? `${l.slice(0, 160)}…` : l}`).join('\n'));
   if (text.length > show) console.log(`  … (${text.length - show} more lines)`);
   const ok = r.status === expectedExit;
   console.log(`  → exit ${r.status}${ok ? '' : ` (expected ${expectedExit})`}`);
@@ -61,6 +61,28 @@ for (const second of [false, true]) {
     console.log(`  → expected status done, reused ${second}`);
     failed++;
   }
+}
+
+// the same jobs through the embedded queue (docs/queue.md): submitted (ids are the idempotency keys), a worker
+// runs them until the queue is empty, and submitting them again gives the same ids and no second run
+const queue = `local:${join(out, 'queue')}`;
+const ledger = `sqlite:${join(out, 'queue-ledger.db')}`;
+const jobs = join(out, 'jobs.jsonl');
+writeFileSync(jobs, ['efd-icms-ipi-2026-01.txt', 'efd-contribuicoes-2026-01.txt', 'ecd-2026.txt']
+  .map((f) => JSON.stringify({ type: 'sped.validate', input: join(root, 'fixtures/sped', f), output: join(out, `${f}.report.json`), options: { json: true } }))
+  .join('\n') + '\n');
+const outcomes = (r) => r.stderr.trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.event === 'done').map((e) => e.outcome);
+const worker = () => fiscal(['worker', '--queue', queue, '--ledger', ledger, '--exit-when-idle', '--threads', '1'], 0, { show: 0 });
+const ids = fiscal(['submit', '--queue', queue, jobs], 0, { show: 3 }).stdout;
+const first = worker();
+console.log(`  summary ${first.stdout.trim()}; outcomes: ${outcomes(first).join(' ')}`);
+fiscal(['queue', 'stats', '--queue', queue, '--json'], 0);
+const idsAgain = fiscal(['submit', '--queue', queue, jobs], 0, { show: 3 }).stdout;
+const second = worker();
+console.log(`  outcomes: ${outcomes(second).join(' ')}`);
+if (idsAgain !== ids || outcomes(first).join() !== 'done,done,done' || outcomes(second).join() !== 'reused,reused,reused') {
+  console.log('  → expected the same ids, three tasks done, then three answered from the ledger (reused)');
+  failed++;
 }
 
 console.log(`\nOutputs in ${out}`);
