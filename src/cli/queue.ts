@@ -1,8 +1,10 @@
 /** `fiscal queue stats | dead | retry`: look at and mend a route of the task queue (docs/queue.md). */
-import { type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { EXIT_OK, UsageError, type ExitCode } from '../errors.js';
 import { openQueue } from '../queue/open-queue.js';
+import { queueStats } from '../queue/stats.js';
 import type { TaskQueue } from '../queue/types.js';
+import { openLedger } from '../tasks/open-ledger.js';
 import type { CommandContext } from './main.js';
 import { addOptions } from './options.js';
 
@@ -10,6 +12,7 @@ interface QueueFlags {
   queue?: string;
   route?: string;
   json?: boolean;
+  ledger?: string;
 }
 
 async function withQueue(flags: QueueFlags, body: (queue: TaskQueue) => Promise<ExitCode>): Promise<ExitCode> {
@@ -25,12 +28,23 @@ export function registerQueueCommands(program: Command, ctx: CommandContext): vo
   const group = program.command('queue').description('the task queue: counts, dead letters, retry');
   const out = (text: string) => void ctx.io.stdout.write(text);
 
-  addOptions(group.command('stats').description('tasks by state on the route: pending, running, done, failed, dead'), 'json', 'queue', 'route').action((flags: QueueFlags) =>
+  addOptions(
+    group
+      .command('stats')
+      .description('tasks by state on the route: pending, running, done, failed, dead (with --ledger: running/done/failed are the ledger\'s)')
+      .addOption(new Option('--ledger <url>', 'count running/done/failed in this ledger (sqlite:PATH or postgres://…): every key in it, whatever route; needed for them on amqp://')),
+    'json', 'queue', 'route',
+  ).action((flags: QueueFlags) =>
     ctx.run(() =>
       withQueue(flags, async (queue) => {
-        const stats = await queue.stats();
-        out(flags.json ? `${JSON.stringify(stats)}\n` : Object.entries(stats).map(([k, v]) => `${k} ${v}\n`).join(''));
-        return EXIT_OK;
+        const ledger = flags.ledger !== undefined ? await openLedger(flags.ledger) : null;
+        try {
+          const stats = await queueStats(queue, ledger ? { ledger } : {});
+          out(flags.json ? `${JSON.stringify(stats)}\n` : Object.entries(stats).map(([k, v]) => `${k} ${v ?? '-'}\n`).join(''));
+          return EXIT_OK;
+        } finally {
+          await ledger?.close();
+        }
       }),
     ),
   );

@@ -13,6 +13,7 @@ import type { ChannelModel, ConfirmChannel, ConsumeMessage, GetMessage, Options 
 import type { TaskManifest } from '../tasks/run-task.js';
 import type { ConsumeOptions, Consumer, DeadTask, Delivery, QueuedTask, QueueStats, SubmitOptions, TaskQueue } from './types.js';
 import { QueueConnectionError, QueueUrlError, redactAmqpUrl } from './amqp-errors.js';
+import { retrySchedule } from './retry.js';
 
 export { QueueConnectionError, QueueUrlError } from './amqp-errors.js';
 
@@ -20,7 +21,11 @@ export interface AmqpQueueOptions {
   readonly route: string;
   /** Deliveries of one message before the broker dead-letters it (quorum `x-delivery-limit`); also caps retryLater. Default 10. */
   readonly deliveryLimit?: number;
-  /** Retry delays (ms) whose delay queues are declared up front and counted by stats()/depth(); others are declared when used. */
+  /**
+   * Retry delays (ms) whose delay queues are declared up front and counted by stats()/depth() in every process;
+   * others are declared when used and counted only by the process that used them. Default: the worker's schedule
+   * with its default base (retrySchedule(), 1 s … 300 s), which is every delay `fiscal worker` asks for.
+   */
   readonly retryDelays?: readonly number[];
   /** Where running/done/failed come from (the ledger): AMQP cannot know them. Without it they are 0. */
   readonly counts?: () => Promise<Pick<QueueStats, 'running' | 'done' | 'failed'>>;
@@ -67,7 +72,7 @@ export async function openAmqpQueue(url: string, options: AmqpQueueOptions): Pro
   const limit = options.deliveryLimit ?? 10;
   const main = `fiscal.tasks.${route}`;
   const deadQ = `${main}.dead`;
-  const retryQueues = new Set<number>(options.retryDelays ?? []);
+  const retryQueues = new Set<number>(options.retryDelays ?? retrySchedule());
 
   async function connect(): Promise<ChannelModel> {
     try {

@@ -84,6 +84,7 @@ export async function openLocalQueue(dir: string, options: LocalQueueOptions): P
 export class LocalQueue implements TaskQueue {
   readonly url: string;
   readonly route: string;
+  readonly countsOutcomes = true;
   readonly path: string;
   private readonly db: Database.Database;
   private readonly leaseMs: number;

@@ -80,6 +80,11 @@ export interface TaskQueue {
   readonly url: string;
   readonly route: string;
   /**
+   * Whether stats() knows running/done/failed itself (the embedded queue keeps every task's state). Absent or false:
+   * they come from elsewhere (RabbitMQ: the ledger's counts, see queueStats in src/queue/stats.ts).
+   */
+  readonly countsOutcomes?: boolean;
+  /**
    * Enqueues durably (committed, or confirmed by the broker, when it resolves). A task whose id is already waiting
    * or running on this route is not queued a second time.
    */

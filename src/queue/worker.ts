@@ -14,7 +14,10 @@ import type { FiscalPool } from '../pool/pool.js';
 import type { Ledger } from '../tasks/ledger.js';
 import { MALFORMED_CODES, failedManifest, runTask, type TaskManifest } from '../tasks/run-task.js';
 import type { WorkerMetrics } from './metrics.js';
+import { DEFAULT_RETRY_BASE_MS, retryDelay } from './retry.js';
 import type { Consumer, Delivery, TaskQueue } from './types.js';
+
+export { retryDelay } from './retry.js';
 
 export interface WorkerOptions {
   readonly ledger: Ledger;
@@ -74,13 +77,7 @@ export interface WorkerLogLine {
   readonly delayMs?: number;
 }
 
-const MAX_DELAY_MS = 5 * 60_000;
 const PROGRESS_EVERY_MS = 1000;
-
-/** The delay before retry number `attempt` (1-based): base · 2^(attempt-1), at most 5 minutes. */
-export function retryDelay(attempt: number, baseMs: number): number {
-  return Math.min(MAX_DELAY_MS, baseMs * 2 ** Math.max(0, attempt - 1));
-}
 
 /** What to do with a finished attempt. */
 export function decide(manifest: TaskManifest, attempt: number, maxAttempts: number): 'complete' | 'dead' | 'retry' {
@@ -107,7 +104,7 @@ function taskType(task: unknown): string | null {
 export async function runWorker(queue: TaskQueue, options: WorkerOptions): Promise<WorkerSummary> {
   const concurrency = Math.max(1, options.concurrency ?? 1);
   const maxAttempts = Math.max(1, options.maxAttempts ?? 5);
-  const retryBaseMs = options.retryBaseMs ?? 1000;
+  const retryBaseMs = options.retryBaseMs ?? DEFAULT_RETRY_BASE_MS;
   const graceMs = options.graceMs ?? 30_000;
   const { metrics } = options;
   const counts = { received: 0, done: 0, retried: 0, dead: 0, released: 0 };

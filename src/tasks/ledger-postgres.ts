@@ -18,12 +18,13 @@ import {
   type ClaimResult,
   type JsonValue,
   type Ledger,
+  type LedgerCounts,
   type LedgerEntry,
   type ListQuery,
   type TaskErrorInfo,
 } from './ledger.js';
 import { LedgerSchemaError, LedgerUnavailableError } from './ledger-errors.js';
-import { LEDGER_SCHEMA_VERSION, checkClaimRequest, checkLeaseMs, checkOlderThan, leaseLost, listLimit, rowToEntry, toJson, type LedgerRow } from './ledger-rows.js';
+import { LEDGER_SCHEMA_VERSION, checkClaimRequest, checkLeaseMs, checkOlderThan, countsOf, leaseLost, listLimit, rowToEntry, toJson, type LedgerRow } from './ledger-rows.js';
 
 export interface PostgresLedgerOptions {
   /** Connections in the pool (default 10). */
@@ -215,6 +216,11 @@ export class PostgresLedger implements Ledger {
         ? await this.query<LedgerRow>(`SELECT * FROM fiscal_ledger_tasks ORDER BY updated_at DESC, fence DESC LIMIT $1`, [limit])
         : await this.query<LedgerRow>(`SELECT * FROM fiscal_ledger_tasks WHERE status = $1 ORDER BY updated_at DESC, fence DESC LIMIT $2`, [query.status, limit]);
     return rows.map(rowToEntry);
+  }
+
+  async count(): Promise<LedgerCounts> {
+    const { rows } = await this.query<{ status: string; n: string }>(`SELECT status, COUNT(*) AS n FROM fiscal_ledger_tasks GROUP BY status`, []);
+    return countsOf(rows);
   }
 
   async gc(olderThanMs: number): Promise<number> {

@@ -3,7 +3,7 @@
  * stored row (JSON as text, times as epoch ms) to a LedgerEntry.
  */
 import { UsageError } from '../errors.js';
-import { TaskLeaseLostError, type ClaimRequest, type JsonValue, type LedgerEntry, type ListQuery, type TaskErrorInfo, type TaskStatus } from './ledger.js';
+import { TaskLeaseLostError, type ClaimRequest, type JsonValue, type LedgerCounts, type LedgerEntry, type ListQuery, type TaskErrorInfo, type TaskStatus } from './ledger.js';
 
 /** The schema version both backends write (SQLite `meta`, PostgreSQL `fiscal_ledger_meta`). */
 export const LEDGER_SCHEMA_VERSION = 1;
@@ -48,6 +48,13 @@ export function checkLeaseMs(leaseMs: number): void {
 
 export function checkOlderThan(olderThanMs: number): void {
   if (!Number.isSafeInteger(olderThanMs) || olderThanMs < 0) throw new UsageError(`gc needs an age in whole milliseconds, at least 0 (got ${olderThanMs})`);
+}
+
+/** `SELECT status, COUNT(*) …` rows as one count per status (statuses with no row are 0). */
+export function countsOf(rows: readonly { readonly status: string; readonly n: number | string }[]): LedgerCounts {
+  const counts: Record<TaskStatus, number> = { running: 0, done: 0, failed: 0 };
+  for (const r of rows) if (isTaskStatus(r.status)) counts[r.status] = Number(r.n);
+  return counts;
 }
 
 export function listLimit(query: ListQuery | undefined): number {

@@ -19,12 +19,13 @@ import {
   type ClaimResult,
   type JsonValue,
   type Ledger,
+  type LedgerCounts,
   type LedgerEntry,
   type ListQuery,
   type TaskErrorInfo,
 } from './ledger.js';
 import { LedgerSchemaError, LedgerUnavailableError } from './ledger-errors.js';
-import { LEDGER_SCHEMA_VERSION, checkClaimRequest, checkLeaseMs, checkOlderThan, leaseLost, listLimit, rowToEntry, toJson, type LedgerRow } from './ledger-rows.js';
+import { LEDGER_SCHEMA_VERSION, checkClaimRequest, checkLeaseMs, checkOlderThan, countsOf, leaseLost, listLimit, rowToEntry, toJson, type LedgerRow } from './ledger-rows.js';
 
 export interface SqliteLedgerOptions {
   /** How long a write waits for another process's lock before TASK_LEDGER_UNAVAILABLE (default 10 s). */
@@ -152,6 +153,10 @@ export class SqliteLedger implements Ledger {
     return rows.map(rowToEntry);
   }
 
+  async count(): Promise<LedgerCounts> {
+    return countsOf(this.guard(() => this.statements.count.all() as { status: string; n: number }[]));
+  }
+
   async gc(olderThanMs: number): Promise<number> {
     checkOlderThan(olderThanMs);
     const cutoff = Date.now() - olderThanMs;
@@ -219,6 +224,7 @@ function prepare(db: Database.Database) {
     fail: db.prepare(`UPDATE tasks SET status = 'failed', error = @error, manifest = @manifest, lease_until = NULL, updated_at = @now ${fenced}`),
     listAll: db.prepare(`SELECT * FROM tasks ORDER BY updated_at DESC, fence DESC LIMIT @limit`),
     listStatus: db.prepare(`SELECT * FROM tasks WHERE status = @status ORDER BY updated_at DESC, fence DESC LIMIT @limit`),
+    count: db.prepare(`SELECT status, COUNT(*) AS n FROM tasks GROUP BY status`),
     gc: db.prepare(`DELETE FROM tasks WHERE status IN ('done', 'failed') AND updated_at < @cutoff`),
   };
 }

@@ -74,6 +74,9 @@ export type ClaimResult =
   | { readonly kind: 'done'; readonly entry: LedgerEntry }
   | { readonly kind: 'busy'; readonly entry: LedgerEntry };
 
+/** How many entries have each status. */
+export type LedgerCounts = Readonly<Record<TaskStatus, number>>;
+
 export interface ListQuery {
   readonly status?: TaskStatus;
   /** Most recently updated first; default 100. */
@@ -94,6 +97,8 @@ export interface Ledger {
   fail(claim: Claim, failure: { readonly error: TaskErrorInfo; readonly manifest: JsonValue }): Promise<void>;
   get(key: string): Promise<LedgerEntry | null>;
   list(query?: ListQuery): Promise<LedgerEntry[]>;
+  /** Entries by status, over the whole ledger (every key, whoever wrote it); a running one counts until it ends or is claimed again, lease lapsed or not. */
+  count(): Promise<LedgerCounts>;
   /** Deletes done and failed entries last updated more than `olderThanMs` ago; returns how many. Never a running one. */
   gc(olderThanMs: number): Promise<number>;
   close(): Promise<void>;

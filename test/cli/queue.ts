@@ -1,10 +1,13 @@
 /** `fiscal queue stats | dead | retry` on a real embedded queue filled through the library. */
 import t from 'tap';
+import { join } from 'node:path';
 import { openLocalQueue } from '../../src/queue/local.js';
 import type { Delivery } from '../../src/queue/types.js';
 import { failedManifest } from '../../src/tasks/run-task.js';
 import { run } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { openLedger } from '../../src/tasks/open-ledger.js';
+import { claimed, request } from '../helpers/ledger-conformance.js';
 
 t.test('stats, dead and retry of a route', async (t) => {
   const dir = tempDir('fiscal-cli-queue-');
@@ -34,4 +37,27 @@ t.test('stats, dead and retry of a route', async (t) => {
   t.equal((await run(['queue', 'retry', '--queue', url, 'a', 'zz'])).stdout, '1\n');
   t.equal((await run(['queue', 'retry', '--queue', url, '--all-dead'])).stdout, '0\n');
   t.same(await queue.stats(), { pending: 2, running: 1, done: 0, failed: 0, dead: 0 });
+});
+
+t.test('stats --ledger: running, done and failed are the ledger\'s counts, pending and dead the queue\'s', async (t) => {
+  const dir = tempDir('fiscal-cli-queue-');
+  const queue = await openLocalQueue(join(dir, 'queue'), { route: 'v0' });
+  t.teardown(() => queue.close());
+  await queue.submit([{ id: 'waiting', task: { type: 'sped.validate', input: 'w.txt', output: 'w.out' }, priority: 0 }]);
+  const ledgerUrl = `sqlite:${join(dir, 'ledger.db')}`;
+  const ledger = await openLedger(ledgerUrl);
+  t.teardown(() => ledger.close());
+  for (const k of ['d1', 'd2']) await ledger.complete(claimed(t, await ledger.claim(request(k, 'o')), k), { outputDigest: null, manifest: {} });
+  await ledger.fail(claimed(t, await ledger.claim(request('f', 'o')), 'f'), { error: { code: 'E', message: 'e' }, manifest: {} });
+  claimed(t, await ledger.claim(request('r', 'o')), 'r');
+
+  const args = ['queue', 'stats', '--queue', `local:${join(dir, 'queue')}`, '--route', 'v0'];
+  t.equal((await run(args)).stdout, 'pending 1\nrunning 0\ndone 0\nfailed 0\ndead 0\n', 'without --ledger: the embedded queue\'s own counts');
+  const text = await run([...args, '--ledger', ledgerUrl]);
+  t.equal(text.code, 0, text.stderr);
+  t.equal(text.stdout, 'pending 1\nrunning 1\ndone 2\nfailed 1\ndead 0\n');
+  t.same(JSON.parse((await run([...args, '--ledger', ledgerUrl, '--json'])).stdout), { pending: 1, running: 1, done: 2, failed: 1, dead: 0 });
+  const bad = await run([...args, '--ledger', 'mysql://x']);
+  t.equal(bad.code, 2, 'a bad ledger URL is a usage error');
+  t.match(bad.stderr, /TASK_LEDGER_URL/);
 });

@@ -180,6 +180,18 @@ export function ledgerConformance(t: Test, factory: LedgerFactory): void {
     await t.rejects(ledger.list({ limit: 0 }), { code: 'USAGE' });
   });
 
+  t.test('count: entries by status over the whole ledger', async (t) => {
+    const { ledger } = await fresh(t);
+    t.same(await ledger.count(), { running: 0, done: 0, failed: 0 }, 'empty');
+    for (const k of ['d1', 'd2']) await ledger.complete(claimed(t, await ledger.claim(request(k, 'o')), k), { outputDigest: null, manifest: {} });
+    await ledger.fail(claimed(t, await ledger.claim(request('f', 'o')), 'f'), { error: { code: 'E', message: 'e' }, manifest: {} });
+    claimed(t, await ledger.claim(request('r', 'o')), 'r');
+    claimed(t, await ledger.claim(request('stale', 'o', 1)), 'stale');
+    t.same(await ledger.count(), { running: 2, done: 2, failed: 1 }, 'a lapsed lease still counts as running');
+    await ledger.complete(claimed(t, await ledger.claim(request('f', 'o')), 'f'), { outputDigest: null, manifest: {} });
+    t.same(await ledger.count(), { running: 2, done: 3, failed: 0 }, 'a failed key done on its retry counts once, as done');
+  });
+
   t.test('gc deletes done and failed entries older than the cutoff, never a running one', async (t) => {
     const { ledger } = await fresh(t);
     const done = claimed(t, await ledger.claim(request('done', 'o')), 'done');

@@ -5,7 +5,7 @@
  */
 import {
   TaskKeyConflictError, TaskLeaseLostError, type Claim, type ClaimRequest, type ClaimResult, type JsonValue, type Ledger,
-  type LedgerEntry, type ListQuery, type TaskErrorInfo,
+  type LedgerCounts, type LedgerEntry, type ListQuery, type TaskErrorInfo,
 } from '../../src/tasks/ledger.js';
 
 type Row = { -readonly [K in keyof LedgerEntry]: LedgerEntry[K] };
@@ -79,6 +79,12 @@ export class MemoryLedger implements Ledger {
       .sort((a, b) => b.updatedAt - a.updatedAt)
       .slice(0, query.limit ?? 100)
       .map((r) => ({ ...r }));
+  }
+
+  async count(): Promise<LedgerCounts> {
+    const counts = { running: 0, done: 0, failed: 0 };
+    for (const r of this.rows.values()) counts[r.status]++;
+    return counts;
   }
 
   async gc(olderThanMs: number): Promise<number> {

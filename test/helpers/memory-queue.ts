@@ -23,6 +23,7 @@ export interface EndRecord {
 export class MemoryQueue implements TaskQueue {
   readonly url = 'memory:#test';
   readonly route = 'test';
+  readonly countsOutcomes = true;
   private pending: Entry[] = [];
   private readonly running = new Map<string, Entry>();
   private readonly deadTasks: DeadTask[] = [];

@@ -6,6 +6,7 @@ import t from 'tap';
 import amqp from 'amqplib';
 import { openAmqpQueue, QueueUrlError } from '../../src/queue/amqp.js';
 import type { Delivery, TaskQueue } from '../../src/queue/types.js';
+import { retryDelay } from '../../src/queue/worker.js';
 import type { TaskManifest } from '../../src/tasks/run-task.js';
 import { rabbitSkip, startRabbit, type RabbitServer } from '../helpers/rabbitmq.js';
 
@@ -90,6 +91,22 @@ t.test('amqp adapter', skip, async (t) => {
     t.teardown(() => raw.close());
     t.equal((await (await raw.createChannel()).checkQueue(`fiscal.tasks.${q.route}.retry.300`)).messageCount, 0, 'the delay queue exists and is drained');
     await d2.complete(manifest('done'));
+  });
+
+  t.test('a task waiting for a retry delay of the worker\'s schedule counts as pending for another process too', async (t) => {
+    const route = nextRoute();
+    const worker = await openAmqpQueue(rabbit.url, { route });
+    t.teardown(() => worker.close());
+    await worker.submit([{ id: 'w', task: { n: 4 }, priority: 0 }]);
+    const box = inbox();
+    const consumer = await worker.consume({ concurrency: 1, onDelivery: box.onDelivery });
+    await consumer.stop();
+    await (await box.next()).retryLater(manifest('failed', { code: 'TASK_OUTPUT', message: 'disk full' }), retryDelay(5, 1000));
+    // another process (`fiscal queue stats`, a second worker with --exit-when-idle) never used that delay itself
+    const other = await openAmqpQueue(rabbit.url, { route });
+    t.teardown(() => other.close());
+    t.equal(await other.depth(), 1, 'depth');
+    t.match(await other.stats(), { pending: 1, dead: 0 }, 'stats');
   });
 
   t.test('delivery limit sends to the dead queue; dead() lists; retry() brings back', async (t) => {
