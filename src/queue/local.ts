@@ -57,6 +57,7 @@ CREATE INDEX IF NOT EXISTS queue_ready ON queue (route, status, priority DESC, s
 `;
 
 interface Row {
+  seq: number;
   id: string;
   status: 'pending' | 'running' | 'done' | 'dead';
   priority: number;
@@ -122,7 +123,7 @@ export class LocalQueue implements TaskQueue {
     // One transaction per taken row: rows past the delivery limit go dead on the way, and the next is looked at.
     this.takeTx = this.db.transaction((now: number): Row | null => {
       for (;;) {
-        const row = s.next.get({ route, now }) as Row | undefined;
+        const row = firstInLine(s.nextPending.get({ route, now }) as Row | undefined, s.nextLapsed.get({ route, now }) as Row | undefined);
         if (!row) return null;
         if (row.attempt >= this.deliveryLimit) {
           const error = { code: DELIVERY_LIMIT_CODE, message: `delivered ${row.attempt} times without an end (the delivery limit is ${this.deliveryLimit}): a worker crashes on it?` };
@@ -315,6 +316,13 @@ function positive(n: number, name: string): number {
   return n;
 }
 
+/** The row to deliver first of a ready pending one and a lapsed running one: higher priority, then submitted first. */
+function firstInLine(a: Row | undefined, b: Row | undefined): Row | undefined {
+  if (!a || !b) return a ?? b;
+  if (a.priority !== b.priority) return a.priority > b.priority ? a : b;
+  return a.seq < b.seq ? a : b;
+}
+
 function priorityOf(p: number): number {
   return Number.isInteger(p) ? Math.min(9, Math.max(0, p)) : 0;
 }
@@ -338,8 +346,12 @@ function prepare(db: Database.Database) {
     resubmit: db.prepare(`UPDATE queue SET status = 'pending', priority = @priority, attempt = 0, available_at = @now, lease_until = NULL,
       owner = NULL, task = @task, error = NULL, manifest = NULL, updated_at = @now WHERE route = @route AND id = @id AND status IN ('done', 'dead')`),
     get: db.prepare('SELECT * FROM queue WHERE route = @route AND id = @id'),
-    next: db.prepare(`SELECT * FROM queue WHERE route = @route AND ((status = 'pending' AND available_at <= @now)
-      OR (status = 'running' AND lease_until <= @now)) ORDER BY priority DESC, seq LIMIT 1`),
+    // two queries, each walking queue_ready in order for one status (one query with an OR over both scanned every
+    // row of the route, done ones included, and sorted them: a take grew with the queue's history)
+    nextPending: db.prepare(`SELECT * FROM queue WHERE route = @route AND status = 'pending' AND available_at <= @now
+      ORDER BY priority DESC, seq LIMIT 1`),
+    nextLapsed: db.prepare(`SELECT * FROM queue WHERE route = @route AND status = 'running' AND lease_until <= @now
+      ORDER BY priority DESC, seq LIMIT 1`),
     take: db.prepare(`UPDATE queue SET status = 'running', attempt = attempt + 1, owner = @owner, lease_until = @lease_until, updated_at = @now
       WHERE route = @route AND id = @id`),
     toDead: db.prepare(`UPDATE queue SET status = 'dead', owner = NULL, lease_until = NULL, error = @error, manifest = @manifest, updated_at = @now
