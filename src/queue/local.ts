@@ -7,6 +7,14 @@
  * and ends it with a fenced UPDATE (route, id, owner, attempt as taken): the end of a delivery whose lease expired
  * and that another consumer took again changes nothing. A running row whose lease expired (its consumer crashed)
  * is delivered again; a row delivered `deliveryLimit` times goes dead (QUEUE_DELIVERY_LIMIT) instead.
+ *
+ * Durability: submit and retry (what a caller is told is queued) commit with `synchronous = FULL`, fsynced before
+ * they return, so a queued task survives a power loss. A delivery's changes (take, renew, complete, retry later,
+ * dead letter, release) commit with `synchronous = NORMAL`: durable across kill -9 of any process (the WAL is in
+ * the file), and a power loss can undo only the last of them, never a submit, since every fsync of the WAL covers
+ * all that came before. An undone take or end is the at-least-once case the ledger already answers: the row is
+ * pending, or running under a lease that lapses, and is delivered again; runTask then finds the key done in the
+ * ledger (reused) or runs it again if it never finished.
  * better-sqlite3 is synchronous: the async methods do their work at once.
  */
 import Database from 'better-sqlite3';
@@ -110,7 +118,7 @@ export class LocalQueue implements TaskQueue {
     try {
       this.guard(() => {
         this.db.pragma('journal_mode = WAL');
-        this.db.pragma('synchronous = FULL');
+        this.db.pragma('synchronous = NORMAL'); // the deliveries'; submit and retry commit with FULL (durably)
         this.db.exec(SCHEMA);
       });
       this.s = prepare(this.db);
@@ -138,7 +146,7 @@ export class LocalQueue implements TaskQueue {
 
   async submit(tasks: readonly QueuedTask[], _options?: SubmitOptions): Promise<void> {
     const now = Date.now();
-    this.guard(() =>
+    this.durably(() =>
       this.db.transaction(() => {
         for (const t of tasks) {
           const params = { route: this.route, id: t.id, priority: priorityOf(t.priority), task: JSON.stringify(t.task), now };
@@ -277,7 +285,7 @@ export class LocalQueue implements TaskQueue {
 
   async retry(which: readonly string[] | 'all-dead'): Promise<number> {
     const now = Date.now();
-    const n = this.guard(() =>
+    const n = this.durably(() =>
       which === 'all-dead'
         ? this.s.retryAll.run({ route: this.route, now }).changes
         : this.db.transaction(() => which.reduce((sum, id) => sum + this.s.retryOne.run({ route: this.route, id, now }).changes, 0)).immediate(),
@@ -294,6 +302,18 @@ export class LocalQueue implements TaskQueue {
     }
     this.closed = true;
     this.db.close();
+  }
+
+  /** `body` (one transaction) committed with synchronous = FULL: fsynced, with all the WAL before it, when it returns. */
+  private durably<T>(body: () => T): T {
+    return this.guard(() => {
+      this.db.pragma('synchronous = FULL');
+      try {
+        return body();
+      } finally {
+        this.db.pragma('synchronous = NORMAL');
+      }
+    });
   }
 
   private guard<T>(body: () => T): T {
