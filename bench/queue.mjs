@@ -242,12 +242,16 @@ async function wholeQueue(base, name, count, { queueUrl, route, workers, concurr
   return { seconds: sub.seconds + work, submit: sub.seconds, work, perWorker: done };
 }
 
+/** Deletes the bench route's queues from the broker: the main and dead ones, and the retry delay queues of the workers' default backoff (deleting a queue that is not there is no error). */
 async function deleteRoute(url, route) {
   const { default: amqp } = await import('amqplib');
+  const { retryDelay } = await lib('queue/worker.js');
+  const main = `fiscal.tasks.${route}`;
+  const delays = [1, 2, 3, 4].map((attempt) => retryDelay(attempt, 1000)); // fiscal worker's defaults: 5 attempts, 1 s doubling
   const conn = await amqp.connect(url);
   try {
     const ch = await conn.createChannel();
-    for (const q of [`fiscal.tasks.${route}`, `fiscal.tasks.${route}.dead`]) await ch.deleteQueue(q);
+    for (const q of [main, `${main}.dead`, ...delays.map((ms) => `${main}.retry.${ms}`)]) await ch.deleteQueue(q);
     await ch.close();
   } finally {
     await conn.close();
