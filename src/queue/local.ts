@@ -7,6 +7,14 @@
  * and ends it with a fenced UPDATE (route, id, owner, attempt as taken): the end of a delivery whose lease expired
  * and that another consumer took again changes nothing. A running row whose lease expired (its consumer crashed)
  * is delivered again; a row delivered `deliveryLimit` times goes dead (QUEUE_DELIVERY_LIMIT) instead.
+ *
+ * Durability: submit and retry (what a caller is told is queued) commit with `synchronous = FULL`, fsynced before
+ * they return, so a queued task survives a power loss. A delivery's changes (take, renew, complete, retry later,
+ * dead letter, release) commit with `synchronous = NORMAL`: durable across kill -9 of any process (the WAL is in
+ * the file), and a power loss can undo only the last of them, never a submit, since every fsync of the WAL covers
+ * all that came before. An undone take or end is the at-least-once case the ledger already answers: the row is
+ * pending, or running under a lease that lapses, and is delivered again; runTask then finds the key done in the
+ * ledger (reused) or runs it again if it never finished.
  * better-sqlite3 is synchronous: the async methods do their work at once.
  */
 import Database from 'better-sqlite3';
@@ -57,6 +65,7 @@ CREATE INDEX IF NOT EXISTS queue_ready ON queue (route, status, priority DESC, s
 `;
 
 interface Row {
+  seq: number;
   id: string;
   status: 'pending' | 'running' | 'done' | 'dead';
   priority: number;
@@ -110,7 +119,7 @@ export class LocalQueue implements TaskQueue {
     try {
       this.guard(() => {
         this.db.pragma('journal_mode = WAL');
-        this.db.pragma('synchronous = FULL');
+        this.db.pragma('synchronous = NORMAL'); // the deliveries'; submit and retry commit with FULL (durably)
         this.db.exec(SCHEMA);
       });
       this.s = prepare(this.db);
@@ -123,7 +132,7 @@ export class LocalQueue implements TaskQueue {
     // One transaction per taken row: rows past the delivery limit go dead on the way, and the next is looked at.
     this.takeTx = this.db.transaction((now: number): Row | null => {
       for (;;) {
-        const row = s.next.get({ route, now }) as Row | undefined;
+        const row = firstInLine(s.nextPending.get({ route, now }) as Row | undefined, s.nextLapsed.get({ route, now }) as Row | undefined);
         if (!row) return null;
         if (row.attempt >= this.deliveryLimit) {
           const error = { code: DELIVERY_LIMIT_CODE, message: `delivered ${row.attempt} times without an end (the delivery limit is ${this.deliveryLimit}): a worker crashes on it?` };
@@ -138,7 +147,7 @@ export class LocalQueue implements TaskQueue {
 
   async submit(tasks: readonly QueuedTask[], _options?: SubmitOptions): Promise<void> {
     const now = Date.now();
-    this.guard(() =>
+    this.durably(() =>
       this.db.transaction(() => {
         for (const t of tasks) {
           const params = { route: this.route, id: t.id, priority: priorityOf(t.priority), task: JSON.stringify(t.task), now };
@@ -277,7 +286,7 @@ export class LocalQueue implements TaskQueue {
 
   async retry(which: readonly string[] | 'all-dead'): Promise<number> {
     const now = Date.now();
-    const n = this.guard(() =>
+    const n = this.durably(() =>
       which === 'all-dead'
         ? this.s.retryAll.run({ route: this.route, now }).changes
         : this.db.transaction(() => which.reduce((sum, id) => sum + this.s.retryOne.run({ route: this.route, id, now }).changes, 0)).immediate(),
@@ -294,6 +303,18 @@ export class LocalQueue implements TaskQueue {
     }
     this.closed = true;
     this.db.close();
+  }
+
+  /** `body` (one transaction) committed with synchronous = FULL: fsynced, with all the WAL before it, when it returns. */
+  private durably<T>(body: () => T): T {
+    return this.guard(() => {
+      this.db.pragma('synchronous = FULL');
+      try {
+        return body();
+      } finally {
+        this.db.pragma('synchronous = NORMAL');
+      }
+    });
   }
 
   private guard<T>(body: () => T): T {
@@ -314,6 +335,13 @@ export class LocalQueue implements TaskQueue {
 function positive(n: number, name: string): number {
   if (!Number.isInteger(n) || n < 1) throw new FiscalError('USAGE', `${name}: expected a whole number of at least 1, got ${n}`);
   return n;
+}
+
+/** The row to deliver first of a ready pending one and a lapsed running one: higher priority, then submitted first. */
+function firstInLine(a: Row | undefined, b: Row | undefined): Row | undefined {
+  if (!a || !b) return a ?? b;
+  if (a.priority !== b.priority) return a.priority > b.priority ? a : b;
+  return a.seq < b.seq ? a : b;
 }
 
 function priorityOf(p: number): number {
@@ -339,8 +367,12 @@ function prepare(db: Database.Database) {
     resubmit: db.prepare(`UPDATE queue SET status = 'pending', priority = @priority, attempt = 0, available_at = @now, lease_until = NULL,
       owner = NULL, task = @task, error = NULL, manifest = NULL, updated_at = @now WHERE route = @route AND id = @id AND status IN ('done', 'dead')`),
     get: db.prepare('SELECT * FROM queue WHERE route = @route AND id = @id'),
-    next: db.prepare(`SELECT * FROM queue WHERE route = @route AND ((status = 'pending' AND available_at <= @now)
-      OR (status = 'running' AND lease_until <= @now)) ORDER BY priority DESC, seq LIMIT 1`),
+    // two queries, each walking queue_ready in order for one status (one query with an OR over both scanned every
+    // row of the route, done ones included, and sorted them: a take grew with the queue's history)
+    nextPending: db.prepare(`SELECT * FROM queue WHERE route = @route AND status = 'pending' AND available_at <= @now
+      ORDER BY priority DESC, seq LIMIT 1`),
+    nextLapsed: db.prepare(`SELECT * FROM queue WHERE route = @route AND status = 'running' AND lease_until <= @now
+      ORDER BY priority DESC, seq LIMIT 1`),
     take: db.prepare(`UPDATE queue SET status = 'running', attempt = attempt + 1, owner = @owner, lease_until = @lease_until, updated_at = @now
       WHERE route = @route AND id = @id`),
     toDead: db.prepare(`UPDATE queue SET status = 'dead', owner = NULL, lease_until = NULL, error = @error, manifest = @manifest, updated_at = @now

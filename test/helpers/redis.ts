@@ -4,7 +4,8 @@
  * test fail loudly; elsewhere the test skips with the install command.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
+import { freePort } from '../../scripts/lib/free-port.mjs';
 
 export function redisSkip(): { skip: string | false } {
   const found = spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).error === undefined;
@@ -12,17 +13,7 @@ export function redisSkip(): { skip: string | false } {
   return { skip: 'needs redis-server: apt-get install -y redis-server' };
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 function answersPing(port: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -82,6 +82,20 @@ t.test('an expired lease (a crashed consumer) is delivered again, its attempt co
   t.same(await q.stats(), { pending: 0, running: 0, done: 1, failed: 0, dead: 0 });
 });
 
+t.test('lapsed deliveries take their turn among the pending ones: higher priority first, then submission order', async (t) => {
+  const dir = tempDir('fiscal-queue-');
+  const crashed = await openLocalQueue(dir, { route: 'v0', leaseMs: 50, pollMs: 10 });
+  const q = await openLocalQueue(dir, { route: 'v0', leaseMs: 30_000, pollMs: 10 });
+  t.teardown(() => q.close());
+  await q.submit([{ id: 'a', task: task(1), priority: 0 }, { id: 'b', task: task(2), priority: 5 }]);
+  t.same((await take(crashed, 2)).map((d) => d.id), ['b', 'a']);
+  await crashed.close(); // a and b lapse, running
+  await q.submit([{ id: 'c', task: task(3), priority: 5 }, { id: 'd', task: task(4), priority: 0 }]);
+  await new Promise((r) => setTimeout(r, 80));
+  const ds = await take(q, 4, 4);
+  t.same(ds.map((d) => `${d.id}${d.attempt}`), ['b2', 'c1', 'a2', 'd1']);
+});
+
 t.test('two queue instances on one file never hold one row at once', async (t) => {
   const dir = tempDir('fiscal-queue-');
   const a = await openLocalQueue(dir, { route: 'v0', pollMs: 5 });

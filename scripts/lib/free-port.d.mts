@@ -1,0 +1,2 @@
+/** Types of scripts/lib/free-port.mjs. */
+export declare function freePort(): Promise<number>;
