@@ -140,12 +140,15 @@ t.test('amqp adapter', skip, async (t) => {
     await q.submit([{ id: 'w1', task: {}, priority: 0 }, { id: 'w2', task: {}, priority: 0 }], { wait: true });
     const worker = await openAmqpQueue(rabbit.url, { route: q.route });
     t.teardown(() => worker.close());
+    const ends: Promise<void>[] = [];
     await worker.consume({ concurrency: 2, onDelivery: (d) => {
-      void (d.id === 'w1' ? d.complete(manifest('done')) : d.deadLetter(manifest('failed', { code: 'TASK_MALFORMED', message: 'no' })));
+      ends.push(d.id === 'w1' ? d.complete(manifest('done')) : d.deadLetter(manifest('failed', { code: 'TASK_MALFORMED', message: 'no' })));
     } });
     const got: Record<string, string> = {};
     for await (const r of q.results(['w1', 'w2'])) got[r.id] = r.manifest.status;
     t.same(got, { w1: 'done', w2: 'failed' });
+    // the reply is published before the ack: let both acks land before teardown closes the worker's connection
+    await Promise.all(ends);
   });
 
   t.test('broker restart mid-stream: the consumer resumes and no message is lost', async (t) => {
