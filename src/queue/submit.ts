@@ -32,26 +32,35 @@ export async function taskIdentity(value: unknown, options: { readonly workDir?:
   return taskKey(task, input.sha256, outputIdentity(outLoc)).key;
 }
 
+/** Inputs read and digested at once while submitting: a list of many small tasks is bound by file opens, not CPU. */
+const IDENTITY_CONCURRENCY = 8;
+
 export async function submitTasks(entries: readonly TaskListEntry[], queue: TaskQueue, options: SubmitTasksOptions = {}): Promise<Submitted[]> {
   const priority = options.priority ?? 0;
-  const out: Submitted[] = [];
-  const queued = [];
-  for (const entry of entries) {
+  const out = new Array<Submitted>(entries.length);
+  const identify = async (i: number): Promise<void> => {
+    const entry = entries[i]!;
     const started = performance.now();
     if ('error' in entry) {
-      out.push({ rejected: failedManifest({ code: entry.error.code, message: entry.error.message }, started) });
-      continue;
+      out[i] = { rejected: failedManifest({ code: entry.error.code, message: entry.error.message }, started) };
+      return;
     }
     try {
-      const id = await taskIdentity(entry.value, options);
-      queued.push({ id, task: entry.value, priority });
-      out.push({ id });
+      out[i] = { id: await taskIdentity(entry.value, options) };
     } catch (err) {
       if (!(err instanceof TaskError)) throw err;
       const type = typeof (entry.value as { type?: unknown })?.type === 'string' ? (entry.value as { type: string }).type : null;
-      out.push({ rejected: failedManifest({ code: err.code, message: err.message }, started, { type }) });
+      out[i] = { rejected: failedManifest({ code: err.code, message: err.message }, started, { type }) };
     }
-  }
+  };
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < entries.length) await identify(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(IDENTITY_CONCURRENCY, entries.length) }, lane));
+  // queued in the order given, whatever order the digests finished in
+  const queued = [];
+  for (const [i, s] of out.entries()) if ('id' in s) queued.push({ id: s.id, task: (entries[i] as { value: unknown }).value, priority });
   if (queued.length > 0) await queue.submit(queued, options.signal ? { signal: options.signal } : {});
   return out;
 }
