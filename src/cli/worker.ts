@@ -3,12 +3,16 @@
  * [--metrics-port P] [--max-attempts N] [--grace-ms MS] [--lease-ms MS]`: consumes the route's tasks until
  * stopped (docs/queue.md "Worker"). One JSON line per task event on stderr, the summary as JSON on stdout.
  * The first SIGTERM/SIGINT stops gracefully (exit 0), a second one aborts the running tasks and releases them.
+ * `--celery [--celery-queue NAME]`: consumes the Celery messages (`fiscal.run`) of a RabbitMQ queue instead
+ * (src/queue/celery.ts, docs/celery.md).
  */
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { withPool } from '../pool/pool.js';
 import { openLedger } from '../tasks/open-ledger.js';
-import { openQueue } from '../queue/open-queue.js';
+import { UsageError } from '../errors.js';
+import { openQueue, queueUrl } from '../queue/open-queue.js';
+import type { WorkerQueue } from '../queue/types.js';
 import { createWorkerMetrics, serveMetrics, type MetricsServer } from '../queue/metrics.js';
 import { runWorker } from '../queue/worker.js';
 import { writeChunk } from './io.js';
@@ -26,6 +30,22 @@ interface WorkerFlags {
   maxAttempts: number;
   graceMs: number;
   leaseMs?: number;
+  celery?: boolean;
+  celeryQueue?: string;
+}
+
+/** The queue the flags name: a route of a fiscal queue, or (--celery) a Celery queue on RabbitMQ. */
+async function openWorkerQueue(flags: WorkerFlags): Promise<WorkerQueue & { close(): Promise<void> }> {
+  if (flags.celeryQueue !== undefined && flags.celery !== true) throw new UsageError('--celery-queue needs --celery');
+  if (flags.celery === true) {
+    if (flags.route !== undefined) throw new UsageError('--route names a fiscal queue route: with --celery, name the Celery queue with --celery-queue');
+    const { openCeleryQueue } = await import('../queue/celery.js');
+    return openCeleryQueue(queueUrl(flags.queue), flags.celeryQueue !== undefined ? { queue: flags.celeryQueue } : {});
+  }
+  return openQueue(flags.queue, {
+    ...(flags.route !== undefined ? { route: flags.route } : {}),
+    ...(flags.leaseMs !== undefined ? { local: { leaseMs: flags.leaseMs } } : {}),
+  });
 }
 
 export function registerWorkerCommand(program: Command, ctx: CommandContext): void {
@@ -38,14 +58,13 @@ export function registerWorkerCommand(program: Command, ctx: CommandContext): vo
       .addOption(new Option('--metrics-port <port>', 'serve Prometheus metrics at http://127.0.0.1:PORT/metrics (0: any free port)').argParser(parseCount))
       .addOption(new Option('--max-attempts <n>', 'attempts before a failing task goes to the dead letters').argParser(parsePositiveInt).default(5))
       .addOption(new Option('--grace-ms <ms>', 'after SIGTERM/SIGINT, time running tasks get to finish before they are released').argParser(parseCount).default(30_000))
-      .addOption(new Option('--lease-ms <ms>', 'lease of a delivery and of a ledger claim, renewed while working (default 30000)').argParser(parsePositiveInt)),
+      .addOption(new Option('--lease-ms <ms>', 'lease of a delivery and of a ledger claim, renewed while working (default 30000)').argParser(parsePositiveInt))
+      .option('--celery', 'consume Celery messages instead (protocol 2, JSON, task fiscal.run, args=[task]) from --celery-queue on the amqp:// --queue, results to the rpc:// backend (docs/celery.md)')
+      .option('--celery-queue <name>', 'with --celery: the Celery queue consumed, send_task(..., queue=NAME) (default: fiscal)'),
     'queue', 'route', 'ledger', 'threads',
   ).action((flags: WorkerFlags) =>
     ctx.run(async () => {
-      const queue = await openQueue(flags.queue, {
-        ...(flags.route !== undefined ? { route: flags.route } : {}),
-        ...(flags.leaseMs !== undefined ? { local: { leaseMs: flags.leaseMs } } : {}),
-      });
+      const queue = await openWorkerQueue(flags);
       const soft = new AbortController();
       const hard = new AbortController();
       const onSignal = (): void => {

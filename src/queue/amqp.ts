@@ -14,6 +14,7 @@ import type { TaskManifest } from '../tasks/run-task.js';
 import type { ConsumeOptions, Consumer, DeadTask, Delivery, QueuedTask, QueueStats, SubmitOptions, TaskQueue } from './types.js';
 import { QueueConnectionError, QueueUrlError, redactAmqpUrl } from './amqp-errors.js';
 import { retrySchedule } from './retry.js';
+import { endOnce, reopenWithBackoff } from './amqp-consume.js';
 
 export { QueueConnectionError, QueueUrlError } from './amqp-errors.js';
 
@@ -57,10 +58,6 @@ export function attemptOf(headers: Record<string, unknown> | undefined): number 
   const explicit = headerNumber(headers?.[H_ATTEMPT]) ?? 1;
   const redeliveries = headerNumber(headers?.['x-delivery-count']) ?? 0;
   return Math.max(1, explicit) + Math.max(0, redeliveries);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 interface Waiter { ids: Set<string>; push(r: { id: string; manifest: TaskManifest }): void }
@@ -246,17 +243,8 @@ export async function openAmqpQueue(url: string, options: AmqpQueueOptions): Pro
         const priority = headerNumber(headers[H_PRIORITY]) ?? props.priority ?? 0;
         const attempt = attemptOf(headers);
         const replyTo = typeof props.replyTo === 'string' && props.replyTo !== '' ? props.replyTo : null;
-        let ended = false;
         const qt: QueuedTask = { id, task, priority };
-        const end = async (what: string, fn: () => Promise<void>): Promise<void> => {
-          if (ended) throw new Error(`delivery ${id} already ended`);
-          ended = true;
-          try {
-            await fn();
-          } catch (err) {
-            throw new QueueConnectionError(`${what} of task ${id} on ${shown} failed (the broker redelivers it): ${(err as Error).message}`, { cause: err });
-          }
-        };
+        const end = endOnce(id, `task ${id}`, shown);
         const answer = async (manifest: TaskManifest): Promise<void> => {
           if (replyTo) await publishConfirmed(ch, replyTo, Buffer.from(JSON.stringify(manifest)), { correlationId: id, contentType: 'application/json' });
         };
@@ -301,18 +289,7 @@ export async function openAmqpQueue(url: string, options: AmqpQueueOptions): Pro
         current = { conn, ch, tag: consumerTag };
         void gone.then(() => { current = null; if (!stopped) void reconnect(); });
       };
-      const reconnect = async (): Promise<void> => {
-        let backoff = 250;
-        while (!stopped && !closed) {
-          try {
-            await open();
-            return;
-          } catch {
-            await sleep(backoff);
-            backoff = Math.min(backoff * 2, 5000);
-          }
-        }
-      };
+      const reconnect = (): Promise<void> => reopenWithBackoff(open, () => !stopped && !closed);
       await open();
       consumers.add(async () => { stopped = true; const c = current; current = null; if (c) await c.conn.close().catch(() => undefined); });
       return {

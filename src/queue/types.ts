@@ -47,6 +47,13 @@ export interface Delivery {
   readonly priority: number;
   /** 1 the first time; grows at every delivery, a crashed worker's included. */
   readonly attempt: number;
+  /**
+   * Set when the queue already knows the delivery must not run (a Celery message this worker cannot run, or one
+   * that expired): the worker dead-letters it at once with this error instead of running it.
+   */
+  readonly refusal?: { readonly code: string; readonly message: string };
+  /** A hard time limit for this delivery's run (Celery's `timelimit`): past it the run is aborted and dead-lettered with TASK_TIME_LIMIT. */
+  readonly timeLimitMs?: number;
   /** The task's effect is recorded in the ledger (or it failed for good and the worker says so by deadLetter): remove it; waiters get the manifest. */
   complete(manifest: TaskManifest): Promise<void>;
   /** A failed attempt: deliver it again after `delayMs`. */
@@ -68,6 +75,9 @@ export interface Consumer {
   /** Stops receiving new deliveries; open ones can still be ended. */
   stop(): Promise<void>;
 }
+
+/** What runWorker needs of a queue: a consume-only adapter (the Celery consumer, src/queue/celery.ts) is one too. */
+export type WorkerQueue = Pick<TaskQueue, 'consume' | 'depth'>;
 
 export interface SubmitOptions {
   /** Return each task's result manifest as it is known (`fiscal submit --wait`). */

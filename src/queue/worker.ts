@@ -7,6 +7,8 @@
  * - `signal` aborted: no new deliveries; in-flight tasks get `graceMs` to finish, then are aborted and released
  *   (redelivered; the ledger makes the redelivery safe). `hardSignal` aborted: abort and release at once.
  * - `exitWhenIdle`: stops when nothing is in flight and the queue's depth is 0.
+ * - A delivery with a `refusal` is dead-lettered with it, not run; one with `timeLimitMs` is aborted past it and
+ *   dead-lettered with TASK_TIME_LIMIT (running it again would hit the same limit).
  * One JSON line per task event goes to `log`.
  */
 import type { Writable } from 'node:stream';
@@ -15,7 +17,7 @@ import type { Ledger } from '../tasks/ledger.js';
 import { MALFORMED_CODES, failedManifest, runTask, type TaskManifest } from '../tasks/run-task.js';
 import type { WorkerMetrics } from './metrics.js';
 import { DEFAULT_RETRY_BASE_MS, retryDelay } from './retry.js';
-import type { Consumer, Delivery, TaskQueue } from './types.js';
+import type { Consumer, Delivery, WorkerQueue } from './types.js';
 
 export { retryDelay } from './retry.js';
 
@@ -92,6 +94,8 @@ interface InFlight {
   readonly started: number;
   /** Set once the delivery is ended (by the task or by a release): nothing ends it twice. */
   ended: boolean;
+  /** Set when its timeLimitMs aborted it. */
+  timedOut: boolean;
   done: Promise<void>;
 }
 
@@ -101,7 +105,7 @@ function taskType(task: unknown): string | null {
 }
 
 /** Consumes until stopped; never throws for a task. Resolves with what it did. */
-export async function runWorker(queue: TaskQueue, options: WorkerOptions): Promise<WorkerSummary> {
+export async function runWorker(queue: WorkerQueue, options: WorkerOptions): Promise<WorkerSummary> {
   const concurrency = Math.max(1, options.concurrency ?? 1);
   const maxAttempts = Math.max(1, options.maxAttempts ?? 5);
   const retryBaseMs = options.retryBaseMs ?? DEFAULT_RETRY_BASE_MS;
@@ -150,7 +154,7 @@ export async function runWorker(queue: TaskQueue, options: WorkerOptions): Promi
     if (f.ended) return;
     f.ended = true;
     const d = f.delivery;
-    const what = decide(manifest, d.attempt, maxAttempts);
+    const what = d.refusal || f.timedOut ? 'dead' : decide(manifest, d.attempt, maxAttempts);
     const base = { key: manifest.key, ...(manifest.error ? { code: manifest.error.code, message: manifest.error.message } : {}) };
     try {
       if (what === 'complete') {
@@ -179,8 +183,19 @@ export async function runWorker(queue: TaskQueue, options: WorkerOptions): Promi
 
   const work = async (f: InFlight): Promise<void> => {
     const d = f.delivery;
+    if (d.refusal) {
+      await finish(f, failedManifest(d.refusal, f.started, { type: taskType(d.task) }));
+      return;
+    }
     emit('started', d, f.started);
     let lastProgress = 0;
+    const limit = d.timeLimitMs;
+    const timer = limit === undefined ? null : setTimeout(() => {
+      f.timedOut = true;
+      f.abort.abort(new Error('time limit'));
+    }, limit);
+    const timedOut = (): Promise<void> =>
+      finish(f, failedManifest({ code: 'TASK_TIME_LIMIT', message: `aborted after its hard time limit of ${(limit ?? 0) / 1000} s` }, f.started, { type: taskType(d.task) }));
     try {
       const manifest = await runTask(d.task, {
         ledger: options.ledger, signal: f.abort.signal,
@@ -194,9 +209,14 @@ export async function runWorker(queue: TaskQueue, options: WorkerOptions): Promi
           emit('progress', d, f.started, { phase: p.phase, ...(p.done !== undefined ? { done: p.done } : {}) });
         },
       });
-      if (f.abort.signal.aborted) await release(f);
+      if (f.timedOut) await timedOut();
+      else if (f.abort.signal.aborted) await release(f);
       else await finish(f, manifest);
     } catch (err) {
+      if (f.timedOut && !f.ended) {
+        await timedOut();
+        return;
+      }
       if (f.abort.signal.aborted || f.ended) {
         await release(f);
         return;
@@ -204,6 +224,8 @@ export async function runWorker(queue: TaskQueue, options: WorkerOptions): Promi
       // not a task failure (runTask never throws for one): the ledger or the disk; try again later
       const message = (err as Error)?.message ?? String(err);
       await finish(f, failedManifest({ code: 'TASK_INTERNAL', message }, f.started, { type: taskType(d.task) }));
+    } finally {
+      if (timer) clearTimeout(timer);
     }
   };
 
@@ -217,7 +239,7 @@ export async function runWorker(queue: TaskQueue, options: WorkerOptions): Promi
   };
 
   const onDelivery = (d: Delivery): void => {
-    const f: InFlight = { delivery: d, abort: new AbortController(), started: performance.now(), ended: false, done: Promise.resolve() };
+    const f: InFlight = { delivery: d, abort: new AbortController(), started: performance.now(), ended: false, timedOut: false, done: Promise.resolve() };
     counts.received++;
     emit('received', d, f.started);
     if (stopping) {

@@ -2,6 +2,10 @@ import t from 'tap';
 import { readFileSync, existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { createServer } from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import type { Delivery, WorkerQueue } from '../../src/queue/types.js';
 import { runWorker, retryDelay, type WorkerLogLine } from '../../src/queue/worker.js';
 import { createWorkerMetrics } from '../../src/queue/metrics.js';
 import { parseTask, taskKey } from '../../src/tasks/task.js';
@@ -139,4 +143,37 @@ t.test('a ledger that throws: the delivery is retried, the worker goes on', asyn
   const summary = await runWorker(queue, { ledger, exitWhenIdle: true, retryBaseMs: 1 });
   t.same(queue.ends.map((e) => [e.how, e.manifest?.error?.code]), [['retryLater', 'TASK_INTERNAL'], ['complete', undefined]]);
   t.equal(summary.done, 1);
+});
+
+/** The MemoryQueue's deliveries with fields a queue may add (a refusal, a time limit). */
+function adding(queue: MemoryQueue, extra: Partial<Pick<Delivery, 'refusal' | 'timeLimitMs'>>): WorkerQueue {
+  return { depth: () => queue.depth(), consume: (o) => queue.consume({ ...o, onDelivery: (d) => o.onDelivery({ ...d, ...extra }) }) };
+}
+
+t.test('a delivery with a refusal is dead-lettered with it, never run', async (t) => {
+  const dir = tempDir('fiscal-worker-');
+  const queue = new MemoryQueue();
+  await queue.submit([{ id: 'r', task: validate(join(dir, 'r.json')), priority: 0 }]);
+  const log = sink();
+  const summary = await runWorker(adding(queue, { refusal: { code: 'CELERY_TASK_NAME', message: 'not ours' } }), { ledger: new MemoryLedger(), exitWhenIdle: true, log, maxAttempts: 5 });
+  t.match(summary, { dead: 1, done: 0, retried: 0 });
+  t.match(queue.ends, [{ id: 'r', how: 'deadLetter', manifest: { status: 'failed', error: { code: 'CELERY_TASK_NAME', message: 'not ours' } } }]);
+  t.notOk(existsSync(join(dir, 'r.json')), 'not run');
+  t.same(lines(log.text()).map((e) => e.event), ['received', 'dead']);
+});
+
+t.test('a delivery past its time limit is aborted and dead-lettered with TASK_TIME_LIMIT, not retried', async (t) => {
+  const dir = tempDir('fiscal-worker-');
+  const queue = new MemoryQueue();
+  // an input that never ends: only the limit stops the task
+  const server = createServer((_req, res) => { res.writeHead(200, { 'content-length': '1000000' }); res.write('|0000|'); });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.teardown(() => { server.closeAllConnections(); server.close(); });
+  const input = `http://127.0.0.1:${(server.address() as AddressInfo).port}/efd.txt`;
+  await queue.submit([{ id: 's', task: validate(join(dir, 's.json'), input), priority: 0 }]);
+  const summary = await runWorker(adding(queue, { timeLimitMs: 300 }), { ledger: new MemoryLedger(), exitWhenIdle: true, maxAttempts: 5, workDir: join(dir, '.fiscal') });
+  t.match(summary, { dead: 1, retried: 0 });
+  t.match(queue.ends, [{ id: 's', how: 'deadLetter', manifest: { error: { code: 'TASK_TIME_LIMIT', message: /0\.3 s/ } } }]);
+  t.notOk(existsSync(join(dir, 's.json')));
 });
