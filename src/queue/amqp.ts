@@ -303,9 +303,11 @@ export async function openAmqpQueue(url: string, options: AmqpQueueOptions): Pro
 
     async depth() {
       return withPublisher(async (ch) => {
-        let n = await queueCount(ch, main);
+        // the delay queues first, the main queue last: the way a retry moves when its delay ends, so one that
+        // moves during the count is found where it arrives
+        let n = 0;
         for (const ms of retryQueues) n += await queueCount(ch, retryName(ms));
-        return n;
+        return n + (await queueCount(ch, main));
       });
     },
 

@@ -26,9 +26,16 @@ export interface Child {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/** The environment without FISCAL_QUEUE, FISCAL_ROUTE, FISCAL_LEDGER: a command given no flag takes its built-in default. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const k of ['FISCAL_QUEUE', 'FISCAL_ROUTE', 'FISCAL_LEDGER']) delete env[k];
+  return env;
+}
+
 /** `fiscal ARGS…` in `cwd`, its output collected. */
 export function fiscal(args: readonly string[], cwd: string): Child {
-  const proc = spawn(process.execPath, [BIN, ...args], { cwd });
+  const proc = spawn(process.execPath, [BIN, ...args], { cwd, env: cleanEnv() });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
   const child: Child = { proc, stderr: '', stdout: '', exited };
   proc.stderr?.on('data', (c: Buffer) => { child.stderr += c.toString(); });
@@ -41,7 +48,7 @@ export function worker(dir: string, where: { readonly queue: string; readonly le
   return fiscal(['worker', '--queue', where.queue, '--route', where.route, '--ledger', where.ledger, ...extra], dir);
 }
 
-export interface LogEvent { readonly event: string; readonly id: string; readonly outcome: string | null; readonly code?: string }
+export interface LogEvent { readonly event: string; readonly id: string; readonly outcome: string | null; readonly attempt?: number; readonly code?: string; readonly delayMs?: number }
 
 /** The worker's JSON event lines. */
 export const events = (text: string): LogEvent[] =>
@@ -50,26 +57,26 @@ export const events = (text: string): LogEvent[] =>
 export const doneCount = (...children: readonly Child[]): number =>
   children.reduce((n, c) => n + events(c.stderr).filter((e) => e.event === 'done').length, 0);
 
-/** Polls `check` every 20 ms; a generous deadline only so that a broken run fails instead of hanging. */
-export async function until(check: () => boolean, what = 'condition', deadlineMs = 240_000): Promise<void> {
+/** Polls `check` every `everyMs` (20); a generous deadline only so that a broken run fails instead of hanging. */
+export async function until(check: () => boolean | Promise<boolean>, what = 'condition', deadlineMs = 240_000, everyMs = 20): Promise<void> {
   const deadline = Date.now() + deadlineMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`never: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
 }
 
 export interface ValidateTask { readonly type: string; readonly input: string; readonly output: string; readonly options: { readonly json: boolean } }
 
-/** A small task: validate the EFD fixture, the JSON report to `dir/out/NAME.json`. */
-export function validateTask(dir: string, name: string): ValidateTask {
-  return { type: 'sped.validate', input: EFD, output: join(dir, 'out', `${name}.json`), options: { json: true } };
+/** A small task: validate the EFD fixture (or `where.input`), the JSON report to `dir/out/NAME.json` (or `where.output`). */
+export function validateTask(dir: string, name: string, where: { readonly input?: string; readonly output?: string } = {}): ValidateTask {
+  return { type: 'sped.validate', input: where.input ?? EFD, output: where.output ?? join(dir, 'out', `${name}.json`), options: { json: true } };
 }
 
-/** The ledger key runTask gives the task (what `fiscal submit` prints as its id). */
-export function keyOf(value: ValidateTask): string {
+/** The ledger key runTask gives the task (what `fiscal submit` prints as its id); `input`: its input's bytes, when not a file. */
+export function keyOf(value: ValidateTask, input?: Buffer): string {
   const parsed = parseTask(value);
-  return taskKey(parsed, sha(readFileSync(value.input)), outputIdentity(parseLocation(parsed.output, 'output'))).key;
+  return taskKey(parsed, sha(input ?? readFileSync(value.input)), outputIdentity(parseLocation(parsed.output, 'output'))).key;
 }
 
 /** The digest of the validation report from one clean run (one task, one worker, its own queue and ledger). */
