@@ -118,3 +118,23 @@ export type { TaskHandler, TaskHandlerContext, TaskInputFile, TaskOutputTarget }
 export { spedValidateCommand, spedStatsCommand, spedToJsonlCommand, spedFromJsonlCommand, spedFixTotalsCommand, spedToCsvCommand } from './commands/sped.js';
 export { nfeToJsonlCommand, nfeToCsvCommand, nfeValidateCommand, nfeVerifyCommand, nfeSignCommand, loadSigningCredentials } from './commands/nfe.js';
 export type { CommandInput, CommandStreams, CommandOutcome, FindingCounts } from './commands/types.js';
+// The task queue and its worker (docs/queue.md, docs/celery.md): embedded (local:DIR), RabbitMQ, Celery interop
+export type { TaskQueue, WorkerQueue, QueuedTask, QueueStats, DeadTask, Delivery, ConsumeOptions, Consumer, SubmitOptions } from './queue/types.js';
+export { openQueue, queueUrl, queueRoute, DEFAULT_QUEUE_URL } from './queue/open-queue.js';
+export type { OpenQueueOptions } from './queue/open-queue.js';
+export { openLocalQueue, LocalQueue } from './queue/local.js';
+export type { LocalQueueOptions } from './queue/local.js';
+export { openAmqpQueue } from './queue/amqp.js';
+export type { AmqpQueueOptions } from './queue/amqp.js';
+export { openCeleryQueue, DEFAULT_CELERY_QUEUE } from './queue/celery.js';
+export type { CeleryQueue, CeleryQueueOptions } from './queue/celery.js';
+export { submitTasks, taskIdentity } from './queue/submit.js';
+export type { SubmitTasksOptions, Submitted } from './queue/submit.js';
+export { runWorker, retryDelay } from './queue/worker.js';
+export type { WorkerOptions, WorkerSummary, WorkerEvent, WorkerLogLine } from './queue/worker.js';
+export { queueStats } from './queue/stats.js';
+export type { QueueStatsReport } from './queue/stats.js';
+export { createWorkerMetrics, serveMetrics } from './queue/metrics.js';
+export type { WorkerMetrics, MetricsServer } from './queue/metrics.js';
+export { QueueUrlError, QueueRouteError, QueueUnavailableError, QUEUE_CODES } from './queue/errors.js';
+export { QueueConnectionError } from './queue/amqp-errors.js';

@@ -1,7 +1,7 @@
 // The package root as a user imports it: dist/index.js (after `npm run build`), an NF-e job run end to end through
 // the library only — notes generated and signed, then verified, converted to JSON lines and CSV, and validated.
 import t from 'tap';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { makeTestCerts, needTools, TEST_CNPJ } from './helpers/certs.js';
@@ -118,4 +118,24 @@ t.test('the package root exports the NF-e API', { skip: notBuilt }, async (t) =>
   t.equal(api.computeTotals(inf as unknown as Record<string, unknown>).ICMSTot.vNF, inf.total.ICMSTot.vNF);
   const k = api.parseAccessKey(built.key!);
   t.equal(api.buildAccessKey(k), built.key);
+});
+
+t.test('the queue through the package root: submit on the embedded queue, a worker until idle, stats', { skip: notBuilt }, async (t) => {
+  const api = (await import(pathToFileURL(DIST).href)) as Api;
+  const dir = t.testdir({ 'EFD.txt': readFileSync(fileURLToPath(new URL('../fixtures/sped/efd-icms-ipi-2026-01.txt', import.meta.url))) });
+  const queue = await api.openQueue(`local:${join(dir, 'queue')}`);
+  const ledger = await api.openLedger(`sqlite:${join(dir, 'ledger.db')}`);
+  t.teardown(async () => { await queue.close(); await ledger.close(); });
+  t.equal(queue.route, `v${api.ENGINE_MAJOR}`, 'the engine version line is the default route');
+  const lines = [1, 2, 3].map((i) => JSON.stringify({ type: 'sped.validate', input: join(dir, 'EFD.txt'), output: join(dir, `r${i}.json`), options: { json: true } }));
+  const entries = api.parseTaskList(`${lines.join('\n')}\n{"type": "nope"}\n`, 'tasks.jsonl');
+  const submitted = await api.submitTasks(entries, queue);
+  t.equal(submitted.filter((s) => 'id' in s).length, 3);
+  const rejected = submitted[3];
+  t.ok(rejected && 'rejected' in rejected && rejected.rejected.status === 'failed', 'the malformed task is rejected, not queued');
+  const summary = await api.runWorker(queue, { ledger, exitWhenIdle: true });
+  t.match(summary, { received: 3, done: 3, dead: 0, stoppedBy: 'idle' });
+  t.same(await api.queueStats(queue, { ledger }), { pending: 0, running: 0, done: 3, failed: 0, dead: 0 });
+  for (const i of [1, 2, 3]) t.match(JSON.parse(readFileSync(join(dir, `r${i}.json`), 'utf8')), { valid: true });
+  await t.rejects(api.openQueue('ftp://x'), api.QueueUrlError);
 });

@@ -1,14 +1,11 @@
 /** The RabbitMQ adapter's failures (docs/errors.md). Messages show the URL without its password. */
-import { FiscalError, UsageError } from '../errors.js';
+import { FiscalError } from '../errors.js';
+import { QueueUrlError } from './errors.js';
 
 export const AMQP_QUEUE_CODES = ['QUEUE_URL', 'QUEUE_CONNECTION'] as const;
 
-/** A queue URL that is not `amqp://` / `amqps://`, or cannot be parsed. */
-export class QueueUrlError extends UsageError {
-  constructor(message: string) {
-    super(message, 'QUEUE_URL');
-  }
-}
+/** One class for every bad queue URL (`local:` or `amqp://`), so `instanceof` holds whichever adapter refused it. */
+export { QueueUrlError };
 
 /** The broker cannot be reached, or the connection a delivery came on was lost before it was ended (the broker redelivers it). */
 export class QueueConnectionError extends FiscalError {

@@ -14,7 +14,7 @@ import { collect } from '../helpers/sped.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Markdown files whose ```ts / ```js blocks are examples of this package (a block after `<!-- not run -->` is skipped). */
-const DOCS = ['README.md', 'docs/sped.md', 'docs/ledger.md', 'docs/tasks.md'];
+const DOCS = ['README.md', 'docs/sped.md', 'docs/ledger.md', 'docs/tasks.md', 'docs/queue.md'];
 const DIST = join(ROOT, 'dist/index.js');
 
 interface Example {
