@@ -43,7 +43,7 @@ export function registerSpedFromDocsCommand(sped: Command, ctx: CommandContext):
             company: flags.company, period: flags.period,
             ...(flags.maxBytes ? { maxBytes: flags.maxBytes } : {}),
             ...(flags.maxDepth ? { maxDepth: flags.maxDepth } : {}),
-            ...(flags.budgetMb ? { budgetBytes: flags.budgetMb * 1024 * 1024 } : {}),
+            ...(flags.budgetMb ? { budgetMb: flags.budgetMb } : {}),
             ...(flags.tempDir ? { tempDir: flags.tempDir } : {}),
           },
         );

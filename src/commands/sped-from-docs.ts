@@ -19,8 +19,8 @@ export interface SpedFromDocsCommandOptions {
   readonly period: string;
   readonly maxBytes?: number;
   readonly maxDepth?: number;
-  /** Memory of the temporary store before it works from disk, in bytes. */
-  readonly budgetBytes?: number;
+  /** Memory of the temporary store before it works from disk, in MiB (default 64). */
+  readonly budgetMb?: number;
   readonly tempDir?: string;
 }
 
@@ -47,7 +47,7 @@ export async function spedFromDocsCommand(
     company, period: o.period, onFinding,
     ...(o.maxBytes ? { maxDocumentBytes: o.maxBytes } : {}),
     ...(o.maxDepth ? { maxDepth: o.maxDepth } : {}),
-    ...(o.budgetBytes ? { budgetBytes: o.budgetBytes } : {}),
+    ...(o.budgetMb ? { budgetBytes: o.budgetMb * 1024 * 1024 } : {}),
     ...(o.tempDir ? { tempDir: o.tempDir } : {}),
     ...(src.stdin ? { stdin: src.stdin } : {}),
     ...(streams.signal ? { signal: streams.signal } : {}),

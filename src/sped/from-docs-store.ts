@@ -153,28 +153,23 @@ export class FromDocsStore {
     for (const row of q.iterate() as Iterable<{ u: string }>) yield row.u;
   }
 
-  /** 0200 records by code, each with its 0220 conversions (unit, factor) by unit. */
+  /** 0200 records by code, each with its 0220 conversions (unit, factor) by unit: one query, rows grouped by item. */
   *items(): Generator<{ record: string[]; conversions: [string, string][] }> {
-    const q = this.db.prepare(`SELECT code, unit, record FROM items WHERE code IN (SELECT code FROM used WHERE kind = 'I') ORDER BY code`);
-    const conv = this.db.prepare(`
-      SELECT x.unit AS unit, COALESCE(c.factor, '1,000000') AS factor FROM used x LEFT JOIN convs c ON c.code = x.code AND c.unit = x.unit
-      WHERE x.kind = 'I' AND x.code = ? AND x.unit <> ? ORDER BY x.unit`);
-    // the conversions are read after the items (two statements cannot share one connection's cursor safely)
-    const list: { code: string; unit: string; record: string }[] = [];
-    for (const row of q.iterate() as Iterable<{ code: string; unit: string; record: string }>) {
-      list.push(row);
-      if (list.length >= 1000) {
-        yield* this.withConversions(list.splice(0), conv);
+    // one statement: better-sqlite3 runs no other statement on the connection while one iterates
+    const q = this.db.prepare(`
+      SELECT i.code AS code, i.record AS record, x.unit AS unit, COALESCE(c.factor, '1,000000') AS factor FROM items i
+      LEFT JOIN used x ON x.kind = 'I' AND x.code = i.code AND x.unit <> i.unit
+      LEFT JOIN convs c ON c.code = i.code AND c.unit = x.unit
+      WHERE i.code IN (SELECT code FROM used WHERE kind = 'I') ORDER BY i.code, x.unit`);
+    let cur: { code: string; record: string[]; conversions: [string, string][] } | null = null;
+    for (const row of q.iterate() as Iterable<{ code: string; record: string; unit: string | null; factor: string }>) {
+      if (!cur || cur.code !== row.code) {
+        if (cur) yield { record: cur.record, conversions: cur.conversions };
+        cur = { code: row.code, record: JSON.parse(row.record) as string[], conversions: [] };
       }
+      if (row.unit !== null) cur.conversions.push([row.unit, row.factor]);
     }
-    yield* this.withConversions(list, conv);
-  }
-
-  private *withConversions(rows: { code: string; unit: string; record: string }[], conv: Database.Statement): Generator<{ record: string[]; conversions: [string, string][] }> {
-    for (const r of rows) {
-      const conversions = (conv.all(r.code, r.unit) as { unit: string; factor: string }[]).map((c) => [c.unit, c.factor] as [string, string]);
-      yield { record: JSON.parse(r.record) as string[], conversions };
-    }
+    if (cur) yield { record: cur.record, conversions: cur.conversions };
   }
 
   /** The notes in file order, with whether a separate event cancelled them. */

@@ -108,6 +108,27 @@ t.test('the same bytes whatever the order of the input, the way it comes (files,
   t.ok(zipped.bytes.equals(first.bytes), 'a zip, shuffled, with a 1 MiB budget: same bytes');
 });
 
+t.test('hundreds of received notes: thousands of items and participants, sorted and each once, still valid', async (t) => {
+  const d = tempDir('fiscal-from-docs-many-');
+  const files: [string, string][] = [];
+  for (let i = 1; i <= 400; i++) {
+    const doc = generateNfe(9000 + i, { items: 5, dhEmi: `2026-03-${String(1 + (i % 28)).padStart(2, '0')}T10:00:00-03:00` });
+    doc.NFe.infNFe.dest!.CNPJ = COMPANY_CNPJ;
+    files.push([`r${i}.xml`, buildNfe(doc).xml]);
+  }
+  writeMonth(d, files);
+  const { bytes, findings } = await generate([d], { budgetBytes: 1024 * 1024 });
+  t.same(findings, []);
+  await validate(t, bytes);
+  const recs = spedRecords(bytes.toString('latin1'));
+  const items = recs.filter((r) => r[0] === '0200').map((r) => r[1]!);
+  t.ok(items.length > 1000, `${items.length} items`);
+  t.same(items, [...new Set(items)].sort(), '0200 sorted, each once');
+  t.equal(recs.filter((r) => r[0] === 'C170').length, 2000);
+  const expected = files.reduce((acc, [, xml]) => acc + cents(/<ICMSTot>.*?<vICMS>([^<]+)<\/vICMS>/s.exec(xml)![1]!), 0n);
+  t.equal(cents(recs.find((r) => r[0] === 'E110')![5]!), expected, 'credits: the ICMS of the 400 notes');
+});
+
 t.test('CF-e per SAT equipment and day: C860/C890 with the same totals', async (t) => {
   const { bytes } = await generate([dir], { company: company({ coupons: 'per-equipment-day' }) });
   await validate(t, bytes);
