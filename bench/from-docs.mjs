@@ -4,13 +4,13 @@
  * to-jsonl` reading the same documents, in the same run; and peak RSS at two sizes (flat memory: the larger month
  * must not need much more). Measures the BUILT library (dist/; `npm run build` first).
  *
- *   node bench/from-docs.mjs [--notes 5000] [--coupons 50000] [--small 0.2] [--runs 3]
+ *   node bench/from-docs.mjs [--notes 5000] [--coupons 50000] [--small 0.2] [--runs 3] [--budget-mb 16]
  *
  * Setup (not measured): `--notes` NF-e (half issued, half received) and `--coupons` CF-e of March 2026 from the
  * project's generators, written into a temp directory (one file each); a `--small` fraction of them (hard links)
  * for the RSS comparison. Each scenario is one child process pinned to one core (`taskset -c 0`), stdout to
  * /dev/null; documents/s is the median wall time over the runs, peak RSS the kernel's (`/usr/bin/time -f %M`).
- * Prints the figures; exit 1 when from-docs is slower than to-jsonl on the same documents.
+ * Wall time is only meaningful on an idle machine; CPU seconds (user + system) are printed too. Prints the figures; exit 1 when from-docs is slower than to-jsonl on the same documents.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { linkSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,7 +21,7 @@ import { buildNfe } from '../dist/nfe/build.js';
 import { generateNfe } from '../dist/nfe/generate.js';
 import { generateCfe } from '../dist/coupons/cfe/generate.js';
 
-const { values: a } = parseArgs({ options: { notes: { type: 'string', default: '5000' }, coupons: { type: 'string', default: '50000' }, small: { type: 'string', default: '0.2' }, runs: { type: 'string', default: '3' } } });
+const { values: a } = parseArgs({ options: { notes: { type: 'string', default: '5000' }, coupons: { type: 'string', default: '50000' }, small: { type: 'string', default: '0.2' }, runs: { type: 'string', default: '3' }, 'budget-mb': { type: 'string', default: '16' } } });
 const NOTES = Number(a.notes);
 const COUPONS = Number(a.coupons);
 const RUNS = Number(a.runs);
@@ -55,10 +55,11 @@ const bin = new URL('../bin/fiscal.js', import.meta.url).pathname;
 
 function once(args) {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync('taskset', ['-c', '0', '/usr/bin/time', '-f', '%M', process.execPath, bin, ...args], { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 28 });
+  const r = spawnSync('taskset', ['-c', '0', '/usr/bin/time', '-f', '%M %U %S', process.execPath, bin, ...args], { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 28 });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   const lines = r.stderr.toString().trim().split('\n');
-  return { ms, rssKiB: Number(lines[lines.length - 1]), status: r.status };
+  const [rss, user, sys] = lines[lines.length - 1].split(' ').map(Number);
+  return { ms, rssKiB: rss, cpu: user + sys, status: r.status };
 }
 function scenario(name, args, docs) {
   const runs = [];
@@ -66,16 +67,16 @@ function scenario(name, args, docs) {
   runs.sort((x, y) => x.ms - y.ms);
   const median = runs[Math.floor(runs.length / 2)];
   const rss = Math.max(...runs.map((r) => r.rssKiB));
-  console.log(`${name.padEnd(22)} ${docs} docs  ${(docs / (median.ms / 1000)).toFixed(0).padStart(7)} docs/s  ${(median.ms / 1000).toFixed(2)} s  peak RSS ${(rss / 1024).toFixed(0)} MiB  exit ${median.status}`);
-  return { rate: docs / (median.ms / 1000), rss };
+  console.log(`${name.padEnd(22)} ${docs} docs  ${(docs / (median.ms / 1000)).toFixed(0).padStart(7)} docs/s  ${(median.ms / 1000).toFixed(2)} s wall  ${median.cpu.toFixed(2)} s CPU  peak RSS ${(rss / 1024).toFixed(0)} MiB  exit ${median.status}`);
+  return { rate: docs / (median.ms / 1000), cpu: median.cpu, rss };
 }
 const total = NOTES + COUPONS;
 const smallDocs = Math.ceil(total / everySmall);
 console.log(`from-docs bench: ${NOTES} NF-e + ${COUPONS} CF-e (small: ${smallDocs}), ${RUNS} runs, one core`);
 const jsonl = scenario('nfe to-jsonl', ['nfe', 'to-jsonl', '--threads', '1', '--no-progress', big], total);
-const fd = scenario('sped from-docs', ['sped', 'from-docs', '--company', company, '--period', '2026-03', '--no-progress', big], total);
-const fdSmall = scenario('sped from-docs (small)', ['sped', 'from-docs', '--company', company, '--period', '2026-03', '--no-progress', small], smallDocs);
-console.log(`from-docs / to-jsonl: ${(fd.rate / jsonl.rate).toFixed(2)}×; peak RSS ${(fdSmall.rss / 1024).toFixed(0)} → ${(fd.rss / 1024).toFixed(0)} MiB for ${(total / smallDocs).toFixed(1)}× the documents`);
+const fd = scenario('sped from-docs', ['sped', 'from-docs', '--company', company, '--period', '2026-03', '--budget-mb', a['budget-mb'], '--no-progress', big], total);
+const fdSmall = scenario('sped from-docs (small)', ['sped', 'from-docs', '--company', company, '--period', '2026-03', '--budget-mb', a['budget-mb'], '--no-progress', small], smallDocs);
+console.log(`from-docs / to-jsonl: ${(fd.rate / jsonl.rate).toFixed(2)}× the rate, ${(fd.cpu / jsonl.cpu).toFixed(2)}× the CPU; peak RSS ${(fdSmall.rss / 1024).toFixed(0)} → ${(fd.rss / 1024).toFixed(0)} MiB for ${(total / smallDocs).toFixed(1)}× the documents`);
 rmSync(root, { recursive: true, force: true });
 execFileSync('true');
 process.exitCode = fd.rate >= jsonl.rate ? 0 : 1;

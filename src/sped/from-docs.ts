@@ -51,6 +51,8 @@ export interface FromDocsSummary {
   lines: number;
   bytes: number;
   registers: Record<string, number>;
+  /** Field values changed to fit the SPED ('|' → '/', line breaks → space, characters outside Windows-1252 → '?'). */
+  replaced: number;
 }
 
 /** The layout version (COD_VER) in force on the period's first day. */
@@ -148,7 +150,8 @@ const C100_KEPT = ['IND_OPER', 'IND_EMIT', 'COD_MOD', 'SER', 'NUM_DOC', 'CHV_NFE
 
 async function writeFile(store: FromDocsStore, output: Writable, w: WriteContext): Promise<Omit<FromDocsSummary, 'documents' | 'duplicates' | 'findings'>> {
   const { records, company: c, period } = w;
-  const writer = new SpedWriter(output, { layout: 'efd-icms-ipi', version: w.version });
+  // texts from documents may hold what a SPED field cannot ('|', line breaks, characters outside Windows-1252): replaced, counted
+  const writer = new SpedWriter(output, { layout: 'efd-icms-ipi', version: w.version, replace: true });
   const put = async (fields: string[]): Promise<void> => {
     await writer.writeFields(fields);
   };
@@ -219,7 +222,7 @@ async function writeFile(store: FromDocsStore, output: Writable, w: WriteContext
   return {
     notes, cancelledNotes, coupons, cancelledCoupons,
     apuration: { debits: apuration.debits.format('.', 2), credits: apuration.credits.format('.', 2), due: due.format('.', 2), creditToCarry: carry.format('.', 2) },
-    lines: summary.lines, bytes: summary.bytes, registers: Object.fromEntries(summary.registers),
+    lines: summary.lines, bytes: summary.bytes, registers: Object.fromEntries(summary.registers), replaced: summary.replaced,
   };
 }
 

@@ -173,6 +173,19 @@ t.test('a document that cannot be read is an error finding; the others are still
   await validate(t, bytes);
 });
 
+t.test("texts a SPED field cannot hold ('|', line breaks, characters outside Windows-1252) are replaced, not fatal", async (t) => {
+  const d = tempDir('fiscal-from-docs-text-');
+  const doc = generateNfe(8101, { items: 1, dhEmi: '2026-03-09T10:00:00-03:00' });
+  doc.NFe.infNFe.dest!.CNPJ = COMPANY_CNPJ;
+  doc.NFe.infNFe.det[0]!.prod.xProd = 'CABO | ADAPTADOR → USB ÇÃ';
+  writeMonth(d, [['r.xml', buildNfe(doc).xml]]);
+  const { bytes, summary } = await generate([d]);
+  await validate(t, bytes);
+  t.equal(summary.replaced, 1);
+  const item = spedRecords(bytes.toString('latin1')).find((r) => r[0] === '0200')!;
+  t.equal(item[2], 'CABO / ADAPTADOR ? USB ÇÃ', 'the pipe and the arrow replaced, the accents kept (Windows-1252)');
+});
+
 t.test('COMPANY.json: the schema and the documented fixture', async (t) => {
   const fixture = JSON.parse(readFileSync(new URL('../../fixtures/sped/from-docs-company.json', import.meta.url), 'utf8')) as Record<string, unknown>;
   t.equal(parseCompany(fixture).cnpj, COMPANY_CNPJ, 'the fixture is a valid company file');
