@@ -1,9 +1,13 @@
-/** `fiscal sped from-docs` end to end (in-process CLI), and the `sped.from-docs` task through runTask and `fiscal run`. */
+/**
+ * `fiscal sped from-docs` end to end (in-process CLI), and the `sped.from-docs` task through runTask, `fiscal run`
+ * and `fiscal worker` over the embedded queue (a real process: dist/, so `npm run build` first).
+ */
 import t from 'tap';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runTask } from '../../src/tasks/run-task.js';
+import { openLocalQueue } from '../../src/queue/local.js';
 import { MemoryLedger } from '../helpers/memory-ledger.js';
 import { run } from '../helpers/cli.js';
 import { company, makeMonth, spedRecords, writeMonth, PERIOD } from '../helpers/from-docs.js';
@@ -88,4 +92,22 @@ t.test('the sped.from-docs task: a zip in, the EFD out, the same bytes as the CL
   t.equal(r.code, 0, r.stderr + r.stdout);
   t.equal(readFileSync(viaRun, 'latin1'), cli.stdout, 'fiscal run: the same file');
   t.ok(company().cnpj);
+});
+
+t.test('the sped.from-docs task through the queue: fiscal worker runs it and writes the same file', async (t) => {
+  const wdir = tempDir('fiscal-from-docs-worker-');
+  const out = join(wdir, 'efd.txt');
+  const queue = await openLocalQueue(join(wdir, 'queue'), { route: 'test' });
+  try {
+    const options = { company: JSON.parse(readFileSync(COMPANY, 'utf8')) as Record<string, unknown>, period: PERIOD };
+    await queue.submit([{ id: 'march', task: { type: 'sped.from-docs', input: zip, output: out, options }, priority: 0 }]);
+  } finally {
+    await queue.close();
+  }
+  const bin = new URL('../../bin/fiscal.js', import.meta.url).pathname;
+  const w = spawnSync(process.execPath, [bin, 'worker', '--queue', `local:${join(wdir, 'queue')}`, '--route', 'test', '--ledger', `sqlite:${join(wdir, 'ledger.db')}`, '--exit-when-idle', '--threads', '1'], { cwd: wdir, timeout: 120_000 });
+  t.equal(w.status, 0, w.stderr.toString());
+  t.match(JSON.parse(w.stdout.toString()), { done: 1, dead: 0 });
+  const cli = await run(['sped', 'from-docs', '--company', COMPANY, '--period', PERIOD, zip]);
+  t.equal(readFileSync(out, 'latin1'), cli.stdout, 'the worker wrote what the CLI writes');
 });
