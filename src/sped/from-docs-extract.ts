@@ -4,94 +4,17 @@
  * (event 110111/110112, CFeCanc) by the key it cancels. Documents outside the period or of another company are
  * findings, not entries. Pure: the same document always gives the same entries, whatever came before it.
  */
-import { createHash } from 'node:crypto';
 import type { ParsedNfe } from '../nfe/parse.js';
 import { notesOf } from '../nfe/parse.js';
 import { eventsOf } from '../nfe/csv.js';
 import { eventStatus } from '../nfe/validate.js';
-import { list, o, s, type Obj } from '../nfe/csv-fields.js';
-import { variantOf } from '../nfe/totals.js';
-import { Decimal } from '../common/decimal.js';
-import { AnalyticGroups, cstIcms, dec, money, rateOf, reducesBase, storeGroup, type StoredGroup } from './from-docs-analytic.js';
-import type { Company } from './from-docs-company.js';
-import { entryCfop, FROM_DOCS_RULES } from './from-docs-rules.js';
-import { spedDate, type RecordMaker } from './from-docs-records.js';
+import { o, s, type Obj } from '../nfe/csv-fields.js';
+import { extractCoupon } from './from-docs-coupon.js';
+import { extractNote } from './from-docs-note.js';
+import { warn, type ExtractContext, type Extracted } from './from-docs-entries.js';
 
-export type DocSeverity = 'error' | 'warning';
-
-/** A finding about one document (codes in docs/errors.md, "SPED from documents"). */
-export interface DocFinding {
-  readonly code: string;
-  readonly severity: DocSeverity;
-  readonly source: string;
-  readonly message: string;
-}
-
-export function formatDocFinding(f: DocFinding): string {
-  return `${f.source}:${f.severity === 'warning' ? ' warning:' : ''} ${f.message} [${f.code}]`;
-}
-
-/** An item of a received note, for 0200 (and 0220 when the note's unit is not the inventory unit). */
-export interface ItemEntry {
-  code: string;
-  /** The 0200 record. */
-  record: string[];
-  /** The unit the C170 names and, when it is not UNID_INV, the factor to it (FAT_CONV). */
-  unit: string;
-  /** UNID_INV of the 0200 record. */
-  inventoryUnit: string;
-  factor: string | null;
-}
-
-export interface NoteEntry {
-  key: string;
-  source: string;
-  /** The order of the C100s in the file. */
-  sort: string;
-  /** From the document itself: its protocol or appended events (a separate event may still cancel it). */
-  status: 'regular' | 'cancelled' | 'denied';
-  c100: string[];
-  c170: string[][];
-  groups: StoredGroup[];
-  participant: { code: string; record: string[] } | null;
-  items: ItemEntry[];
-}
-
-export interface CouponEntry {
-  key: string;
-  source: string;
-  sat: string;
-  /** DDMMAAAA. */
-  day: string;
-  /** ISO day, for the order. */
-  isoDay: string;
-  number: string;
-  c800: string[];
-  groups: StoredGroup[];
-}
-
-export interface Extracted {
-  notes: NoteEntry[];
-  coupons: CouponEntry[];
-  /** Keys cancelled by this document (events, CFeCanc). */
-  cancels: string[];
-  findings: DocFinding[];
-}
-
-export interface ExtractContext {
-  company: Company;
-  period: { start: string; end: string };
-  records: RecordMaker;
-}
-
-const warn = (code: string, source: string, message: string): DocFinding => ({ code, severity: 'warning', source, message });
-const fail = (code: string, source: string, message: string): DocFinding => ({ code, severity: 'error', source, message });
-
-/** Whether an ISO date (or date-time) falls in the period. */
-const inPeriod = (ctx: ExtractContext, iso: string): boolean => {
-  const d = iso.slice(0, 10);
-  return d >= ctx.period.start && d <= ctx.period.end;
-};
+export { formatDocFinding } from './from-docs-entries.js';
+export type { CouponEntry, DocFinding, DocSeverity, ExtractContext, Extracted, ItemEntry, NoteEntry } from './from-docs-entries.js';
 
 /** Everything the EFD books of one parsed document. */
 export function extractDocument(parsed: ParsedNfe, ctx: ExtractContext): Extracted {
@@ -100,7 +23,7 @@ export function extractDocument(parsed: ParsedNfe, ctx: ExtractContext): Extract
   if (!parsed.doc || !parsed.kind) return out;
   const kind = parsed.kind;
   if (kind === 'CFe') {
-    coupon(parsed, ctx, out);
+    extractCoupon(parsed, ctx, out);
     return out;
   }
   if (kind === 'CFeCanc') {
@@ -113,7 +36,7 @@ export function extractDocument(parsed: ParsedNfe, ctx: ExtractContext): Extract
     const root = o((parsed.doc as Obj)[kind]);
     const prot = kind === 'nfeProc' ? o(o(root.protNFe).infProt) : {};
     const appended = kind === 'nfeProc' ? eventStatus(root).cancelled : false;
-    for (const nfe of notesOf(parsed.doc)) note(nfe, prot, appended, parsed.source, ctx, out);
+    for (const nfe of notesOf(parsed.doc)) extractNote(nfe, prot, appended, parsed.source, ctx, out);
     return out;
   }
   if (kind === 'resNFe') {
@@ -125,214 +48,3 @@ export function extractDocument(parsed: ParsedNfe, ctx: ExtractContext): Extract
   return out;
 }
 
-/** Participant code of a CNPJ, a CPF or a foreign id. */
-function partCode(p: Obj): string {
-  return s(p.CNPJ) || s(p.CPF) || (s(p.idEstrangeiro) ? `EX${s(p.idEstrangeiro)}` : '');
-}
-
-function participant(p: Obj, address: Obj, ctx: ExtractContext): { code: string; record: string[] } | null {
-  const code = partCode(p);
-  if (!code) return null;
-  const cPais = s(address.cPais) || '1058';
-  const brazil = cPais === '1058';
-  const ie = s(p.IE);
-  return {
-    code,
-    record: ctx.records.make('0150', {
-      COD_PART: code, NOME: (s(p.xNome) || code).slice(0, 100), COD_PAIS: cPais.padStart(5, '0'), CNPJ: s(p.CNPJ), CPF: s(p.CPF),
-      IE: /^\d+$/.test(ie) ? ie : '', COD_MUN: brazil ? s(address.cMun) : '', SUFRAMA: s(p.ISUF), END: (s(address.xLgr) || '-').slice(0, 60),
-      NUM: s(address.nro).slice(0, 10), COMPL: s(address.xCpl).slice(0, 60), BAIRRO: s(address.xBairro).slice(0, 60),
-    }),
-  };
-}
-
-/** The item code of a received note's product: the supplier's code under the supplier's CNPJ (codes of two suppliers never meet). */
-function itemCode(supplier: string, cProd: string): string {
-  const code = `${supplier}-${cProd}`;
-  return code.length <= 60 ? code : `${supplier}-${createHash('sha256').update(cProd).digest('hex').slice(0, 40)}`;
-}
-
-/** FAT_CONV: how many inventory units (qTrib's) one unit of the note (qCom's) is, to 6 decimals. */
-function factor(qCom: Decimal, qTrib: Decimal): string | null {
-  if (qCom.isZero()) return null;
-  // qTrib / qCom exactly scaled to 7 decimals, then rounded half up to 6
-  const scale = 7;
-  const num = qTrib.units * 10n ** BigInt(scale + qCom.scale);
-  const den = qCom.units * 10n ** BigInt(qTrib.scale);
-  return new Decimal(num / den, scale).format(',', 6);
-}
-
-function note(nfe: Obj, prot: Obj, appended: boolean, source: string, ctx: ExtractContext, out: Extracted): void {
-  const inf = o(nfe.infNFe);
-  const ide = o(inf.ide);
-  const emit = o(inf.emit);
-  const dest = o(inf.dest);
-  const key = s(inf['@Id']).replace(/^NFe/, '') || s(prot.chNFe);
-  const model = s(ide.mod);
-  const own = s(emit.CNPJ) === ctx.company.cnpj;
-  const received = !own && s(dest.CNPJ) === ctx.company.cnpj;
-  if (!own && !received) {
-    out.findings.push(warn('FROMDOCS_OTHER_COMPANY', source, `note ${key} is neither issued nor received by company ${ctx.company.cnpj}: not counted`));
-    return;
-  }
-  if (model !== '55' && model !== '65') {
-    out.findings.push(warn('FROMDOCS_UNSUPPORTED', source, `note ${key} has model ${model}: only 55 and 65 are booked`));
-    return;
-  }
-  if (model === '65' && !own) {
-    out.findings.push(warn('FROMDOCS_UNSUPPORTED', source, `NFC-e ${key} received: an NFC-e is never booked as an entry (Guia, C100 Exceção 9)`));
-    return;
-  }
-  const dhEmi = s(ide.dhEmi) || s(ide.dEmi);
-  const dhES = s(ide.dhSaiEnt) || s(ide.dSaiEnt);
-  const booked = received ? dhES || dhEmi : dhEmi;
-  if (!inPeriod(ctx, booked)) {
-    out.findings.push(warn('FROMDOCS_OUT_OF_PERIOD', source, `note ${key} of ${booked.slice(0, 10)} is outside the period ${ctx.period.start} to ${ctx.period.end}: not counted`));
-    return;
-  }
-  const cStat = s(prot.cStat);
-  const rules = FROM_DOCS_RULES.protocolStatus;
-  const status = appended || rules.cancelled.includes(cStat) ? 'cancelled' : rules.denied.includes(cStat) ? 'denied' : 'regular';
-  if (status === 'denied' && ctx.period.start > FROM_DOCS_RULES.deniedUntil.lastDay) {
-    out.findings.push(warn('FROMDOCS_DENIED_NOT_BOOKED', source, `note ${key} was denied (cStat ${cStat}); from 2023 a denied note is not booked`));
-    return;
-  }
-  const nfce = model === '65';
-  const oper = own ? (s(ide.tpNF) === '0' ? '0' : '1') : '0';
-  const indEmit = own ? '0' : '1';
-  const serie = s(ide.serie);
-  const number = s(ide.nNF);
-  const counterpart = own ? dest : emit;
-  const part = nfce ? null : participant(counterpart, o(own ? dest.enderDest : emit.enderEmit), ctx);
-  if (!nfce && !part) {
-    out.findings.push(fail('FROMDOCS_NO_PARTICIPANT', source, `note ${key} does not identify its ${own ? 'recipient' : 'issuer'} (CNPJ, CPF or idEstrangeiro): not counted`));
-    return;
-  }
-  const withItems = !nfce && (own ? FROM_DOCS_RULES.itemsRequired.ownIssue : FROM_DOCS_RULES.itemsRequired.thirdParty);
-  const tot = o(o(inf.total).ICMSTot);
-  const groups = new AnalyticGroups();
-  const c170: string[][] = [];
-  const items: ItemEntry[] = [];
-  const supplier = s(emit.CNPJ) || s(emit.CPF);
-  for (const det of list(inf.det)) {
-    const prod = o(det.prod);
-    const imp = o(det.imposto);
-    const [, icms] = variantOf(imp.ICMS) ?? ['', {} as Obj];
-    const ipi = o(o(imp.IPI).IPITrib);
-    const cst = cstIcms(s(icms.orig), s(icms.CST), s(icms.CSOSN));
-    const cfop = received ? entryCfop(s(prod.CFOP)) : s(prod.CFOP);
-    const rate = rateOf(s(icms.pICMS));
-    const vProd = dec(s(prod.vProd));
-    const vDesc = dec(s(prod.vDesc));
-    const bc = dec(s(icms.vBC));
-    const vIcms = dec(s(icms.vICMS));
-    const bcSt = dec(s(icms.vBCST));
-    const icmsSt = dec(s(icms.vICMSST));
-    const vIpi = dec(s(ipi.vIPI));
-    const opr = vProd.add(dec(s(prod.vFrete))).add(dec(s(prod.vSeg))).add(dec(s(prod.vOutro))).sub(vDesc).add(icmsSt).add(dec(s(icms.vFCPST))).add(vIpi);
-    const redBc = reducesBase(cst) ? opr.sub(bc) : Decimal.ZERO;
-    groups.add(cst, cfop, rate, { opr, bc, icms: vIcms, bcSt, icmsSt, redBc, ipi: vIpi });
-    if (!withItems) continue;
-    const code = itemCode(supplier, s(prod.cProd));
-    const uCom = s(prod.uCom).toUpperCase().slice(0, 6) || 'UN';
-    const uTrib = s(prod.uTrib).toUpperCase().slice(0, 6) || uCom;
-    const ean = s(prod.cEAN);
-    items.push({
-      code,
-      unit: uCom,
-      inventoryUnit: uTrib,
-      factor: uCom === uTrib ? null : factor(dec(s(prod.qCom)), dec(s(prod.qTrib))),
-      record: ctx.records.make('0200', {
-        COD_ITEM: code, DESCR_ITEM: s(prod.xProd), COD_BARRA: /^\d+$/.test(ean) ? ean : '', UNID_INV: uTrib, TIPO_ITEM: ctx.company.itemType,
-        COD_NCM: /^\d{8}$/.test(s(prod.NCM)) ? s(prod.NCM) : '', EX_IPI: s(prod.EXTIPI), CEST: s(prod.CEST),
-      }),
-    });
-    const ipiCst = s(o(imp.IPI).IPITrib ? ipi.CST : o(o(imp.IPI).IPINT).CST);
-    c170.push(ctx.records.make('C170', {
-      NUM_ITEM: s(det['@nItem']) || String(c170.length + 1), COD_ITEM: code, QTD: dec(s(prod.qCom)).format(',', 5), UNID: uCom, VL_ITEM: money(vProd), VL_DESC: money(vDesc),
-      IND_MOV: '0', CST_ICMS: cst, CFOP: cfop, VL_BC_ICMS: money(bc), ALIQ_ICMS: rate, VL_ICMS: money(vIcms), VL_BC_ICMS_ST: money(bcSt),
-      ALIQ_ST: money(dec(s(icms.pICMSST))), VL_ICMS_ST: money(icmsSt),
-      ...(ipiCst ? { IND_APUR: '0', CST_IPI: entryIpiCst(ipiCst), COD_ENQ: s(o(imp.IPI).cEnq), VL_BC_IPI: money(dec(s(ipi.vBC))), ALIQ_IPI: money(dec(s(ipi.pIPI))), VL_IPI: money(vIpi) } : {}),
-    }));
-  }
-  if (c170.length > 999) {
-    out.findings.push(fail('FROMDOCS_TOO_MANY_ITEMS', source, `note ${key} has ${c170.length} items; C170 NUM_ITEM holds 3 digits`));
-    return;
-  }
-  const ipiTotal = groups.total('ipi');
-  const pag = list(o(inf.pag).detPag)[0];
-  const indPag = s(pag?.indPag);
-  const c100 = ctx.records.make('C100', {
-    IND_OPER: oper, IND_EMIT: indEmit, COD_PART: part?.code ?? '', COD_MOD: model, COD_SIT: '00', SER: serie, NUM_DOC: number, CHV_NFE: key,
-    DT_DOC: spedDate(dhEmi), DT_E_S: spedDate(dhES || dhEmi), VL_DOC: money(dec(s(tot.vNF))),
-    IND_PGTO: indPag === '0' || indPag === '1' ? indPag : list(o(inf.cobr).dup).length > 0 ? '1' : '0',
-    VL_DESC: money(dec(s(tot.vDesc))), VL_ABAT_NT: '0,00', VL_MERC: money(dec(s(tot.vProd))), IND_FRT: s(o(inf.transp).modFrete) || '9',
-    VL_FRT: money(dec(s(tot.vFrete))), VL_SEG: money(dec(s(tot.vSeg))), VL_OUT_DA: money(dec(s(tot.vOutro))),
-    // the ICMS, ST and IPI totals are the C190 sums (the validator's C100 = ΣC190 rule); a note whose own totals disagree is reported
-    VL_BC_ICMS: money(groups.total('bc')), VL_ICMS: money(groups.total('icms')),
-    ...(nfce
-      ? {}
-      : {
-          VL_BC_ICMS_ST: money(groups.total('bcSt')), VL_ICMS_ST: money(groups.total('icmsSt')), VL_IPI: money(ipiTotal),
-          VL_PIS: money(dec(s(tot.vPIS))), VL_COFINS: money(dec(s(tot.vCOFINS))), VL_PIS_ST: '0,00', VL_COFINS_ST: '0,00',
-        }),
-  });
-  for (const [field, sum] of [['vBC', groups.total('bc')], ['vICMS', groups.total('icms')], ['vST', groups.total('icmsSt')], ['vIPI', ipiTotal]] as const) {
-    if (status === 'regular' && !dec(s(tot[field])).equals(sum)) {
-      out.findings.push(warn('FROMDOCS_TOTALS_MISMATCH', source, `note ${key}: ICMSTot ${field} ${s(tot[field]) || '0'} differs from its items' ${sum.format('.', 2)}; the items' sums are booked`));
-    }
-  }
-  const sortNum = number.padStart(9, '0');
-  out.notes.push({
-    key, source, status, c100, c170, participant: part, items,
-    sort: `${oper}|${(dhES || dhEmi).slice(0, 10)}|${model}|${serie.padStart(3, '0')}|${sortNum}|${key}`,
-    groups: groups.list().map(storeGroup),
-  });
-}
-
-/** An IPI CST of the issuer's exit (50-99) as the recipient's entry (00-49). */
-function entryIpiCst(cst: string): string {
-  const n = Number(cst);
-  return Number.isInteger(n) && n >= 50 ? String(n - 50).padStart(2, '0') : cst;
-}
-
-function coupon(parsed: ParsedNfe, ctx: ExtractContext, out: Extracted): void {
-  const inf = o(o((parsed.doc as Obj).CFe).infCFe);
-  const ide = o(inf.ide);
-  const emit = o(inf.emit);
-  const key = parsed.key ?? '';
-  if (s(emit.CNPJ) !== ctx.company.cnpj) {
-    out.findings.push(warn('FROMDOCS_OTHER_COMPANY', parsed.source, `CF-e ${key} is not issued by company ${ctx.company.cnpj}: not counted`));
-    return;
-  }
-  const d = s(ide.dEmi);
-  const iso = /^\d{8}$/.test(d) ? `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}` : '';
-  if (!iso || !inPeriod(ctx, iso)) {
-    out.findings.push(warn('FROMDOCS_OUT_OF_PERIOD', parsed.source, `CF-e ${key} of ${iso || d} is outside the period ${ctx.period.start} to ${ctx.period.end}: not counted`));
-    return;
-  }
-  const groups = new AnalyticGroups();
-  for (const det of list(inf.det)) {
-    const prod = o(det.prod);
-    const [, icms] = variantOf(o(det.imposto).ICMS) ?? ['', {} as Obj];
-    const vItem = dec(s(prod.vItem) || s(prod.vProd));
-    const vIcms = dec(s(icms.vICMS));
-    const taxed = !vIcms.isZero() || !dec(s(icms.pICMS)).isZero();
-    groups.add(cstIcms(s(icms.Orig), s(icms.CST), s(icms.CSOSN)), s(prod.CFOP), rateOf(s(icms.pICMS)), { opr: vItem, bc: taxed ? vItem : Decimal.ZERO, icms: vIcms });
-  }
-  const tot = o(o(inf.total).ICMSTot);
-  const destObj = o(inf.dest);
-  const buyer = s(destObj.CNPJ) || s(destObj.CPF);
-  const day = spedDate(iso);
-  const vDesc = dec(s(tot.vDesc)).add(dec(s(o(o(inf.total).DescAcrEntr).vDescSubtot)));
-  const vOut = dec(s(tot.vOutro)).add(dec(s(o(o(inf.total).DescAcrEntr).vAcresSubtot)));
-  out.coupons.push({
-    key, source: parsed.source, sat: s(ide.nserieSAT), day, isoDay: iso, number: s(ide.nCFe),
-    groups: groups.list().map(storeGroup),
-    c800: ctx.records.make('C800', {
-      COD_MOD: '59', COD_SIT: '00', NUM_CFE: s(ide.nCFe), DT_DOC: day, VL_CFE: money(dec(s(o(inf.total).vCFe))), VL_PIS: money(dec(s(tot.vPIS))),
-      VL_COFINS: money(dec(s(tot.vCOFINS))), CNPJ_CPF: buyer, NR_SAT: s(ide.nserieSAT), CHV_CFE: key, VL_DESC: money(vDesc), VL_MERC: money(dec(s(tot.vProd))),
-      VL_OUT_DA: money(vOut), VL_ICMS: money(dec(s(tot.vICMS))), VL_PIS_ST: money(dec(s(tot.vPISST))), VL_COFINS_ST: money(dec(s(tot.vCOFINSST))),
-    }),
-  });
-}
