@@ -18,6 +18,7 @@ interface FromDocsFlags {
   budgetMb?: number;
   tempDir?: string;
   progress: boolean;
+  threads?: number;
 }
 
 export function registerSpedFromDocsCommand(sped: Command, ctx: CommandContext): void {
@@ -30,7 +31,7 @@ export function registerSpedFromDocsCommand(sped: Command, ctx: CommandContext):
       .requiredOption('--period <yyyy-mm>', 'the month of the file')
       .option('--budget-mb <n>', 'memory of the temporary store before it works from disk (default 64)', parsePositiveInt)
       .option('--temp-dir <dir>', 'folder of the temporary store (default the system temporary folder)'),
-    'output', 'maxBytes', 'maxDepth', 'progress',
+    'output', 'maxBytes', 'maxDepth', 'progress', 'threads',
   ).action((sources: string[], flags: FromDocsFlags) =>
     ctx.run(async (): Promise<ExitCode> => {
       const out = await openOutput(flags.output, ctx.io.stdout);
@@ -45,6 +46,7 @@ export function registerSpedFromDocsCommand(sped: Command, ctx: CommandContext):
             ...(flags.maxDepth ? { maxDepth: flags.maxDepth } : {}),
             ...(flags.budgetMb ? { budgetMb: flags.budgetMb } : {}),
             ...(flags.tempDir ? { tempDir: flags.tempDir } : {}),
+            ...(flags.threads ? { threads: flags.threads } : {}),
           },
         );
         progress.stop();

@@ -4,6 +4,7 @@
  * the rest are counted), then one summary line; the EFD file to `output`.
  */
 import type { Readable } from 'node:stream';
+import type { FiscalPool } from '../pool/pool.js';
 import { EXIT_FINDINGS, EXIT_OK } from '../errors.js';
 import { loadCompany, parseCompany, type Company } from '../sped/from-docs-company.js';
 import { formatDocFinding, type DocFinding } from '../sped/from-docs-extract.js';
@@ -22,6 +23,9 @@ export interface SpedFromDocsCommandOptions {
   /** Memory of the temporary store before it works from disk, in MiB (default 64). */
   readonly budgetMb?: number;
   readonly tempDir?: string;
+  /** Worker threads the documents are parsed on (default: the available cores; 1 = this thread), or a pool to run on. */
+  readonly threads?: number;
+  readonly pool?: FiscalPool;
 }
 
 /** The summary line: what was booked and the apuration. */
@@ -45,7 +49,8 @@ export async function spedFromDocsCommand(
   };
   const s = await spedFromDocs(src.sources, streams.output, {
     company, period: o.period, onFinding,
-    ...(o.maxBytes ? { maxDocumentBytes: o.maxBytes } : {}),
+    ...(o.maxBytes ? { maxBytes: o.maxBytes } : {}),
+    ...(o.pool ? { pool: o.pool } : o.threads ? { threads: o.threads } : {}),
     ...(o.maxDepth ? { maxDepth: o.maxDepth } : {}),
     ...(o.budgetMb ? { budgetBytes: o.budgetMb * 1024 * 1024 } : {}),
     ...(o.tempDir ? { tempDir: o.tempDir } : {}),

@@ -12,18 +12,19 @@
  */
 import type { Writable } from 'node:stream';
 import { Decimal } from '../common/decimal.js';
-import { readNfe, type ParseOptions } from '../nfe/parse.js';
-import type { ReadXmlOptions } from '../nfe/source.js';
+import { runPooledDocuments } from '../nfe/batch-pool.js';
+import type { NfeBatchOptions } from '../nfe/batch.js';
 import { AnalyticGroups, dec, loadGroup, money, type AnalyticGroup } from './from-docs-analytic.js';
 import { periodDays, type Company } from './from-docs-company.js';
-import { extractDocument, type DocFinding } from './from-docs-extract.js';
+import type { DocFinding, Extracted } from './from-docs-extract.js';
 import { RecordMaker, spedDate } from './from-docs-records.js';
 import { FROM_DOCS_RULES } from './from-docs-rules.js';
 import { FromDocsStore, type StoredCoupon } from './from-docs-store.js';
 import { loadLayout, type Layout } from './layout.js';
 import { SpedWriter } from './writer.js';
 
-export interface FromDocsOptions extends ReadXmlOptions, ParseOptions {
+/** The reading options (maxBytes, maxDepth, stdin), the pool (threads, pool) and cancellation (signal) of the NF-e batches. */
+export interface FromDocsOptions extends Pick<NfeBatchOptions, 'maxBytes' | 'maxDepth' | 'stdin' | 'signal' | 'threads' | 'pool'> {
   company: Company;
   /** `YYYY-MM`. */
   period: string;
@@ -76,12 +77,9 @@ export async function spedFromDocs(sources: string | readonly string[], output: 
   };
   const store = new FromDocsStore({ ...(options.tempDir ? { tempDir: options.tempDir } : {}), ...(options.budgetBytes ? { budgetBytes: options.budgetBytes } : {}) });
   try {
-    let documents = 0;
     let duplicates = 0;
-    const ctx = { company, period, records };
-    for await (const parsed of readNfe(sources, options)) {
-      documents++;
-      const got = extractDocument(parsed, ctx);
+    const counter = { documents: 0, stopped: false };
+    const take = (got: Extracted): void => {
       for (const f of got.findings) report(f);
       for (const n of got.notes) {
         const r = store.addNote(n);
@@ -98,8 +96,21 @@ export async function spedFromDocs(sources: string | readonly string[], output: 
         }
       }
       for (const k of got.cancels) store.addCancel(k);
-      options.onProgress?.(documents);
-    }
+    };
+    // parse and extract on the pool's workers (in input order); store here
+    const { onFinding: _f, onProgress, company: _c, period: _p, tempDir: _t, budgetBytes: _b, ...batch } = options;
+    await runPooledDocuments<Extracted>({
+      sources,
+      options: { ...batch, ...(onProgress ? { onProgress } : {}) },
+      job: 'sped.from-docs-extract',
+      payload: { company, period, version, ...(options.maxDepth !== undefined ? { maxDepth: options.maxDepth } : {}) },
+      counter,
+      emit: async (got) => {
+        take(got);
+        return false;
+      },
+    });
+    const documents = counter.documents;
     store.seal();
     const written = await writeFile(store, output, { layout, version, records, company, period });
     return { documents, duplicates, findings, ...written };

@@ -24,7 +24,7 @@ execFileSync('zip', ['-q', '-j', zip, ...paths]);
 
 t.test('from-docs -o FILE: the EFD written atomically, findings and a summary on stderr, and it validates', async (t) => {
   const out = join(dir, 'efd.txt');
-  const r = await run(['sped', 'from-docs', '--company', COMPANY, '--period', PERIOD, docs, '-o', out]);
+  const r = await run(['sped', 'from-docs', '--company', COMPANY, '--period', PERIOD, '--threads', '1', docs, '-o', out]);
   t.equal(r.code, 0, 'exit 0');
   t.equal(r.stdout, '');
   t.match(r.stderr, /other-company\.xml: warning: .*\[FROMDOCS_OTHER_COMPANY\]/);
@@ -36,11 +36,11 @@ t.test('from-docs -o FILE: the EFD written atomically, findings and a summary on
   t.match(v.stderr + v.stdout, /valid/);
   t.same(readdirSync(dir).filter((n) => n.includes('partial') || n.startsWith('.')), [], 'nothing left beside the output');
   // stdout, and stdin as concatenated documents, give the same bytes
-  const viaStdout = await run(['sped', 'from-docs', '--company', COMPANY, '--period', PERIOD, zip, '--budget-mb', '1']);
+  const viaStdout = await run(['sped', 'from-docs', '--company', COMPANY, '--period', PERIOD, zip, '--budget-mb', '1', '--threads', '2']);
   t.equal(viaStdout.code, 0);
   t.equal(viaStdout.stdout, readFileSync(out, 'latin1'), 'a zip to stdout: the same file');
   const concatenated = Buffer.from(month.files.map(([, xml]) => xml).join('\n'));
-  const viaStdin = await run(['sped', 'from-docs', '--company', COMPANY, '--period', PERIOD, '-'], concatenated);
+  const viaStdin = await run(['sped', 'from-docs', '--company', COMPANY, '--period', PERIOD, '--threads', '1', '-'], concatenated);
   t.equal(viaStdin.code, 0, 'exit 0');
   t.equal(viaStdin.stdout, readFileSync(out, 'latin1'), 'concatenated on stdin: the same file');
 });
@@ -49,23 +49,23 @@ t.test('exit codes: 1 when a document cannot be read (the rest is written), 2 fo
   const bad = tempDir('fiscal-cli-from-docs-bad-');
   writeMonth(bad, [['ok.xml', month.files.find(([n]) => n === 'issued-3.xml')![1]], ['broken.xml', '<nfeProc><NFe>']]);
   const out = join(bad, 'efd.txt');
-  const r = await run(['sped', 'from-docs', '--company', COMPANY, '--period', PERIOD, bad, '-o', out]);
+  const r = await run(['sped', 'from-docs', '--company', COMPANY, '--period', PERIOD, '--threads', '1', bad, '-o', out]);
   t.equal(r.code, 1);
   t.match(r.stderr, /broken\.xml.*\[NFE_XML_MALFORMED\]/);
   t.equal(spedRecords(readFileSync(out, 'latin1')).filter((x) => x[0] === 'C100').length, 1);
   const wrong = join(bad, 'company.json');
   writeFileSync(wrong, JSON.stringify({ ...JSON.parse(readFileSync(COMPANY, 'utf8')), uf: 'Sao Paulo' }));
-  const c = await run(['sped', 'from-docs', '--company', wrong, '--period', PERIOD, docs]);
+  const c = await run(['sped', 'from-docs', '--company', wrong, '--period', PERIOD, '--threads', '1', docs]);
   t.equal(c.code, 2);
   t.match(c.stderr, /company\.json: \$\.uf: .*\[FROMDOCS_COMPANY\]/);
   t.notMatch(c.stderr, /\n\s+at /, 'no stack trace');
   const p = await run(['sped', 'from-docs', '--company', COMPANY, '--period', 'março', docs]);
   t.equal(p.code, 2);
   t.match(p.stderr, /FROMDOCS_PERIOD/);
-  const s = await run(['sped', 'from-docs', '--company', COMPANY, '--period', PERIOD, join(bad, 'missing')]);
+  const s = await run(['sped', 'from-docs', '--company', COMPANY, '--period', PERIOD, '--threads', '1', join(bad, 'missing')]);
   t.equal(s.code, 2);
   t.match(s.stderr, /IO_ENOENT/);
-  const m = await run(['sped', 'from-docs', '--period', PERIOD, docs]);
+  const m = await run(['sped', 'from-docs', '--period', PERIOD, '--threads', '1', docs]);
   t.equal(m.code, 2, 'the company is required');
 });
 
@@ -78,7 +78,7 @@ t.test('the sped.from-docs task: a zip in, the EFD out, the same bytes as the CL
   t.equal(m.counts.coupons, month.expected.coupons);
   t.equal(m.counts.duplicates, 2);
   t.same(m.findings, { errors: 0, warnings: Object.values(month.expected.findings).reduce((a, b) => a + b, 0) });
-  const cli = await run(['sped', 'from-docs', '--company', COMPANY, '--period', PERIOD, zip]);
+  const cli = await run(['sped', 'from-docs', '--company', COMPANY, '--period', PERIOD, '--threads', '1', zip]);
   t.equal(readFileSync(out, 'latin1'), cli.stdout, 'the task writes what the CLI writes');
   const again = await runTask({ type: 'sped.from-docs', input: zip, output: out, options }, { ledger, workDir: join(dir, '.fiscal') });
   t.equal(again.reused, true, 'the second delivery is answered from the ledger');
@@ -108,6 +108,6 @@ t.test('the sped.from-docs task through the queue: fiscal worker runs it and wri
   const w = spawnSync(process.execPath, [bin, 'worker', '--queue', `local:${join(wdir, 'queue')}`, '--route', 'test', '--ledger', `sqlite:${join(wdir, 'ledger.db')}`, '--exit-when-idle', '--threads', '1'], { cwd: wdir, timeout: 120_000 });
   t.equal(w.status, 0, w.stderr.toString());
   t.match(JSON.parse(w.stdout.toString()), { done: 1, dead: 0 });
-  const cli = await run(['sped', 'from-docs', '--company', COMPANY, '--period', PERIOD, zip]);
+  const cli = await run(['sped', 'from-docs', '--company', COMPANY, '--period', PERIOD, '--threads', '1', zip]);
   t.equal(readFileSync(out, 'latin1'), cli.stdout, 'the worker wrote what the CLI writes');
 });

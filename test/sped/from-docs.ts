@@ -17,7 +17,7 @@ async function generate(sources: string[], options: Partial<FromDocsOptions> = {
   const chunks: Buffer[] = [];
   const out = new Writable({ write(c: Buffer, _e, cb) { chunks.push(c); cb(); } });
   const findings: DocFinding[] = [];
-  const summary = await spedFromDocs(sources, out, { company: company(), period: PERIOD, onFinding: (f) => findings.push(f), ...options });
+  const summary = await spedFromDocs(sources, out, { company: company(), period: PERIOD, threads: 1, onFinding: (f) => findings.push(f), ...options });
   return { bytes: Buffer.concat(chunks), summary, findings };
 }
 
@@ -106,6 +106,10 @@ t.test('the same bytes whatever the order of the input, the way it comes (files,
   execFileSync('zip', ['-q', '-j', zip, ...shuffled]);
   const zipped = await generate([zip], { budgetBytes: 1024 * 1024 });
   t.ok(zipped.bytes.equals(first.bytes), 'a zip, shuffled, with a 1 MiB budget: same bytes');
+  const one = await generate([dir], { threads: 1 });
+  const two = await generate([dir], { threads: 2 });
+  t.ok(one.bytes.equals(first.bytes) && two.bytes.equals(first.bytes), 'parsed in this thread or on 2 workers: same bytes');
+  t.same(two.findings, one.findings, 'the same findings in the same order');
 });
 
 t.test('hundreds of received notes: thousands of items and participants, sorted and each once, still valid', async (t) => {
