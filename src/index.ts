@@ -32,6 +32,11 @@ export type { FixTotalsOptions, FixTotalsResult } from './sped/fix-totals.js';
 export type { SpedToCsvOptions, SpedToCsvResult, SpedCsvFile } from './sped/csv.js';
 export type { ConvertOptions } from './sped/drain.js';
 export { encodeCp1252, isCp1252, checkField, replaceField } from './sped/encode.js';
+export { spedFromDocs, versionFor } from './sped/from-docs.js';
+export type { FromDocsOptions, FromDocsSummary } from './sped/from-docs.js';
+export { loadCompany, parseCompany, COMPANY_SCHEMA } from './sped/from-docs-company.js';
+export type { Company, CouponMode } from './sped/from-docs-company.js';
+export type { DocFinding } from './sped/from-docs-extract.js';
 
 // CF-e SAT (model 59): read by the NF-e reader, typed, exported (the base of the coupon streams)
 export { parseCfe, readCfe, asParsedCfe } from './coupons/cfe/parse.js';

@@ -17,6 +17,7 @@ import {
   type SpedFixTotalsCommandOptions, type SpedFromJsonlCommandOptions, type SpedStatsCommandOptions, type SpedToCsvCommandOptions,
   type SpedToJsonlCommandOptions, type SpedValidateCommandOptions, type ConversionCheckpoint, type ConversionResume,
 } from '../commands/sped.js';
+import { spedFromDocsCommand, type SpedFromDocsCommandOptions } from '../commands/sped-from-docs.js';
 import type { CommandInput, CommandOutcome, CommandStreams } from '../commands/types.js';
 import type { TaskHandler, TaskHandlerContext } from './handler.js';
 import type { JsonValue } from './ledger.js';
@@ -120,6 +121,8 @@ export const TASK_HANDLERS: Readonly<Record<string, TaskHandler>> = {
       input.stream.destroy();
     }
   }),
+  // the input (an XML file or a .zip) is the one source; the company comes inline in the options
+  'sped.from-docs': batch<SpedFromDocsCommandOptions>(spedFromDocsCommand),
   'nfe.to-jsonl': batch(nfeToJsonlCommand),
   'nfe.to-csv': batch<NfeToCsvCommandOptions>(nfeToCsvCommand),
   // like `fiscal nfe validate -o FILE`: findings, the summary line and JSON findings all go to the output

@@ -1,0 +1,50 @@
+/** One CF-e SAT sale → its C800 and the C850 groups (or, per equipment and day, what C860/C890 add up): see from-docs-extract.ts. */
+import type { ParsedNfe } from '../nfe/parse.js';
+import { list, o, s, type Obj } from '../nfe/csv-fields.js';
+import { variantOf } from '../nfe/totals.js';
+import { Decimal } from '../common/decimal.js';
+import { AnalyticGroups, cstIcms, dec, money, rateOf, storeGroup } from './from-docs-analytic.js';
+import { inPeriod, warn, type ExtractContext, type Extracted } from './from-docs-entries.js';
+import { spedDate } from './from-docs-records.js';
+
+/** The entries of one CF-e SAT sale of the company: its C800 and C850 groups. */
+export function extractCoupon(parsed: ParsedNfe, ctx: ExtractContext, out: Extracted): void {
+  const inf = o(o((parsed.doc as Obj).CFe).infCFe);
+  const ide = o(inf.ide);
+  const emit = o(inf.emit);
+  const key = parsed.key ?? '';
+  if (s(emit.CNPJ) !== ctx.company.cnpj) {
+    out.findings.push(warn('FROMDOCS_OTHER_COMPANY', parsed.source, `CF-e ${key} is not issued by company ${ctx.company.cnpj}: not counted`));
+    return;
+  }
+  const d = s(ide.dEmi);
+  const iso = /^\d{8}$/.test(d) ? `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}` : '';
+  if (!iso || !inPeriod(ctx, iso)) {
+    out.findings.push(warn('FROMDOCS_OUT_OF_PERIOD', parsed.source, `CF-e ${key} of ${iso || d} is outside the period ${ctx.period.start} to ${ctx.period.end}: not counted`));
+    return;
+  }
+  const groups = new AnalyticGroups();
+  for (const det of list(inf.det)) {
+    const prod = o(det.prod);
+    const [, icms] = variantOf(o(det.imposto).ICMS) ?? ['', {} as Obj];
+    const vItem = dec(s(prod.vItem) || s(prod.vProd));
+    const vIcms = dec(s(icms.vICMS));
+    const taxed = !vIcms.isZero() || !dec(s(icms.pICMS)).isZero();
+    groups.add(cstIcms(s(icms.Orig), s(icms.CST), s(icms.CSOSN)), s(prod.CFOP), rateOf(s(icms.pICMS)), { opr: vItem, bc: taxed ? vItem : Decimal.ZERO, icms: vIcms });
+  }
+  const tot = o(o(inf.total).ICMSTot);
+  const destObj = o(inf.dest);
+  const buyer = s(destObj.CNPJ) || s(destObj.CPF);
+  const day = spedDate(iso);
+  const vDesc = dec(s(tot.vDesc)).add(dec(s(o(o(inf.total).DescAcrEntr).vDescSubtot)));
+  const vOut = dec(s(tot.vOutro)).add(dec(s(o(o(inf.total).DescAcrEntr).vAcresSubtot)));
+  out.coupons.push({
+    key, source: parsed.source, sat: s(ide.nserieSAT), day, isoDay: iso, number: s(ide.nCFe),
+    groups: groups.list().map(storeGroup),
+    c800: ctx.records.make('C800', {
+      COD_MOD: '59', COD_SIT: '00', NUM_CFE: s(ide.nCFe), DT_DOC: day, VL_CFE: money(dec(s(o(inf.total).vCFe))), VL_PIS: money(dec(s(tot.vPIS))),
+      VL_COFINS: money(dec(s(tot.vCOFINS))), CNPJ_CPF: buyer, NR_SAT: s(ide.nserieSAT), CHV_CFE: key, VL_DESC: money(vDesc), VL_MERC: money(dec(s(tot.vProd))),
+      VL_OUT_DA: money(vOut), VL_ICMS: money(dec(s(tot.vICMS))), VL_PIS_ST: money(dec(s(tot.vPISST))), VL_COFINS_ST: money(dec(s(tot.vCOFINSST))),
+    }),
+  });
+}

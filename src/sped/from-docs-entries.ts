@@ -1,0 +1,83 @@
+/**
+ * What from-docs takes of a document (from-docs-extract.ts makes them, from-docs-store.ts keeps them): note and
+ * coupon entries, findings, and the context every extractor reads.
+ */
+import type { StoredGroup } from './from-docs-analytic.js';
+import type { Company } from './from-docs-company.js';
+import type { RecordMaker } from './from-docs-records.js';
+
+export type DocSeverity = 'error' | 'warning';
+
+/** A finding about one document (codes in docs/errors.md, "SPED from documents"). */
+export interface DocFinding {
+  readonly code: string;
+  readonly severity: DocSeverity;
+  readonly source: string;
+  readonly message: string;
+}
+
+export function formatDocFinding(f: DocFinding): string {
+  return `${f.source}:${f.severity === 'warning' ? ' warning:' : ''} ${f.message} [${f.code}]`;
+}
+
+/** An item of a received note, for 0200 (and 0220 when the note's unit is not the inventory unit). */
+export interface ItemEntry {
+  code: string;
+  /** The 0200 record. */
+  record: string[];
+  /** The unit the C170 names and, when it is not UNID_INV, the factor to it (FAT_CONV). */
+  unit: string;
+  /** UNID_INV of the 0200 record. */
+  inventoryUnit: string;
+  factor: string | null;
+}
+
+export interface NoteEntry {
+  key: string;
+  source: string;
+  /** The order of the C100s in the file. */
+  sort: string;
+  /** From the document itself: its protocol or appended events (a separate event may still cancel it). */
+  status: 'regular' | 'cancelled' | 'denied';
+  c100: string[];
+  c170: string[][];
+  groups: StoredGroup[];
+  participant: { code: string; record: string[] } | null;
+  items: ItemEntry[];
+}
+
+export interface CouponEntry {
+  key: string;
+  source: string;
+  sat: string;
+  /** DDMMAAAA. */
+  day: string;
+  /** ISO day, for the order. */
+  isoDay: string;
+  number: string;
+  c800: string[];
+  groups: StoredGroup[];
+}
+
+export interface Extracted {
+  notes: NoteEntry[];
+  coupons: CouponEntry[];
+  /** Keys cancelled by this document (events, CFeCanc). */
+  cancels: string[];
+  findings: DocFinding[];
+}
+
+export interface ExtractContext {
+  company: Company;
+  period: { start: string; end: string };
+  records: RecordMaker;
+}
+
+export const warn = (code: string, source: string, message: string): DocFinding => ({ code, severity: 'warning', source, message });
+export const fail = (code: string, source: string, message: string): DocFinding => ({ code, severity: 'error', source, message });
+
+/** Whether an ISO date (or date-time) falls in the period. */
+export const inPeriod = (ctx: ExtractContext, iso: string): boolean => {
+  const d = iso.slice(0, 10);
+  return d >= ctx.period.start && d <= ctx.period.end;
+};

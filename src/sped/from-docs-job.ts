@@ -1,0 +1,28 @@
+/**
+ * The pool job of from-docs (`sped.from-docs-extract`): a group of documents parsed and turned into their
+ * entries on a worker (from-docs-extract.ts); the main thread only stores them, in input order.
+ */
+import { parseItem } from '../nfe/parse.js';
+import { fromWire, type DocumentsPayload } from '../nfe/wire-document.js';
+import type { Company } from './from-docs-company.js';
+import { extractDocument, type Extracted } from './from-docs-extract.js';
+import { RecordMaker } from './from-docs-records.js';
+import { loadLayout } from './layout.js';
+
+export interface ExtractPayload extends DocumentsPayload {
+  readonly company: Company;
+  readonly period: { start: string; end: string };
+  /** COD_VER of the file. */
+  readonly version: string;
+  readonly maxDepth?: number;
+}
+
+const makers = new Map<string, RecordMaker>();
+
+export function extractJob(payload: ExtractPayload): Extracted[] {
+  let records = makers.get(payload.version);
+  if (!records) makers.set(payload.version, (records = new RecordMaker(loadLayout('efd-icms-ipi'), payload.version)));
+  const opts = payload.maxDepth !== undefined ? { maxDepth: payload.maxDepth } : {};
+  const ctx = { company: payload.company, period: payload.period, records };
+  return payload.docs.map((d) => extractDocument(parseItem(fromWire(d), opts), ctx));
+}

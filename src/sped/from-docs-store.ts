@@ -1,0 +1,205 @@
+/**
+ * The on-disk store of `fiscal sped from-docs`: the layout wants block 0 (participants, items) before block C,
+ * and the C100s in an order the input does not have, so every entry goes to a temporary SQLite database
+ * (better-sqlite3) and comes back sorted. Memory stays flat in the number of documents: SQLite keeps at most
+ * `budgetBytes` of pages in memory and the rest on disk. Keys dedupe (a second copy of a note or coupon is
+ * reported; of two differing copies the one whose stored form sorts first is kept, so the result never depends
+ * on the input order), and what is listed in block 0 is what the booked documents reference.
+ */
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { StoredGroup } from './from-docs-analytic.js';
+import type { CouponEntry, NoteEntry } from './from-docs-extract.js';
+
+/** What the store keeps of a note (JSON). */
+export interface StoredNote {
+  status: NoteEntry['status'];
+  c100: string[];
+  c170: string[][];
+  groups: StoredGroup[];
+}
+
+/** What the store keeps of a coupon (JSON). */
+export interface StoredCoupon {
+  sat: string;
+  day: string;
+  number: string;
+  c800: string[];
+  groups: StoredGroup[];
+}
+
+export const DEFAULT_BUDGET_BYTES = 64 * 1024 * 1024;
+const BATCH = 2000;
+
+/** The outcome of adding an entry: new, or a duplicate of a key already stored (with where it was seen). */
+export type AddResult = { duplicate: false } | { duplicate: true; first: string };
+
+export class FromDocsStore {
+  private readonly dir: string;
+  private readonly db: Database.Database;
+  private pending = 0;
+  private readonly st: Record<string, Database.Statement>;
+
+  constructor(options: { tempDir?: string; budgetBytes?: number } = {}) {
+    this.dir = mkdtempSync(join(options.tempDir ?? tmpdir(), 'fiscal-from-docs-'));
+    this.db = new Database(join(this.dir, 'docs.sqlite'));
+    const kib = Math.max(1024, Math.floor((options.budgetBytes ?? DEFAULT_BUDGET_BYTES) / 1024));
+    this.db.pragma('journal_mode = OFF');
+    this.db.pragma('synchronous = OFF');
+    this.db.pragma('temp_store = FILE');
+    this.db.pragma(`cache_size = -${kib}`);
+    this.db.exec(`
+      CREATE TABLE notes (key TEXT PRIMARY KEY, sort TEXT NOT NULL, source TEXT NOT NULL, payload TEXT NOT NULL);
+      CREATE TABLE refs (note TEXT NOT NULL, kind TEXT NOT NULL, code TEXT NOT NULL, unit TEXT);
+      CREATE INDEX refs_note ON refs (note);
+      CREATE TABLE parts (code TEXT PRIMARY KEY, record TEXT NOT NULL);
+      CREATE TABLE items (code TEXT PRIMARY KEY, unit TEXT NOT NULL, record TEXT NOT NULL);
+      CREATE TABLE convs (code TEXT NOT NULL, unit TEXT NOT NULL, factor TEXT NOT NULL, PRIMARY KEY (code, unit));
+      CREATE TABLE coupons (key TEXT PRIMARY KEY, sort TEXT NOT NULL, source TEXT NOT NULL, payload TEXT NOT NULL);
+      CREATE TABLE cancels (key TEXT PRIMARY KEY);
+    `);
+    this.st = {
+      noteIns: this.db.prepare('INSERT INTO notes (key, sort, source, payload) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO NOTHING'),
+      noteGet: this.db.prepare('SELECT source, payload FROM notes WHERE key = ?'),
+      noteSet: this.db.prepare('UPDATE notes SET sort = ?, payload = ? WHERE key = ?'),
+      refsDel: this.db.prepare('DELETE FROM refs WHERE note = ?'),
+      refIns: this.db.prepare('INSERT INTO refs (note, kind, code, unit) VALUES (?, ?, ?, ?)'),
+      partIns: this.db.prepare('INSERT INTO parts (code, record) VALUES (?, ?) ON CONFLICT (code) DO UPDATE SET record = excluded.record WHERE excluded.record < parts.record'),
+      itemIns: this.db.prepare('INSERT INTO items (code, unit, record) VALUES (?, ?, ?) ON CONFLICT (code) DO UPDATE SET unit = excluded.unit, record = excluded.record WHERE excluded.record < items.record'),
+      convIns: this.db.prepare('INSERT INTO convs (code, unit, factor) VALUES (?, ?, ?) ON CONFLICT (code, unit) DO UPDATE SET factor = excluded.factor WHERE excluded.factor < convs.factor'),
+      couponIns: this.db.prepare('INSERT INTO coupons (key, sort, source, payload) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO NOTHING'),
+      couponGet: this.db.prepare('SELECT source, payload FROM coupons WHERE key = ?'),
+      couponSet: this.db.prepare('UPDATE coupons SET sort = ?, payload = ? WHERE key = ?'),
+      cancelIns: this.db.prepare('INSERT INTO cancels (key) VALUES (?) ON CONFLICT (key) DO NOTHING'),
+    };
+    this.db.exec('BEGIN');
+  }
+
+  private tick(): void {
+    if (++this.pending < BATCH) return;
+    this.db.exec('COMMIT');
+    this.db.exec('BEGIN');
+    this.pending = 0;
+  }
+
+  addNote(n: NoteEntry): AddResult {
+    this.tick();
+    const payload = JSON.stringify({ status: n.status, c100: n.c100, c170: n.c170, groups: n.groups } satisfies StoredNote);
+    if (n.participant) this.st.partIns!.run(n.participant.code, JSON.stringify(n.participant.record));
+    for (const it of n.items) {
+      this.st.itemIns!.run(it.code, it.inventoryUnit, JSON.stringify(it.record));
+      if (it.factor !== null) this.st.convIns!.run(it.code, it.unit, it.factor);
+    }
+    if (this.st.noteIns!.run(n.key, n.sort, n.source, payload).changes === 1) {
+      this.refs(n);
+      return { duplicate: false };
+    }
+    const old = this.st.noteGet!.get(n.key) as { source: string; payload: string };
+    if (payload < old.payload) {
+      this.st.noteSet!.run(n.sort, payload, n.key);
+      this.st.refsDel!.run(n.key);
+      this.refs(n);
+    }
+    return { duplicate: true, first: old.source };
+  }
+
+  private refs(n: NoteEntry): void {
+    if (n.participant) this.st.refIns!.run(n.key, 'P', n.participant.code, null);
+    for (const it of n.items) this.st.refIns!.run(n.key, 'I', it.code, it.unit);
+  }
+
+  addCoupon(c: CouponEntry): AddResult {
+    this.tick();
+    const payload = JSON.stringify({ sat: c.sat, day: c.day, number: c.number, c800: c.c800, groups: c.groups } satisfies StoredCoupon);
+    const sort = `${c.sat}|${c.isoDay}|${c.number.padStart(6, '0')}|${c.key}`;
+    if (this.st.couponIns!.run(c.key, sort, c.source, payload).changes === 1) return { duplicate: false };
+    const old = this.st.couponGet!.get(c.key) as { source: string; payload: string };
+    if (payload < old.payload) this.st.couponSet!.run(sort, payload, c.key);
+    return { duplicate: true, first: old.source };
+  }
+
+  addCancel(key: string): void {
+    this.tick();
+    this.st.cancelIns!.run(key);
+  }
+
+  /** Ends the loading: what follows only reads. Builds the table of what the booked notes reference. */
+  seal(): void {
+    this.db.exec('COMMIT');
+    this.db.exec(`
+      CREATE TEMP TABLE used AS
+        SELECT DISTINCT r.kind AS kind, r.code AS code, r.unit AS unit FROM refs r
+        JOIN notes n ON n.key = r.note
+        WHERE json_extract(n.payload, '$.status') = 'regular' AND NOT EXISTS (SELECT 1 FROM cancels c WHERE c.key = n.key);
+      CREATE INDEX used_code ON used (kind, code);
+    `);
+  }
+
+  /** 0150 records of the participants the booked notes name, by code. */
+  *participants(): Generator<string[]> {
+    const q = this.db.prepare(`SELECT p.record FROM parts p WHERE p.code IN (SELECT code FROM used WHERE kind = 'P') ORDER BY p.code`);
+    for (const row of q.iterate() as Iterable<{ record: string }>) yield JSON.parse(row.record) as string[];
+  }
+
+  /** The units of the 0200 and 0220 records, upper-case, sorted. */
+  *units(): Generator<string> {
+    const q = this.db.prepare(`
+      SELECT u FROM (
+        SELECT i.unit AS u FROM items i WHERE i.code IN (SELECT code FROM used WHERE kind = 'I')
+        UNION SELECT x.unit AS u FROM used x JOIN items i ON i.code = x.code WHERE x.kind = 'I' AND x.unit <> i.unit
+      ) ORDER BY u`);
+    for (const row of q.iterate() as Iterable<{ u: string }>) yield row.u;
+  }
+
+  /** 0200 records by code, each with its 0220 conversions (unit, factor) by unit: one query, rows grouped by item. */
+  *items(): Generator<{ record: string[]; conversions: [string, string][] }> {
+    // one statement: better-sqlite3 runs no other statement on the connection while one iterates
+    const q = this.db.prepare(`
+      SELECT i.code AS code, i.record AS record, x.unit AS unit, COALESCE(c.factor, '1,000000') AS factor FROM items i
+      LEFT JOIN used x ON x.kind = 'I' AND x.code = i.code AND x.unit <> i.unit
+      LEFT JOIN convs c ON c.code = i.code AND c.unit = x.unit
+      WHERE i.code IN (SELECT code FROM used WHERE kind = 'I') ORDER BY i.code, x.unit`);
+    let cur: { code: string; record: string[]; conversions: [string, string][] } | null = null;
+    for (const row of q.iterate() as Iterable<{ code: string; record: string; unit: string | null; factor: string }>) {
+      if (!cur || cur.code !== row.code) {
+        if (cur) yield { record: cur.record, conversions: cur.conversions };
+        cur = { code: row.code, record: JSON.parse(row.record) as string[], conversions: [] };
+      }
+      if (row.unit !== null) cur.conversions.push([row.unit, row.factor]);
+    }
+    if (cur) yield { record: cur.record, conversions: cur.conversions };
+  }
+
+  /** The notes in file order, with whether a separate event cancelled them. */
+  *notes(): Generator<{ key: string; note: StoredNote; cancelledByEvent: boolean }> {
+    const q = this.db.prepare(`SELECT n.key, n.payload, EXISTS (SELECT 1 FROM cancels c WHERE c.key = n.key) AS cancelled FROM notes n ORDER BY n.sort`);
+    for (const row of q.iterate() as Iterable<{ key: string; payload: string; cancelled: number }>) {
+      yield { key: row.key, note: JSON.parse(row.payload) as StoredNote, cancelledByEvent: row.cancelled === 1 };
+    }
+  }
+
+  /** The coupons by SAT, day and number, with whether a CFeCanc cancelled them. */
+  *coupons(): Generator<{ key: string; coupon: StoredCoupon; cancelled: boolean }> {
+    const q = this.db.prepare(`SELECT c.key, c.payload, EXISTS (SELECT 1 FROM cancels x WHERE x.key = c.key) AS cancelled FROM coupons c ORDER BY c.sort`);
+    for (const row of q.iterate() as Iterable<{ key: string; payload: string; cancelled: number }>) {
+      yield { key: row.key, coupon: JSON.parse(row.payload) as StoredCoupon, cancelled: row.cancelled === 1 };
+    }
+  }
+
+  counts(): { notes: number; coupons: number; cancels: number } {
+    const n = (t: string): number => (this.db.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get() as { n: number }).n;
+    return { notes: n('notes'), coupons: n('coupons'), cancels: n('cancels') };
+  }
+
+  /** Closes the database and removes its folder. */
+  close(): void {
+    try {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      this.db.close();
+    } finally {
+      rmSync(this.dir, { recursive: true, force: true });
+    }
+  }
+}
