@@ -1,10 +1,12 @@
 /** `fiscal queue stats | dead | retry`: look at and mend a route of the task queue (docs/queue.md). */
-import { Option, type Command } from 'commander';
+import { type Command } from 'commander';
 import { EXIT_OK, UsageError, type ExitCode } from '../errors.js';
 import { openQueue } from '../queue/open-queue.js';
 import { queueStats } from '../queue/stats.js';
 import type { TaskQueue } from '../queue/types.js';
-import { openLedger } from '../tasks/open-ledger.js';
+import { existsSync } from 'node:fs';
+import type { Ledger } from '../tasks/ledger.js';
+import { DEFAULT_LEDGER_URL, ledgerUrl, openLedger, parseLedgerUrl } from '../tasks/open-ledger.js';
 import type { CommandContext } from './main.js';
 import { addOptions } from './options.js';
 
@@ -24,6 +26,19 @@ async function withQueue(flags: QueueFlags, body: (queue: TaskQueue) => Promise<
   }
 }
 
+/**
+ * The ledger `queue stats` counts from: --ledger or $FISCAL_LEDGER as given; else the default SQLite file only
+ * when it exists (the workers' default on this machine): looking at counts never creates a ledger.
+ */
+async function statsLedger(flag: string | undefined): Promise<Ledger | null> {
+  const url = ledgerUrl(flag);
+  if (flag === undefined && url === DEFAULT_LEDGER_URL) {
+    const location = parseLedgerUrl(url);
+    if (location.backend === 'sqlite' && !existsSync(location.path)) return null;
+  }
+  return openLedger(url);
+}
+
 export function registerQueueCommands(program: Command, ctx: CommandContext): void {
   const group = program.command('queue').description('the task queue: counts, dead letters, retry');
   const out = (text: string) => void ctx.io.stdout.write(text);
@@ -31,13 +46,12 @@ export function registerQueueCommands(program: Command, ctx: CommandContext): vo
   addOptions(
     group
       .command('stats')
-      .description('tasks by state on the route: pending, running, done, failed, dead (with --ledger: running/done/failed are the ledger\'s)')
-      .addOption(new Option('--ledger <url>', 'count running/done/failed in this ledger (sqlite:PATH or postgres://…): every key in it, whatever route; needed for them on amqp://')),
-    'json', 'queue', 'route',
+      .description('tasks by state on the route: pending, running, done, failed, dead (with a ledger — --ledger, $FISCAL_LEDGER, or the default file when it exists — running/done/failed are the ledger\'s, over every route)'),
+    'json', 'queue', 'route', 'ledger',
   ).action((flags: QueueFlags) =>
     ctx.run(() =>
       withQueue(flags, async (queue) => {
-        const ledger = flags.ledger !== undefined ? await openLedger(flags.ledger) : null;
+        const ledger = await statsLedger(flags.ledger);
         try {
           const stats = await queueStats(queue, ledger ? { ledger } : {});
           out(flags.json ? `${JSON.stringify(stats)}\n` : Object.entries(stats).map(([k, v]) => `${k} ${v ?? '-'}\n`).join(''));

@@ -8,6 +8,10 @@ import { Command, type Option } from 'commander';
 import { registerNfeCommands } from '../../src/cli/nfe.js';
 import { registerSpedCommands } from '../../src/cli/sped.js';
 import { registerLedgerCommands } from '../../src/cli/ledger.js';
+import { registerRunCommand } from '../../src/cli/run.js';
+import { registerSubmitCommand } from '../../src/cli/submit.js';
+import { registerQueueCommands } from '../../src/cli/queue.js';
+import { registerWorkerCommand } from '../../src/cli/worker.js';
 import type { CommandContext } from '../../src/cli/main.js';
 import { OPTIONS, MAX_BYTES_DEFAULT } from '../../src/cli/options.js';
 import { DEFAULT_MAX_DOCUMENT_BYTES } from '../../src/nfe/source.js';
@@ -21,6 +25,10 @@ function program(): Command {
   registerSpedCommands(p, ctx);
   registerNfeCommands(p, ctx);
   registerLedgerCommands(p, ctx);
+  registerRunCommand(p, ctx);
+  registerSubmitCommand(p, ctx);
+  registerQueueCommands(p, ctx);
+  registerWorkerCommand(p, ctx);
   return p;
 }
 
@@ -114,6 +122,7 @@ t.test('the README names only options the commands take', async (t) => {
   let checked = 0;
   for (const [, group, body] of readme.matchAll(/### [^\n]*`fiscal (\w+) …`[^\n]*\n([\s\S]*?)(?=\n### |\n## )/g)) {
     for (const [, cmd, usage] of body!.matchAll(/^\| `([\w-]+) ([^`]*)` \|/gm)) {
+      if (cmd === 'fiscal') continue; // a whole command, checked below
       const c = p.commands.find((g) => g.name() === group)?.commands.find((x) => x.name() === cmd);
       t.ok(c, `${group} ${cmd} exists`);
       for (const [flag] of usage!.matchAll(/--[\w-]+/g)) {
@@ -121,6 +130,18 @@ t.test('the README names only options the commands take', async (t) => {
         t.ok(c?.options.some((o) => o.long === flag || o.long === flag.replace(/^--no-/, '--')), `README: ${group} ${cmd} ${flag}`);
       }
       t.notMatch(usage, /--delimiter ;/, 'the README shows the delimiter as an argument, not a default it does not have');
+    }
+  }
+  // rows that spell the whole command: `fiscal worker …`, `fiscal queue stats …`
+  for (const [, words, usage] of readme.matchAll(/^\| `fiscal ([a-z][\w-]*(?: [a-z][\w-]*)?)((?: [^`]*)?)` \|/gm)) {
+    const [first, second] = words!.split(' ');
+    const top = p.commands.find((c) => c.name() === first);
+    const sub = second ? top?.commands.find((c) => c.name() === second) : undefined;
+    const c = sub ?? top;
+    t.ok(c && (sub || !second || top!.commands.length === 0), `fiscal ${words} exists`);
+    for (const [flag] of usage!.matchAll(/--[\w-]+/g)) {
+      checked++;
+      t.ok(c?.options.some((o) => o.long === flag || o.long === flag.replace(/^--no-/, '--')), `README: fiscal ${words} ${flag}`);
     }
   }
   t.ok(checked > 20, `${checked} options named in the README`);

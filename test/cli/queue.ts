@@ -1,5 +1,6 @@
 /** `fiscal queue stats | dead | retry` on a real embedded queue filled through the library. */
 import t from 'tap';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { openLocalQueue } from '../../src/queue/local.js';
 import type { Delivery } from '../../src/queue/types.js';
@@ -8,6 +9,10 @@ import { run } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { openLedger } from '../../src/tasks/open-ledger.js';
 import { claimed, request } from '../helpers/ledger-conformance.js';
+
+// `queue stats` counts from $FISCAL_LEDGER or an existing default ledger in the working directory: run where neither is
+process.chdir(tempDir('fiscal-cli-cwd-'));
+delete process.env.FISCAL_LEDGER;
 
 t.test('stats, dead and retry of a route', async (t) => {
   const dir = tempDir('fiscal-cli-queue-');
@@ -60,4 +65,20 @@ t.test('stats --ledger: running, done and failed are the ledger\'s counts, pendi
   const bad = await run([...args, '--ledger', 'mysql://x']);
   t.equal(bad.code, 2, 'a bad ledger URL is a usage error');
   t.match(bad.stderr, /TASK_LEDGER_URL/);
+});
+
+t.test('stats counts from a ledger: --ledger, $FISCAL_LEDGER, or the default file only when it exists', async (t) => {
+  const dir = tempDir('fiscal-cli-queue-');
+  const url = `local:${join(dir, 'q')}`;
+  const bare = await run(['queue', 'stats', '--queue', url, '--json']);
+  t.same(JSON.parse(bare.stdout), { pending: 0, running: 0, done: 0, failed: 0, dead: 0 }, 'the queue\'s own counts');
+  t.notOk(existsSync('.fiscal/ledger.db'), 'looking at counts created no ledger');
+  const made = await openLedger('sqlite:.fiscal/ledger.db');
+  claimed(t, await made.claim(request('k1', 'o')), 'k1');
+  await made.close();
+  t.match(JSON.parse((await run(['queue', 'stats', '--queue', url, '--json'])).stdout), { pending: 0, running: 1 }, 'the default ledger, now that it exists');
+  process.env.FISCAL_LEDGER = `sqlite:${join(dir, 'other.db')}`;
+  t.teardown(() => { delete process.env.FISCAL_LEDGER; });
+  t.match(JSON.parse((await run(['queue', 'stats', '--queue', url, '--json'])).stdout), { running: 0, done: 0 }, '$FISCAL_LEDGER first');
+  t.match(JSON.parse((await run(['queue', 'stats', '--queue', url, '--json', '--ledger', 'sqlite:.fiscal/ledger.db'])).stdout), { running: 1 }, '--ledger above all');
 });

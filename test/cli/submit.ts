@@ -10,6 +10,10 @@ import { tempDir } from '../helpers/temp-dir.js';
 
 const EFD = new URL('../../fixtures/sped/efd-icms-ipi-2026-01.txt', import.meta.url).pathname;
 
+// `queue stats` counts from $FISCAL_LEDGER or an existing default ledger in the working directory: run where neither is
+process.chdir(tempDir('fiscal-cli-cwd-'));
+delete process.env.FISCAL_LEDGER;
+
 t.test('the same task twice: the same id, one row; a malformed line is reported and not queued', async (t) => {
   const dir = tempDir('fiscal-submit-');
   const url = `local:${join(dir, 'q')}`;
