@@ -4,10 +4,10 @@
  * same key (`rows: "item"`). A row that cannot be read (no key, a date or a value that is not one) is a
  * COUPON_CSV_ROW finding and keeps its coupon out of the sums; the reading goes on with the next row. A key with a
  * wrong check digit (NFE_KEY_CHECK_DIGIT) and a total that disagrees with the rows (NFE_TOTALS_MISMATCH) are
- * reported like an XML coupon's. Broken quoting cannot be resynchronised: a finding, and the rest of that file is
- * not read.
+ * reported like an XML coupon's. A row csv-parse cannot split (a stray quote) is skipped with a finding; a quote
+ * left open swallows the rest of the file into one field: a finding for it, the rows before it counted.
  */
-import { parse } from 'csv-parse';
+import { CsvError, parse } from 'csv-parse';
 import iconv from 'iconv-lite';
 import type { Readable } from 'node:stream';
 import { Decimal } from '../common/decimal.js';
@@ -114,7 +114,12 @@ function couponOf(rows: readonly Row[], index: Index, mapping: CsvMapping, name:
 
 /** The coupons of one CSV stream, in order. UsageError (COUPON_MAPPING) when the header lacks a mapped column. */
 export async function* readCsvCoupons(stream: Readable, name: string, mapping: CsvMapping): AsyncGenerator<CsvCoupon> {
-  const parser = parse({ delimiter: mapping.delimiter, bom: true, relax_column_count: true, skip_empty_lines: true, info: true });
+  const parser = parse({ delimiter: mapping.delimiter, bom: true, relax_column_count: true, skip_empty_lines: true, skip_records_with_error: true, info: true });
+  // a record csv-parse cannot split (a stray quote) is skipped with a finding, and the reading goes on
+  const skipped: CouponFinding[] = [];
+  parser.on('skip', (err: CsvError & { lines?: number }) => {
+    skipped.push(mk('COUPON_CSV_ROW', `${name}:${err.lines ?? '?'}`, `the row cannot be split: ${err.message}: not counted`));
+  });
   const decoded = stream.pipe(iconv.decodeStream(mapping.encoding));
   decoded.on('error', (err) => parser.destroy(err));
   stream.on('error', (err) => parser.destroy(err));
@@ -137,6 +142,7 @@ export async function* readCsvCoupons(stream: Readable, name: string, mapping: C
   };
   try {
     for await (const rec of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      if (skipped.length > 0) yield { events: [], findings: skipped.splice(0) };
       const row: Row = { line: rec.info.lines, cells: rec.record };
       if (index === null) {
         index = indexOf(mapping, row.cells, name);
@@ -158,13 +164,14 @@ export async function* readCsvCoupons(stream: Readable, name: string, mapping: C
     }
   } catch (err) {
     if (err instanceof UsageError) throw err;
-    const code = (err as { code?: string }).code;
-    if (typeof code !== 'string' || !code.startsWith('CSV_')) throw err;
+    if (!(err instanceof CsvError)) throw err;
     const done = flush();
     if (done) yield done;
+    if (skipped.length > 0) yield { events: [], findings: skipped.splice(0) };
     yield { events: [], findings: [mk('COUPON_CSV_ROW', name, `the CSV cannot be read past this point: ${(err as Error).message}; the rest of the file is not counted`)] };
     return;
   }
   const done = flush();
   if (done) yield done;
+  if (skipped.length > 0) yield { events: [], findings: skipped.splice(0) };
 }

@@ -7,11 +7,11 @@
  * keeps what a counted sale added, and takes it back out when its cancellation comes later). Findings come
  * through `onFinding` as they are found; the run always goes to the end of its sources.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, promises as fsp } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { ioError, UsageError } from '../errors.js';
 import { parseItem } from '../nfe/parse.js';
-import { readXmlDocuments } from '../nfe/source.js';
+import { DEFAULT_MAX_DOCUMENT_BYTES, readConcatenated, readXmlDocuments, type XmlSourceItem } from '../nfe/source.js';
 import { verifyXml } from '../nfe/verify.js';
 import { Aggregator, DEFAULT_DIMENSIONS, sumRows, type Dimension, type GroupRow, type GroupSums } from './aggregate.js';
 import type { CsvMapping } from './csv-mapping.js';
@@ -130,7 +130,7 @@ export async function summarizeCoupons(sources: string | readonly string[], opti
       const csv = options.asCsv === true || (src !== '-' && isCsvPath(src));
       if (csv) {
         if (!options.mapping) throw new UsageError(`${src}: a CSV source needs --mapping FILE (docs/coupons.md)`, 'COUPON_MAPPING');
-        const stream = src === '-' ? (options.stdin ?? process.stdin) : await openCsv(src);
+        const stream = src === '-' ? (options.stdin ?? process.stdin) : await openStream(src);
         try {
           for await (const c of readCsvCoupons(stream, src, options.mapping)) {
             take(c.events, c.findings);
@@ -141,7 +141,9 @@ export async function summarizeCoupons(sources: string | readonly string[], opti
         }
         continue;
       }
-      const docs = readXmlDocuments(src, {
+      const docs = (await isPlainFile(src))
+        ? fileDocuments(src, options.maxBytes ?? DEFAULT_MAX_DOCUMENT_BYTES, options.signal)
+        : readXmlDocuments(src, {
         ...(options.maxBytes ? { maxDocumentBytes: options.maxBytes } : {}),
         ...(options.stdin ? { stdin: options.stdin } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
@@ -168,7 +170,41 @@ export async function summarizeCoupons(sources: string | readonly string[], opti
   }
 }
 
-async function openCsv(path: string): Promise<Readable> {
+/** A regular file that is not a zip: read as a stream of concatenated documents (one or many). */
+async function isPlainFile(path: string): Promise<boolean> {
+  if (path === '-' || /\.zip$/i.test(path)) return false;
+  try {
+    return (await fsp.stat(path)).isFile();
+  } catch {
+    return false; // readXmlDocuments reports it (exit 2)
+  }
+}
+
+/**
+ * The documents of one file, split where one document ends and the next begins (a day's coupons appended to one
+ * file): `FILE#1`, `FILE#2`… when there are several, `FILE` when it holds one.
+ */
+async function* fileDocuments(path: string, cap: number, signal: AbortSignal | undefined): AsyncGenerator<XmlSourceItem> {
+  const stream = await openStream(path);
+  let first: XmlSourceItem | null = null;
+  let n = 0;
+  try {
+    for await (const item of readConcatenated(stream, path, cap, signal)) {
+      n++;
+      if (n === 1) {
+        first = item;
+        continue;
+      }
+      if (n === 2) yield first!;
+      yield item;
+    }
+  } finally {
+    stream.destroy();
+  }
+  if (n === 1 && first) yield first.ok ? { ...first, source: path } : { ...first, source: path, finding: { ...first.finding, source: path } };
+}
+
+async function openStream(path: string): Promise<Readable> {
   const stream = createReadStream(path, { highWaterMark: 1 << 20 });
   await new Promise<void>((resolve, reject) => {
     stream.once('open', () => resolve());
