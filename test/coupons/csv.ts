@@ -6,7 +6,7 @@
  */
 import t from 'tap';
 import iconv from 'iconv-lite';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { mulberry32 } from '../../src/common/prng.js';
@@ -152,4 +152,14 @@ t.test('fuzz: random bytes and mangled exports never throw, whatever the mapping
     }
   }
   t.pass('no crash');
+});
+
+t.test('the mapping example of docs/coupons.md reads its CSV example (written in Windows-1252)', async (t) => {
+  const doc = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'coupons.md'), 'utf8');
+  const section = doc.slice(doc.indexOf('## The CSV mapping file'));
+  const csv = /```csv\n([\s\S]*?)```/.exec(section)![1]!;
+  const mapping = parseCsvMapping(JSON.parse(/```json\n([\s\S]*?)```/.exec(section)![1]!));
+  const { json, findings } = await summarize(iconv.encode(csv, 'windows-1252'), mapping);
+  t.same(findings, []);
+  t.match(json.totals, { coupons: 1, items: 2, gross: '19.50', discount: '0.50', icms_base: '19.00', icms_value: '3.42', pis: '0.32', cofins: '1.44' });
 });
