@@ -49,6 +49,18 @@ export { generateCfe, generateCfeCancellation } from './coupons/cfe/generate.js'
 export type { CfeGenerateOptions } from './coupons/cfe/generate.js';
 export { CFE_KINDS, CFE_ICMS_VARIANTS } from './coupons/cfe/types.js';
 export type * from './coupons/cfe/types.js';
+export { summarizeCoupons } from './coupons/summary.js';
+export type { SummarizeCouponsOptions, CouponSummary, CouponTotals } from './coupons/summary.js';
+export { summaryText, summaryJson, summaryCsv, SUMMARY_COLUMNS } from './coupons/summary-format.js';
+export { DIMENSIONS as COUPON_DIMENSIONS, DEFAULT_DIMENSIONS as DEFAULT_COUPON_DIMENSIONS } from './coupons/aggregate.js';
+export type { Dimension as CouponDimension, GroupRow as CouponGroupRow } from './coupons/aggregate.js';
+export { parseCsvMapping, loadCsvMapping, CSV_MAPPING_SCHEMA } from './coupons/csv-mapping.js';
+export type { CsvMapping } from './coupons/csv-mapping.js';
+export { couponsOfDocument } from './coupons/from-xml.js';
+export { readCsvCoupons } from './coupons/from-csv.js';
+export { KeyStore } from './coupons/key-store.js';
+export { formatCouponFinding } from './coupons/types.js';
+export type { CouponEvent, CouponSale, CouponCancellation, CouponItem, CouponFinding, CouponFindingCode } from './coupons/types.js';
 
 // NF-e / NFC-e: batch functions (what `fiscal nfe …` runs), reader, model, validator, builder, signatures
 export { nfeToJsonl, nfeToCsv, collectEvents } from './nfe/batch-convert.js';
@@ -122,6 +134,8 @@ export type { TaskHandler, TaskHandlerContext, TaskInputFile, TaskOutputTarget }
 // The command functions the CLI and the task types share
 export { spedValidateCommand, spedStatsCommand, spedToJsonlCommand, spedFromJsonlCommand, spedFixTotalsCommand, spedToCsvCommand } from './commands/sped.js';
 export { nfeToJsonlCommand, nfeToCsvCommand, nfeValidateCommand, nfeVerifyCommand, nfeSignCommand, loadSigningCredentials } from './commands/nfe.js';
+export { couponsSummaryCommand } from './commands/coupons.js';
+export type { CouponsSummaryCommandOptions } from './commands/coupons.js';
 export type { CommandInput, CommandStreams, CommandOutcome, FindingCounts } from './commands/types.js';
 // The task queue and its worker (docs/queue.md, docs/celery.md): embedded (local:DIR), RabbitMQ, Celery interop
 export type { TaskQueue, WorkerQueue, QueuedTask, QueueStats, DeadTask, Delivery, ConsumeOptions, Consumer, SubmitOptions } from './queue/types.js';

@@ -8,7 +8,7 @@ import { EXIT_CODES_HELP } from './options.js';
 const require = createRequire(import.meta.url);
 const pkg = require('../../package.json') as { version: string };
 
-const GROUPS = ['sped', 'nfe', 'ledger', 'run', 'submit', 'queue', 'worker'];
+const GROUPS = ['sped', 'nfe', 'coupons', 'ledger', 'run', 'submit', 'queue', 'worker'];
 
 /** The standard streams of a run; tests pass their own to run the CLI in-process. */
 export interface CliIO {
@@ -47,6 +47,7 @@ export async function main(
   const wanted = (name: string): boolean => group === name || !GROUPS.includes(group ?? '');
   if (wanted('sped')) (await import('./sped.js')).registerSpedCommands(program, ctx);
   if (wanted('nfe')) (await import('./nfe.js')).registerNfeCommands(program, ctx);
+  if (wanted('coupons')) (await import('./coupons.js')).registerCouponsCommands(program, ctx);
   if (wanted('ledger')) (await import('./ledger.js')).registerLedgerCommands(program, ctx);
   if (wanted('run')) (await import('./run.js')).registerRunCommand(program, ctx);
   if (wanted('submit')) (await import('./submit.js')).registerSubmitCommand(program, ctx);

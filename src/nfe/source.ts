@@ -412,13 +412,21 @@ async function* untilAborted(stream: Readable, signal: AbortSignal | undefined):
     return;
   }
   const it = stream[Symbol.asyncIterator]();
-  const aborted = new Promise<null>((resolve) => {
-    if (signal.aborted) resolve(null);
-    else signal.addEventListener('abort', () => resolve(null), { once: true });
-  });
+  // one abort listener per wait, removed when the chunk comes: a Promise.race against one long-lived "aborted"
+  // promise would add a reaction to it per chunk, each keeping its chunk alive until the end of the stream
+  const next = (): Promise<IteratorResult<unknown> | null> =>
+    new Promise((resolve, reject) => {
+      if (signal.aborted) return resolve(null);
+      const onAbort = (): void => resolve(null);
+      signal.addEventListener('abort', onAbort, { once: true });
+      it.next().then(
+        (r) => { signal.removeEventListener('abort', onAbort); resolve(r); },
+        (e: unknown) => { signal.removeEventListener('abort', onAbort); reject(e); },
+      );
+    });
   try {
     for (;;) {
-      const r = await Promise.race([it.next(), aborted]);
+      const r = await next();
       if (r === null || r.done) return;
       yield r.value as unknown;
     }

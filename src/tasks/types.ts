@@ -18,6 +18,7 @@ import {
   type SpedToJsonlCommandOptions, type SpedValidateCommandOptions, type ConversionCheckpoint, type ConversionResume,
 } from '../commands/sped.js';
 import { spedFromDocsCommand, type SpedFromDocsCommandOptions } from '../commands/sped-from-docs.js';
+import { couponsSummaryCommand, type CouponsSummaryCommandOptions } from '../commands/coupons.js';
 import type { CommandInput, CommandOutcome, CommandStreams } from '../commands/types.js';
 import type { TaskHandler, TaskHandlerContext } from './handler.js';
 import type { JsonValue } from './ledger.js';
@@ -145,4 +146,6 @@ export const TASK_HANDLERS: Readonly<Record<string, TaskHandler>> = {
     const xml = await fsp.readFile(ctx.input.path);
     return nfeSignCommand(xml, credentials, { output: await ctx.output.open(0) }, o);
   },
+  // one input (XML, several concatenated, a .zip, or a CSV export with the mapping), the summary as the output
+  'coupons.summary': batch<CouponsSummaryCommandOptions>(couponsSummaryCommand),
 };

@@ -6,6 +6,7 @@
  */
 import t from 'tap';
 import { Command } from 'commander';
+import { registerCouponsCommands } from '../../src/cli/coupons.js';
 import { registerNfeCommands } from '../../src/cli/nfe.js';
 import { registerSpedCommands } from '../../src/cli/sped.js';
 import type { CommandContext } from '../../src/cli/main.js';
@@ -21,6 +22,7 @@ function program(): Command {
   const p = new Command('fiscal');
   registerSpedCommands(p, ctx);
   registerNfeCommands(p, ctx);
+  registerCouponsCommands(p, ctx);
   return p;
 }
 

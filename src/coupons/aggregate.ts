@@ -1,0 +1,155 @@
+/**
+ * The summary's sums: one row per distinct combination of the grouping dimensions (`--by`), in memory (bounded by
+ * the number of distinct combinations, never by the number of coupons). A sale adds its items to the rows its
+ * items fall in; what it added (its contribution) can be serialized, kept in the key store, and taken back out
+ * when a cancellation arrives after it. Exact: cents as BigInts.
+ */
+import type { CouponItem, CouponSale } from './types.js';
+
+/** Grouping dimensions: per coupon (day, model, equipment, emitter) or per item (cst, cfop, rate). */
+export const DIMENSIONS = ['day', 'model', 'equipment', 'emitter', 'cst', 'cfop', 'rate'] as const;
+export type Dimension = (typeof DIMENSIONS)[number];
+/** The default grouping: per day, per SAT equipment / NFC-e series (within a model), per CST/CSOSN, CFOP and rate. */
+export const DEFAULT_DIMENSIONS: readonly Dimension[] = ['day', 'model', 'equipment', 'cst', 'cfop', 'rate'];
+
+export function isDimension(v: string): v is Dimension {
+  return (DIMENSIONS as readonly string[]).includes(v);
+}
+
+/** Amount fields of a row, in output order. */
+export const AMOUNTS = ['gross', 'discount', 'icmsBase', 'icmsValue', 'pis', 'cofins'] as const;
+export type Amount = (typeof AMOUNTS)[number];
+
+export interface GroupSums {
+  /** Coupons counted (not cancelled) with at least one item in the row. */
+  coupons: number;
+  items: number;
+  gross: bigint;
+  discount: bigint;
+  icmsBase: bigint;
+  icmsValue: bigint;
+  pis: bigint;
+  cofins: bigint;
+  /** Cancelled coupons with at least one item in the row, and their items' gross value. */
+  cancelled: number;
+  cancelledGross: bigint;
+}
+
+export interface GroupRow extends GroupSums {
+  /** The row's value of each dimension of `by`, in its order. */
+  readonly values: readonly string[];
+}
+
+const SEP = '\x1f';
+/** A dimension value as part of a row key and of a serialized contribution: no separators inside. */
+const clean = (v: string): string => v.replace(/[\x1e\x1f\t\n\r]/g, ' ');
+
+function emptySums(): GroupSums {
+  return { coupons: 0, items: 0, gross: 0n, discount: 0n, icmsBase: 0n, icmsValue: 0n, pis: 0n, cofins: 0n, cancelled: 0, cancelledGross: 0n };
+}
+
+/** What one sale adds to one row. */
+interface Part {
+  readonly group: string;
+  items: number;
+  gross: bigint;
+  discount: bigint;
+  icmsBase: bigint;
+  icmsValue: bigint;
+  pis: bigint;
+  cofins: bigint;
+}
+
+export class Aggregator {
+  readonly by: readonly Dimension[];
+  readonly #rows = new Map<string, GroupSums>();
+
+  constructor(by: readonly Dimension[] = DEFAULT_DIMENSIONS) {
+    this.by = by;
+  }
+
+  #groupOf(sale: CouponSale, item: CouponItem): string {
+    return this.by.map((d) => clean(d === 'cst' || d === 'cfop' || d === 'rate' ? item[d] : sale[d])).join(SEP);
+  }
+
+  /** The sale's parts, one per row its items fall in (a sale without items still counts in its coupon-level row). */
+  #parts(sale: CouponSale): Part[] {
+    const parts = new Map<string, Part>();
+    const items: readonly CouponItem[] = sale.items.length > 0 ? sale.items : [{ cst: '', cfop: '', rate: '', gross: 0n, discount: 0n, icmsBase: 0n, icmsValue: 0n, pis: 0n, cofins: 0n }];
+    for (const it of items) {
+      const group = this.#groupOf(sale, it);
+      let p = parts.get(group);
+      if (!p) parts.set(group, (p = { group, items: 0, gross: 0n, discount: 0n, icmsBase: 0n, icmsValue: 0n, pis: 0n, cofins: 0n }));
+      if (sale.items.length > 0) p.items++;
+      for (const a of AMOUNTS) p[a] += it[a];
+    }
+    return [...parts.values()];
+  }
+
+  #row(group: string): GroupSums {
+    let r = this.#rows.get(group);
+    if (!r) this.#rows.set(group, (r = emptySums()));
+    return r;
+  }
+
+  /** Counts a sale; returns its contribution, serialized (for the key store). */
+  addSale(sale: CouponSale): string {
+    const parts = this.#parts(sale);
+    for (const p of parts) this.#apply(p, 1n);
+    return parts.map((p) => [p.group, p.items, ...AMOUNTS.map((a) => p[a])].join('\t')).join('\n');
+  }
+
+  /** Counts a sale as cancelled: its coupon and gross value in the cancelled columns. */
+  addCancelledSale(sale: CouponSale): void {
+    for (const p of this.#parts(sale)) this.#cancel(p);
+  }
+
+  /** Moves a counted sale (its serialized contribution) to the cancelled columns. */
+  cancelContribution(data: string): void {
+    for (const line of data.split('\n')) {
+      const f = line.split('\t');
+      const p: Part = {
+        group: f[0]!, items: Number(f[1]), gross: BigInt(f[2]!), discount: BigInt(f[3]!), icmsBase: BigInt(f[4]!),
+        icmsValue: BigInt(f[5]!), pis: BigInt(f[6]!), cofins: BigInt(f[7]!),
+      };
+      this.#apply(p, -1n);
+      this.#cancel(p);
+    }
+  }
+
+  #apply(p: Part, sign: 1n | -1n): void {
+    const r = this.#row(p.group);
+    r.coupons += Number(sign);
+    r.items += Number(sign) * p.items;
+    for (const a of AMOUNTS) r[a] += sign * p[a];
+  }
+
+  #cancel(p: Part): void {
+    const r = this.#row(p.group);
+    r.cancelled++;
+    r.cancelledGross += p.gross;
+  }
+
+  /** The rows, sorted by their values (deterministic whatever the input order). */
+  rows(): GroupRow[] {
+    return [...this.#rows.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, s]) => ({ values: this.by.length === 0 ? [] : k.split(SEP), ...s }));
+  }
+
+  /** Number of distinct rows so far. */
+  get size(): number {
+    return this.#rows.size;
+  }
+}
+
+/** The sum of every row (the coupons column counts coupon-row pairs: see `CouponSummary.totals` for coupons). */
+export function sumRows(rows: readonly GroupRow[]): GroupSums {
+  const t = emptySums();
+  for (const r of rows) {
+    t.items += r.items;
+    for (const a of AMOUNTS) t[a] += r[a];
+    t.cancelledGross += r.cancelledGross;
+  }
+  return t;
+}

@@ -1,0 +1,120 @@
+/**
+ * What the summary remembers per access key — the sale was counted (with what it added to the sums, so that a
+ * cancellation arriving later can take it back out), counted as cancelled, or a cancellation is waiting for its
+ * sale — within a memory budget: entries live in a Map until their estimated size passes `memoryBytes`, then the
+ * whole Map is written to an SQLite table in a temporary file (better-sqlite3, one transaction) and emptied.
+ * A look-up asks the Map first, then the table. Memory stays at the budget whatever the number of keys; the
+ * spilled keys cost disk (about 100 bytes each plus their contributions).
+ */
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** `sale`: counted, `data` its contribution; `cancelled`: counted as cancelled; `pending`: a cancellation waits for its sale. */
+export type KeyState = 'sale' | 'cancelled' | 'pending';
+
+export interface KeyEntry {
+  readonly state: KeyState;
+  /** For `sale`: the serialized contribution (see aggregate.ts); else ''. */
+  readonly data: string;
+}
+
+export interface KeyStoreOptions {
+  /** Estimated bytes the in-memory entries may hold before they spill to disk. Default 64 MiB. */
+  readonly memoryBytes?: number;
+  /** Where the spill file goes (a fresh folder under it, removed by close). Default the OS temporary folder. */
+  readonly tmpDir?: string;
+}
+
+export const DEFAULT_KEY_MEMORY_BYTES = 64 * 1024 * 1024;
+
+/** Estimated heap bytes of one entry: the key string and the Map slot and entry object, plus the data. */
+const ENTRY_OVERHEAD = 160;
+
+const STATE_CODE: Record<KeyState, number> = { sale: 0, cancelled: 1, pending: 2 };
+const STATE_OF: readonly KeyState[] = ['sale', 'cancelled', 'pending'];
+
+export class KeyStore {
+  readonly #budget: number;
+  readonly #tmpRoot: string;
+  #memory = new Map<string, KeyEntry>();
+  #bytes = 0;
+  #dir: string | null = null;
+  #db: Database.Database | null = null;
+  #get: Database.Statement<[string], { state: number; data: string }> | null = null;
+  #put: Database.Statement<[string, number, string]> | null = null;
+  #spilled = 0;
+  #spills = 0;
+
+  constructor(options: KeyStoreOptions = {}) {
+    this.#budget = options.memoryBytes ?? DEFAULT_KEY_MEMORY_BYTES;
+    this.#tmpRoot = options.tmpDir ?? tmpdir();
+  }
+
+  /** Keys written to disk so far (a key rewritten counts once per spill). */
+  get spilledKeys(): number {
+    return this.#spilled;
+  }
+
+  /** How many times the Map was written out. */
+  get spills(): number {
+    return this.#spills;
+  }
+
+  get(key: string): KeyEntry | undefined {
+    const m = this.#memory.get(key);
+    if (m !== undefined || !this.#get) return m;
+    const row = this.#get.get(key);
+    return row ? { state: STATE_OF[row.state]!, data: row.data } : undefined;
+  }
+
+  set(key: string, entry: KeyEntry): void {
+    const prev = this.#memory.get(key);
+    if (prev) this.#bytes -= ENTRY_OVERHEAD + prev.data.length * 2;
+    // a copy of the key: a slice of a document's text would keep all of that text alive
+    this.#memory.set(prev ? key : Buffer.from(key, 'latin1').toString('latin1'), entry);
+    this.#bytes += ENTRY_OVERHEAD + entry.data.length * 2;
+    if (this.#bytes > this.#budget) this.#spill();
+  }
+
+  /** Every entry in the given state (memory first, then disk, a key once: memory wins). */
+  *entries(state: KeyState): Generator<[string, KeyEntry]> {
+    for (const [k, e] of this.#memory) if (e.state === state) yield [k, e];
+    if (!this.#db) return;
+    const rows = this.#db.prepare<[number], { key: string; data: string }>('SELECT key, data FROM keys WHERE state = ? ORDER BY key').iterate(STATE_CODE[state]);
+    for (const r of rows) if (!this.#memory.has(r.key)) yield [r.key, { state, data: r.data }];
+  }
+
+  #spill(): void {
+    if (!this.#db) {
+      this.#dir = mkdtempSync(join(this.#tmpRoot, 'fiscal-keys-'));
+      this.#db = new Database(join(this.#dir, 'keys.db'));
+      this.#db.pragma('journal_mode = OFF');
+      this.#db.pragma('synchronous = OFF');
+      this.#db.exec('CREATE TABLE keys (key TEXT PRIMARY KEY, state INTEGER NOT NULL, data TEXT NOT NULL) WITHOUT ROWID');
+      this.#get = this.#db.prepare('SELECT state, data FROM keys WHERE key = ?');
+      this.#put = this.#db.prepare('INSERT OR REPLACE INTO keys (key, state, data) VALUES (?, ?, ?)');
+    }
+    const put = this.#put!;
+    const entries = [...this.#memory];
+    this.#db.transaction(() => {
+      for (const [k, e] of entries) put.run(k, STATE_CODE[e.state], e.data);
+    })();
+    this.#spilled += entries.length;
+    this.#spills++;
+    this.#memory = new Map();
+    this.#bytes = 0;
+  }
+
+  /** Closes and removes the spill file. */
+  close(): void {
+    this.#db?.close();
+    this.#db = null;
+    this.#get = null;
+    this.#put = null;
+    if (this.#dir) rmSync(this.#dir, { recursive: true, force: true });
+    this.#dir = null;
+    this.#memory = new Map();
+  }
+}

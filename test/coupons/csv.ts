@@ -1,0 +1,165 @@
+/**
+ * POS CSV exports: the mapping file checked against its schema; an export of the same coupons as generated CF-e
+ * gives the same rows as the XML; windows-1252 with decimal commas; rows per coupon with a cancelled column;
+ * findings for bad rows; a property test (random exports, sums computed from the generated integers) and a fuzz
+ * test (random bytes never throw) of the mapping reader.
+ */
+import t from 'tap';
+import iconv from 'iconv-lite';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { mulberry32 } from '../../src/common/prng.js';
+import { buildCfeKey } from '../../src/coupons/cfe/key.js';
+import { parseCsvMapping, type CsvMapping } from '../../src/coupons/csv-mapping.js';
+import { readCsvCoupons } from '../../src/coupons/from-csv.js';
+import { summarizeCoupons } from '../../src/coupons/summary.js';
+import { summaryJson } from '../../src/coupons/summary-format.js';
+import type { CouponFinding } from '../../src/coupons/types.js';
+import { run } from '../helpers/cli.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { cfe, money, oracleItems } from '../helpers/coupons.js';
+
+const ITEM_MAPPING = {
+  rows: 'item', delimiter: ';', decimalComma: true, encoding: 'windows-1252', dateFormat: 'DD/MM/YYYY',
+  columns: { key: 'Chave', date: 'Data', gross: 'Valor Bruto', discount: 'Desconto', icmsBase: 'Base ICMS', icmsValue: 'ICMS', pis: 'PIS', cofins: 'COFINS', cst: 'CST', cfop: 'CFOP', rate: 'Alíquota', total: 'Total Cupom' },
+};
+
+/** The items of generated CF-e as a POS export (one row per item), from the XML text by the oracle. */
+function exportOf(seeds: readonly number[]): string {
+  const lines = ['Chave;Data;Descrição;CFOP;CST;Alíquota;Valor Bruto;Desconto;Base ICMS;ICMS;PIS;COFINS;Total Cupom'];
+  const comma = (c: bigint): string => money(c).replace('.', ',');
+  for (const s of seeds) {
+    const items = oracleItems(cfe(s).xml);
+    const total = items.reduce((a, i) => a + i.gross - i.discount, 0n);
+    for (const i of items) lines.push([i.key, '05/01/2026', 'PÃO FRANCÊS', i.cfop, i.cst, i.rate.replace('.', ','), comma(i.gross), comma(i.discount), comma(i.gross), comma(i.icmsValue), comma(i.pis), comma(i.cofins), comma(total)].join(';'));
+  }
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+t.test('the mapping is checked against formats/coupons/csv-mapping.v1.schema.json', async (t) => {
+  t.match(parseCsvMapping(ITEM_MAPPING), { rows: 'item', delimiter: ';', header: true, cancelledValues: ['1', 'S', 'SIM', 'Y', 'YES', 'TRUE', 'X', 'C', 'CANCELADO', 'CANCELLED'] });
+  t.throws(() => parseCsvMapping({ columns: { key: 'k', date: 'd' } }), { code: 'COUPON_MAPPING', message: /\$\.columns\.gross: gross is required/ });
+  t.throws(() => parseCsvMapping({ ...ITEM_MAPPING, colour: 1 }), { code: 'COUPON_MAPPING', message: /\$\.colour: unknown property/ });
+  t.throws(() => parseCsvMapping({ ...ITEM_MAPPING, delimiter: ',' }), { code: 'COUPON_MAPPING', message: /decimalComma needs another delimiter/ });
+  t.throws(() => parseCsvMapping({ header: false, columns: { key: 'k', date: 2, gross: 3 } }), { code: 'COUPON_MAPPING', message: /column number/ });
+  t.throws(() => parseCsvMapping({ ...ITEM_MAPPING, encoding: 'utf-16' }), { code: 'COUPON_MAPPING', message: /\$\.encoding/ });
+});
+
+t.test('a windows-1252 export of the coupons gives the XML summary; XML and CSV together count each coupon once', async (t) => {
+  const seeds = [1, 2, 3, 4, 5, 6];
+  const dir = tempDir('coupons-csv-');
+  writeFileSync(join(dir, 'mapping.json'), JSON.stringify(ITEM_MAPPING));
+  writeFileSync(join(dir, 'pos.csv'), iconv.encode(exportOf(seeds), 'windows-1252'));
+  writeFileSync(join(dir, 'sat.xml'), seeds.map((s) => cfe(s).xml).join('\n'));
+  const by = 'day,model,equipment,emitter,cst,cfop,rate';
+  const fromCsv = await run(['coupons', 'summary', join(dir, 'pos.csv'), '--mapping', join(dir, 'mapping.json'), '--json', '--by', by]);
+  t.equal(fromCsv.stderr, '');
+  t.equal(fromCsv.code, 0);
+  const fromXml = await run(['coupons', 'summary', join(dir, 'sat.xml'), '--json', '--by', by]);
+  t.equal(fromXml.code, 0);
+  t.same(JSON.parse(fromCsv.stdout).rows, JSON.parse(fromXml.stdout).rows);
+  const both = await run(['coupons', 'summary', join(dir, 'sat.xml'), join(dir, 'pos.csv'), '--mapping', join(dir, 'mapping.json'), '--json', '--by', by]);
+  t.equal(both.code, 0, 'duplicates are warnings');
+  t.equal(both.stderr.trim().split('\n').length, 6);
+  t.match(both.stderr, /pos\.csv:2: \d{44}: warning: the coupon was already counted/);
+  t.same(JSON.parse(both.stdout).rows, JSON.parse(fromXml.stdout).rows);
+});
+
+const COUPON_MAPPING: CsvMapping = parseCsvMapping({ rows: 'coupon', header: false, columns: { key: 1, date: 2, gross: 3, discount: 4, cancelled: 5 }, dateFormat: 'YYYYMMDD' });
+
+const key59 = (n: number): string => buildCfeKey({ cUF: '35', aamm: '2601', cnpj: '11222333000181', nserieSAT: '900001234', nCFe: String(n), cNF: String(n * 7) });
+
+async function summarize(text: string | Buffer, mapping: CsvMapping): Promise<{ json: { rows: Record<string, unknown>[]; totals: Record<string, unknown> }; findings: CouponFinding[] }> {
+  const findings: CouponFinding[] = [];
+  const s = await summarizeCoupons('-', { asCsv: true, mapping, stdin: Readable.from([Buffer.from(text)]), by: [], onFinding: (f) => findings.push(f) });
+  return { json: JSON.parse(summaryJson(s)), findings };
+}
+
+t.test('rows per coupon: a cancelled column, a cancelled row after its sale, bad rows as findings', async (t) => {
+  const rows = [
+    `${key59(1)},20260105,10.00,1.00,`,
+    `${key59(2)},20260105,20.00,,`,
+    `${key59(3)},20260105,30.00,,S`,
+    `${key59(2)},20260105,20.00,,cancelado`, // the POS reports the cancellation of coupon 2 as a row of its own
+    `${key59(4).slice(0, 43)}${(Number(key59(4)[43]) + 1) % 10},20260105,1.00,,`,
+    `${key59(5)},2026-01-05,1.00,,`,
+    `${key59(6)},20260105,1.005,,`,
+    `,20260105,1.00,,`,
+  ];
+  const { json, findings } = await summarize(rows.join('\n'), COUPON_MAPPING);
+  t.match(json.totals, { coupons: 2, cancelled: 2, gross: '11.00', discount: '1.00', cancelled_gross: '50.00', not_counted: 3, read: 8 });
+  t.same(findings.map((f) => `${f.source} ${f.code}`), ['-:5 NFE_KEY_CHECK_DIGIT', '-:6 COUPON_CSV_ROW', '-:7 COUPON_CSV_ROW', '-:8 COUPON_CSV_ROW']);
+  t.match(findings[1]!.message, /date "2026-01-05" is not YYYYMMDD/);
+  t.match(findings[2]!.message, /more than 2 decimal places/);
+});
+
+t.test('broken quoting: a finding for the row, the rows before it counted', async (t) => {
+  const { json, findings } = await summarize(`${key59(1)},20260105,10.00,,\n"${key59(2)},20260105,1.00,,\n`, COUPON_MAPPING);
+  t.equal(json.totals.coupons, 1);
+  t.match(findings, [{ code: 'COUPON_CSV_ROW', source: '-:2', message: /cannot be split: Quote Not Closed/ }]);
+});
+
+t.test('property: random exports sum to the integers they were made of', async (t) => {
+  const delimiters = [',', ';', '\t', '|'];
+  for (let round = 0; round < 40; round++) {
+    const r = mulberry32(1000 + round);
+    const delimiter = delimiters[Math.floor(r() * delimiters.length)]!;
+    const decimalComma = delimiter !== ',' && r() < 0.5;
+    const encoding = (['utf-8', 'windows-1252', 'iso-8859-1'] as const)[Math.floor(r() * 3)]!;
+    const mapping = parseCsvMapping({ rows: 'item', delimiter, decimalComma, encoding, columns: { key: 'k', date: 'd', gross: 'g', discount: 'x', cfop: 'c' } });
+    const lines = [['d', 'nome', 'k', 'c', 'g', 'x'].join(delimiter)];
+    let gross = 0n;
+    let discount = 0n;
+    const coupons = 1 + Math.floor(r() * 30);
+    let rowsCount = 0;
+    for (let c = 1; c <= coupons; c++) {
+      const items = 1 + Math.floor(r() * 4);
+      for (let i = 0; i < items; i++) {
+        const g = BigInt(Math.floor(r() * 10_000_000));
+        const x = BigInt(Math.floor(r() * Number(g + 1n)));
+        gross += g;
+        discount += x;
+        rowsCount++;
+        const fmt = (v: bigint): string => (decimalComma ? money(v).replace('.', ',') : money(v));
+        // a text cell that needs quoting: the delimiter, a quote and an accented letter inside it
+        const name = `"Açúcar ${delimiter} ""refinado"" ${c}"`;
+        lines.push(['2026-01-05', name, key59(c), r() < 0.5 ? '5102' : '5405', fmt(g), r() < 0.2 && x === 0n ? '' : fmt(x)].join(delimiter));
+      }
+    }
+    const text = lines.join(r() < 0.5 ? '\n' : '\r\n') + (r() < 0.5 ? '\n' : '');
+    const { json, findings } = await summarize(iconv.encode(text, encoding), mapping);
+    t.same(findings, [], `round ${round}: no findings`);
+    t.match(json.totals, { coupons, items: rowsCount, gross: money(gross), discount: money(discount) }, `round ${round}: ${delimiter === '\t' ? 'tab' : delimiter} ${encoding}${decimalComma ? ' decimal comma' : ''}`);
+  }
+});
+
+t.test('fuzz: random bytes and mangled exports never throw, whatever the mapping', async (t) => {
+  const r = mulberry32(77);
+  const base = exportOf([1, 2, 3]);
+  const mapping = parseCsvMapping({ ...ITEM_MAPPING, encoding: 'utf-8' });
+  for (let round = 0; round < 200; round++) {
+    const bytes = Buffer.from(base, 'utf8');
+    const n = 1 + Math.floor(r() * 20);
+    for (let i = 0; i < n; i++) bytes[Math.floor(r() * bytes.length)] = Math.floor(r() * 256);
+    const cut = round % 3 === 0 ? bytes.subarray(0, Math.floor(r() * bytes.length)) : bytes;
+    try {
+      const out: unknown[] = [];
+      for await (const c of readCsvCoupons(Readable.from([cut]), 'fuzz.csv', mapping)) out.push(c);
+    } catch (e) {
+      // the only error allowed: a header that lost a mapped column (a usage error, exit 2)
+      t.equal((e as { code?: string }).code, 'COUPON_MAPPING', `round ${round}: ${(e as Error).message}`);
+    }
+  }
+  t.pass('no crash');
+});
+
+t.test('the mapping example of docs/coupons.md reads its CSV example (written in Windows-1252)', async (t) => {
+  const doc = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'coupons.md'), 'utf8');
+  const section = doc.slice(doc.indexOf('## The CSV mapping file'));
+  const csv = /```csv\n([\s\S]*?)```/.exec(section)![1]!;
+  const mapping = parseCsvMapping(JSON.parse(/```json\n([\s\S]*?)```/.exec(section)![1]!));
+  const { json, findings } = await summarize(iconv.encode(csv, 'windows-1252'), mapping);
+  t.same(findings, []);
+  t.match(json.totals, { coupons: 1, items: 2, gross: '19.50', discount: '0.50', icms_base: '19.00', icms_value: '3.42', pis: '0.32', cofins: '1.44' });
+});
