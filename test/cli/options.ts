@@ -9,6 +9,7 @@ import { registerNfeCommands } from '../../src/cli/nfe.js';
 import { registerSpedCommands } from '../../src/cli/sped.js';
 import { registerLedgerCommands } from '../../src/cli/ledger.js';
 import { registerRunCommand } from '../../src/cli/run.js';
+import { registerCouponsCommands } from '../../src/cli/coupons.js';
 import { registerSubmitCommand } from '../../src/cli/submit.js';
 import { registerQueueCommands } from '../../src/cli/queue.js';
 import { registerWorkerCommand } from '../../src/cli/worker.js';
@@ -25,6 +26,7 @@ function program(): Command {
   registerSpedCommands(p, ctx);
   registerNfeCommands(p, ctx);
   registerLedgerCommands(p, ctx);
+  registerCouponsCommands(p, ctx);
   registerRunCommand(p, ctx);
   registerSubmitCommand(p, ctx);
   registerQueueCommands(p, ctx);
