@@ -4,7 +4,8 @@
  * completed with its defaults.
  */
 import { readFileSync } from 'node:fs';
-import { ioError, UsageError } from '../errors.js';
+import { readJsonFile } from '../common/read-json-file.js';
+import { UsageError } from '../errors.js';
 import { checkSchema, type JsonSchema } from '../tasks/json-schema.js';
 import type { JsonValue } from '../tasks/ledger.js';
 
@@ -64,17 +65,5 @@ export function parseCsvMapping(value: unknown, name = 'mapping'): CsvMapping {
 
 /** Reads and checks a mapping file: SourceError (exit 2) when unreadable, COUPON_MAPPING when not JSON or wrong. */
 export function loadCsvMapping(path: string): CsvMapping {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw ioError(err, path, 'read');
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`${path}: not JSON: ${(err as Error).message}`, 'COUPON_MAPPING');
-  }
-  return parseCsvMapping(value, path);
+  return parseCsvMapping(readJsonFile(path, 'COUPON_MAPPING'), path);
 }

@@ -3,7 +3,8 @@
  * against formats/sped/from-docs/company.schema.json (docs/from-docs.md shows an example).
  */
 import { readFileSync } from 'node:fs';
-import { ioError, UsageError } from '../errors.js';
+import { readJsonFile } from '../common/read-json-file.js';
+import { UsageError } from '../errors.js';
 import { checkSchema, type JsonSchema } from '../tasks/json-schema.js';
 import type { JsonValue } from '../tasks/ledger.js';
 
@@ -74,19 +75,7 @@ export function parseCompany(value: unknown, where = 'company'): Company {
 
 /** Reads and checks COMPANY.json. */
 export function loadCompany(path: string): Company {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw ioError(err, path, 'read');
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`${path}: not JSON (${(err as Error).message})`, 'FROMDOCS_COMPANY');
-  }
-  return parseCompany(value, path);
+  return parseCompany(readJsonFile(path, 'FROMDOCS_COMPANY'), path);
 }
 
 /** `YYYY-MM` → the first and last day (ISO). */
