@@ -49,15 +49,8 @@ function emptySums(): GroupSums {
 }
 
 /** What one sale adds to one row. */
-interface Part {
+interface Part extends Pick<GroupSums, 'items' | Amount> {
   readonly group: string;
-  items: number;
-  gross: bigint;
-  discount: bigint;
-  icmsBase: bigint;
-  icmsValue: bigint;
-  pis: bigint;
-  cofins: bigint;
 }
 
 export class Aggregator {
