@@ -9,6 +9,7 @@ import { ENGINE_MAJOR } from '../tasks/task.js';
 import { QueueUrlError, checkRoute } from './errors.js';
 import { openLocalQueue, type LocalQueueOptions } from './local.js';
 import type { TaskQueue } from './types.js';
+import { hidePassword } from '../common/hide-password.js';
 
 export const DEFAULT_QUEUE_URL = 'local:.fiscal/queue';
 
@@ -70,8 +71,4 @@ async function loadAmqp(shown: string): Promise<AmqpModule> {
     if (e.code === 'ERR_MODULE_NOT_FOUND' && /queue[/\\]amqp\.(js|ts)/.test(e.message ?? '')) throw new QueueUrlError(`queue URL ${shown}: this build has no RabbitMQ adapter (src/queue/amqp.ts)`);
     throw err;
   }
-}
-
-export function hidePassword(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/:@]*):[^@/]*@/i, '$1:***@').replace(/([?&]password=)[^&]*/i, '$1***');
 }

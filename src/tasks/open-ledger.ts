@@ -9,6 +9,7 @@ import type { Ledger } from './ledger.js';
 import { LedgerUrlError } from './ledger-errors.js';
 import type { PostgresLedgerOptions } from './ledger-postgres.js';
 import { openSqliteLedger, type SqliteLedgerOptions } from './ledger-sqlite.js';
+import { hidePassword } from '../common/hide-password.js';
 
 export const DEFAULT_LEDGER_URL = 'sqlite:.fiscal/ledger.db';
 
@@ -58,9 +59,4 @@ export async function openLedger(url?: string, options: OpenLedgerOptions = {}):
   if (location.backend === 'sqlite') return openSqliteLedger(location.path, options.sqlite);
   const { openPostgresLedger } = await import('./ledger-postgres.js');
   return openPostgresLedger(location.url, options.postgres);
-}
-
-/** `scheme://user:secret@host` → `scheme://user:***@host`, for messages about a URL that may not parse. */
-function hidePassword(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/:@]*):[^@/]*@/i, '$1:***@').replace(/([?&]password=)[^&]*/i, '$1***');
 }
