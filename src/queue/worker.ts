@@ -229,12 +229,17 @@ export async function runWorker(queue: WorkerQueue, options: WorkerOptions): Pro
     }
   };
 
+  // Idle = nothing in flight and depth 0 at two checks in a row: a broker's depth leaves out a message already on
+  // its way to this consumer (delivered, not yet handed to onDelivery), which arrives well within one tick.
+  let idleOnce = false;
   const checkIdle = async (): Promise<void> => {
-    if (!options.exitWhenIdle || stopping || inFlight.size > 0) return;
+    if (!options.exitWhenIdle || stopping || inFlight.size > 0) { idleOnce = false; return; }
     try {
-      if ((await queue.depth()) === 0 && inFlight.size === 0) requestStop('idle');
+      const idle = (await queue.depth()) === 0 && inFlight.size === 0;
+      if (idle && idleOnce) requestStop('idle');
+      idleOnce = idle;
     } catch {
-      // the queue is unreachable: not idle, ask again at the next tick
+      idleOnce = false; // the queue is unreachable: not idle, ask again at the next tick
     }
   };
 
