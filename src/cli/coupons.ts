@@ -18,7 +18,7 @@ export function registerCouponsCommands(program: Command, ctx: CommandContext): 
       .option('--as-csv', 'read every source (stdin included) as a CSV export with the mapping, whatever its name')
       .option('--verify', 'check each XML document\'s signature; failures are findings')
       .addOption(new Option('--key-memory <mib>', 'memory budget of the duplicate detector before it spills to disk, MiB (default 64)').argParser(parsePositiveInt)),
-    'json', 'output', 'delimiter', 'decimalComma', 'maxBytes', 'maxDepth', 'progress',
+    'json', 'output', 'delimiter', 'decimalComma', 'maxBytes', 'maxDepth', 'threads', 'progress',
   ).action(async (sources: string[], o: CouponsSummaryCommandOptions & { output?: string; progress: boolean }) =>
     ctx.run(async () => {
       const out = await openOutput(o.output, ctx.io.stdout);

@@ -11,7 +11,8 @@ import { summarizeCoupons } from '../coupons/summary.js';
 import { summaryCsv, summaryJson, summaryText } from '../coupons/summary-format.js';
 import { formatCouponFinding } from '../coupons/types.js';
 import { writeChunk } from '../nfe/batch.js';
-import { noDocuments } from './nfe.js';
+import type { FiscalPool } from '../pool/pool.js';
+import { noDocuments, poolOptions } from './nfe.js';
 import type { CommandOutcome, CommandStreams } from './types.js';
 
 export interface CouponsSummaryCommandOptions {
@@ -27,6 +28,10 @@ export interface CouponsSummaryCommandOptions {
   readonly keyMemory?: number;
   readonly maxBytes?: number;
   readonly maxDepth?: number;
+  /** Worker threads (default: the cores; 1 = this thread). */
+  readonly threads?: number;
+  /** The runner's pool (a task on `fiscal run`/`fiscal worker`); wins over `threads`. */
+  readonly pool?: FiscalPool;
   /** CSV output only. */
   readonly delimiter?: string;
   readonly decimalComma?: boolean;
@@ -57,6 +62,7 @@ export async function couponsSummaryCommand(src: { sources: readonly string[]; s
     ...(o.keyMemory ? { keyMemoryBytes: o.keyMemory * 1024 * 1024 } : {}),
     ...(o.maxBytes ? { maxBytes: o.maxBytes } : {}),
     ...(o.maxDepth ? { maxDepth: o.maxDepth } : {}),
+    ...poolOptions(o),
     ...(src.stdin ? { stdin: src.stdin } : {}),
     ...(streams.signal ? { signal: streams.signal } : {}),
     ...(streams.onProgress ? { onProgress: streams.onProgress } : {}),

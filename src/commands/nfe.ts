@@ -31,7 +31,7 @@ export interface NfeReadCommandOptions {
 }
 
 /** The pool options of a batch: a given pool wins over a thread count. */
-function poolOptions(o: NfeReadCommandOptions): { pool?: FiscalPool; threads?: number } {
+export function poolOptions(o: { readonly pool?: FiscalPool; readonly threads?: number }): { pool?: FiscalPool; threads?: number } {
   if (o.pool) return { pool: o.pool };
   return o.threads ? { threads: o.threads } : {};
 }

@@ -95,7 +95,15 @@ const STOP = Symbol('stop');
 
 /** One pooled run: which job, on which documents, and what to do with each result. */
 export interface PooledRun<R> {
+  /** The sources, read with readXmlDocuments; or `read`, the caller's own reader of source items. */
   readonly sources: NfeSources;
+  /**
+   * Reads the source items instead of readXmlDocuments(sources) (a caller that splits files of concatenated
+   * documents, say); given the read-ahead that keeps every worker fed and the signal that stops the reading.
+   */
+  readonly read?: (readAhead: number, signal: AbortSignal) => AsyncGenerator<XmlSourceItem>;
+  /** What one job takes at most on worker threads (default JOB_LIMITS). */
+  readonly limits?: { readonly documents: number; readonly bytes: number };
   /** Reading, progress, cancellation, and the pool (`threads`, `pool`). */
   readonly options: NfeBatchOptions;
   /** The job's name (src/pool/jobs.ts); it gets `{ ...payload, docs }` and returns one result per document. */
@@ -124,8 +132,9 @@ export async function runPooledDocuments<R>(spec: PooledRun<R>): Promise<void> {
     options.signal?.addEventListener('abort', cancel);
     try {
       // the reads keep every worker fed: the read-ahead grows with the threads (its byte budget does not)
-      const read = readXmlDocuments(spec.sources, { ...readOptionsOf(options), readAhead: DEFAULT_READ_AHEAD * pool.threads, signal: stop.signal });
-      const groups = groupItems(select ? filtered(read, select) : read, workers ? JOB_LIMITS : { documents: 1, bytes: 1 }, workers, stop);
+      const readAhead = DEFAULT_READ_AHEAD * pool.threads;
+      const read = spec.read ? spec.read(readAhead, stop.signal) : readXmlDocuments(spec.sources, { ...readOptionsOf(options), readAhead, signal: stop.signal });
+      const groups = groupItems(select ? filtered(read, select) : read, workers ? (spec.limits ?? JOB_LIMITS) : { documents: 1, bytes: 1 }, workers, stop);
       await mapInOrder(
         groups,
         (g) => ('error' in g ? Promise.reject(g.error) : pool.run<R[]>(spec.job, { ...spec.payload, docs: g.docs }, g.transfer ? { transfer: g.transfer } : {})),

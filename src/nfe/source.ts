@@ -19,6 +19,7 @@ import yauzl from 'yauzl';
 import { ioError, UsageError } from '../errors.js';
 import { finding, type NfeFinding } from './findings.js';
 import { readAhead, type Planned, type ReadGrant } from './read-ahead.js';
+import { DocumentSplitter } from './split-documents.js';
 
 /** Encodings NF-e documents come in. Other declared encodings are reported as `unsupported:<name>`. */
 export type XmlEncoding = 'utf-8' | 'iso-8859-1' | 'windows-1252' | `unsupported:${string}`;
@@ -390,21 +391,6 @@ async function readEntryItem(zip: yauzl.ZipFile, entry: yauzl.Entry, source: str
 // ---------------------------------------------------------------------------------------------------------
 // concatenated documents (stdin)
 
-const enum S {
-  Text,
-  Lt,
-  StartTag,
-  StartTagQuote,
-  EndTag,
-  Pi,
-  Bang,
-  BangDash,
-  Comment,
-  Cdata,
-  Decl,
-  DeclQuote,
-}
-
 /** The chunks of a stream, ending early (without waiting for more bytes) once `signal` is aborted. */
 async function* untilAborted(stream: Readable, signal: AbortSignal | undefined): AsyncGenerator<unknown> {
   if (!signal) {
@@ -436,9 +422,9 @@ async function* untilAborted(stream: Readable, signal: AbortSignal | undefined):
 }
 
 /**
- * Splits a byte stream of concatenated XML documents on document boundaries: a document is an optional BOM
- * and prolog (declaration, comments, DOCTYPE — the parser refuses the last) followed by one root element.
- * Works on bytes (the markup characters are ASCII in every supported encoding), one pass, chunk by chunk.
+ * The documents of a byte stream of concatenated XML documents, split where one ends and the next begins
+ * (split-documents.ts): `NAME#1`, `NAME#2`… Each over `maxDocumentBytes` is an NFE_TOO_LARGE failure (its bytes
+ * are not kept); a document unfinished at the end of the stream is yielded as it is (the parser reports it).
  */
 export async function* readConcatenated(
   stream: Readable,
@@ -447,34 +433,24 @@ export async function* readConcatenated(
   signal?: AbortSignal,
 ): AsyncGenerator<XmlSourceItem> {
   let ordinal = 0;
-  let state = S.Text;
-  let depth = 0;
-  let inDoc = false;
-  let rootSeen = false;
-  let quote = 0;
-  let prev = 0; // previous byte (for ?>, /> and -->)
-  let prev2 = 0;
-  let declDepth = 0;
   let parts: Buffer[] = [];
   let size = 0;
   let oversized = false;
+  const splitter = new DocumentSplitter();
+  const pieces: number[] = [];
 
   const finish = (): XmlSourceItem => {
     ordinal++;
     const source = `${name}#${ordinal}`;
     const out: XmlSourceItem = oversized
       ? failure(source, 'NFE_TOO_LARGE', `document is ${size} bytes, over the cap of ${maxDocumentBytes}`)
-      : doc(source, Buffer.concat(parts, size));
+      : doc(source, parts.length === 1 ? parts[0]! : Buffer.concat(parts, size));
     parts = [];
     size = 0;
     oversized = false;
-    inDoc = false;
-    rootSeen = false;
-    depth = 0;
     return out;
   };
   const keep = (chunk: Buffer, from: number, to: number): void => {
-    if (to <= from) return;
     size += to - from;
     if (oversized) return;
     if (size > maxDocumentBytes) {
@@ -487,93 +463,12 @@ export async function* readConcatenated(
 
   for await (const c of untilAborted(stream, signal)) {
     const chunk: Buffer = typeof c === 'string' ? Buffer.from(c) : (c as Buffer);
-    let docFrom = inDoc ? 0 : -1;
-    const n = chunk.length;
-    for (let i = 0; i < n; i++) {
-      const b = chunk[i]!;
-      switch (state) {
-        case S.Text:
-          if (!inDoc) {
-            if (b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09) continue;
-            inDoc = true;
-            docFrom = i;
-          }
-          if (b === 0x3c) state = S.Lt;
-          break;
-        case S.Lt:
-          if (b === 0x2f) state = S.EndTag;
-          else if (b === 0x3f) state = S.Pi;
-          else if (b === 0x21) state = S.Bang;
-          else state = S.StartTag;
-          break;
-        case S.StartTag:
-          if (b === 0x22 || b === 0x27) {
-            quote = b;
-            state = S.StartTagQuote;
-          } else if (b === 0x3e) {
-            state = S.Text;
-            rootSeen = true;
-            if (prev !== 0x2f) depth++;
-            else if (depth === 0) {
-              keep(chunk, docFrom, i + 1);
-              yield finish();
-              docFrom = -1;
-            }
-          }
-          break;
-        case S.StartTagQuote:
-          if (b === quote) state = S.StartTag;
-          break;
-        case S.EndTag:
-          if (b === 0x3e) {
-            state = S.Text;
-            depth--;
-            if (depth <= 0) {
-              keep(chunk, docFrom, i + 1);
-              yield finish();
-              docFrom = -1;
-            }
-          }
-          break;
-        case S.Pi:
-          if (b === 0x3e && prev === 0x3f) state = S.Text;
-          break;
-        case S.Bang:
-          if (b === 0x2d) state = S.BangDash;
-          else if (b === 0x5b) state = S.Cdata;
-          else {
-            state = S.Decl;
-            declDepth = 0;
-          }
-          break;
-        case S.BangDash:
-          state = b === 0x2d ? S.Comment : S.Decl;
-          // reset so that `<!--` cannot be read as the end `-->`
-          prev2 = 0;
-          prev = 0;
-          continue;
-        case S.Comment:
-          if (b === 0x3e && prev === 0x2d && prev2 === 0x2d) state = S.Text;
-          break;
-        case S.Cdata:
-          if (b === 0x3e && prev === 0x5d && prev2 === 0x5d) state = S.Text;
-          break;
-        case S.Decl:
-          if (b === 0x22 || b === 0x27) {
-            quote = b;
-            state = S.DeclQuote;
-          } else if (b === 0x5b) declDepth++;
-          else if (b === 0x5d) declDepth--;
-          else if (b === 0x3e && declDepth <= 0) state = S.Text;
-          break;
-        case S.DeclQuote:
-          if (b === quote) state = S.Decl;
-          break;
-      }
-      prev2 = prev;
-      prev = b;
+    pieces.length = 0;
+    splitter.scan(chunk, pieces);
+    for (let p = 0; p < pieces.length; p += 3) {
+      keep(chunk, pieces[p]!, pieces[p + 1]!);
+      if (pieces[p + 2] === 1) yield finish();
     }
-    if (inDoc && docFrom >= 0) keep(chunk, docFrom, n);
   }
-  if (inDoc && size > 0) yield finish();
+  if (splitter.inDocument && size > 0) yield finish();
 }

@@ -161,3 +161,45 @@ t.test('real CF-e and NFC-e samples: no false findings', { skip: existsSync(join
   ].sort());
   t.equal(s.totals.coupons, 6);
 });
+
+t.test('on worker threads: the same summary and the same findings, in the same order, as on one thread', async (t) => {
+  // a mix that depends on order: duplicates, cancellations before and after, an unreadable document, a folder, a
+  // zip-free plain file of concatenated documents, stdin, and enough documents for several groups per worker
+  const dir = tempDir('coupons-threads-');
+  mkdirSync(join(dir, 'folder'));
+  const stream: string[] = [cfeCancel(3).xml];
+  for (let s = 1; s <= 400; s++) stream.push(cfe(s).xml);
+  stream.push(cfe(10).xml, cfeCancel(200).xml, cfe(11).xml, '<CFe><infCFe>broken at the end');
+  writeFileSync(join(dir, 'day.xml'), stream.join('\n'));
+  for (let s = 380; s <= 420; s++) writeFileSync(join(dir, 'folder', `c${s}.xml`), cfe(s).xml);
+  const notes = [1, 2, 3].map(nfce);
+  const summarize = async (threads: number): Promise<{ json: string; findings: string[] }> => {
+    const findings: string[] = [];
+    const s = await summarizeCoupons([join(dir, 'day.xml'), join(dir, 'folder'), '-'], {
+      threads, stdin: Readable.from([Buffer.from(notes.map((n) => n.xml).join('') + nfceCancelEvent(notes[0]!.key))]),
+      onFinding: (f) => findings.push(`${f.source} ${f.key ?? ''} ${f.code}`),
+    });
+    return { json: summaryJson(s), findings };
+  };
+  const one = await summarize(1);
+  t.equal((JSON.parse(one.json) as { totals: { read: number } }).totals.read, 405 + 41 + 4);
+  t.equal(one.findings.filter((f) => f.endsWith('COUPON_DUPLICATE')).length, 2 + 21, 'two in the stream, the folder repeats 380–400');
+  t.ok(one.findings.some((f) => f.endsWith('NFE_XML_MALFORMED')));
+  for (const threads of [2, 3]) {
+    const many = await summarize(threads);
+    t.equal(many.json, one.json, `${threads} threads: the same summary`);
+    t.same(many.findings, one.findings, `${threads} threads: the same findings in the same order`);
+  }
+});
+
+t.test('cancelled: the summary rejects with the signal\'s reason and reads no further', async (t) => {
+  const docs: string[] = [];
+  for (let s = 1; s <= 2000; s++) docs.push(cfe(s).xml);
+  const ac = new AbortController();
+  let read = 0;
+  await t.rejects(
+    summarizeCoupons('-', { threads: 2, stdin: Readable.from([Buffer.from(docs.join(''))]), signal: ac.signal, onProgress: (n) => { read = n; if (n === 100) ac.abort(new Error('stop here')); } }),
+    { message: 'stop here' },
+  );
+  t.ok(read < 2000, `stopped after ${read} documents`);
+});
