@@ -4,7 +4,7 @@
  * items fall in; what it added (its contribution) can be serialized, kept in the key store, and taken back out
  * when a cancellation arrives after it. Exact: cents as BigInts.
  */
-import type { CouponItem, CouponSale } from './types.js';
+import type { CouponCancellation, CouponEvent, CouponItem, CouponSale } from './types.js';
 
 /** Grouping dimensions: per coupon (day, model, equipment, emitter) or per item (cst, cfop, rate). */
 export const DIMENSIONS = ['day', 'model', 'equipment', 'emitter', 'cst', 'cfop', 'rate'] as const;
@@ -49,8 +49,63 @@ function emptySums(): GroupSums {
 }
 
 /** What one sale adds to one row. */
-interface Part extends Pick<GroupSums, 'items' | Amount> {
+export interface Part extends Pick<GroupSums, 'items' | Amount> {
   readonly group: string;
+}
+
+/**
+ * What one sale adds to the sums: its parts, one per row its items fall in, and the same serialized (`data`, what
+ * the key store keeps so that a cancellation arriving later can take it back out). Computed where the sale is
+ * read — a pool worker for XML — so that the main thread only adds parts up.
+ */
+export interface Contribution {
+  readonly parts: readonly Part[];
+  readonly data: string;
+}
+
+function groupOf(by: readonly Dimension[], sale: CouponSale, item: CouponItem): string {
+  let g = '';
+  for (let i = 0; i < by.length; i++) {
+    const d = by[i]!;
+    const v = d === 'cst' || d === 'cfop' || d === 'rate' ? item[d] : sale[d];
+    g += (i === 0 ? '' : SEP) + clean(v);
+  }
+  return g;
+}
+
+const NO_ITEM: CouponItem = { cst: '', cfop: '', rate: '', gross: 0n, discount: 0n, icmsBase: 0n, icmsValue: 0n, pis: 0n, cofins: 0n };
+
+/** The sale's contribution under the grouping `by` (a sale without items still counts in its coupon-level row). */
+export function contributionOf(sale: CouponSale, by: readonly Dimension[]): Contribution {
+  const parts = new Map<string, Part>();
+  const items: readonly CouponItem[] = sale.items.length > 0 ? sale.items : [NO_ITEM];
+  for (const it of items) {
+    const group = groupOf(by, sale, it);
+    let p = parts.get(group);
+    if (!p) parts.set(group, (p = { group, items: 0, gross: 0n, discount: 0n, icmsBase: 0n, icmsValue: 0n, pis: 0n, cofins: 0n }));
+    if (sale.items.length > 0) p.items++;
+    for (const a of AMOUNTS) p[a] += it[a];
+  }
+  const list = [...parts.values()];
+  return { parts: list, data: list.map((p) => [p.group, p.items, ...AMOUNTS.map((a) => p[a])].join('\t')).join('\n') };
+}
+
+/** A sale as the summary counts it: its key, where it came from, and its contribution. */
+export interface CountedSale {
+  readonly kind: 'sale';
+  readonly key: string;
+  readonly source: string;
+  readonly cancelledInDocument?: boolean;
+  readonly contribution: Contribution;
+}
+
+export type CountedEvent = CountedSale | CouponCancellation;
+
+/** A coupon event with its sale's contribution under `by` (a cancellation as it is). */
+export function countedEvent(ev: CouponEvent, by: readonly Dimension[]): CountedEvent {
+  if (ev.kind === 'cancellation') return ev;
+  const counted: CountedSale = { kind: 'sale', key: ev.key, source: ev.source, contribution: contributionOf(ev, by) };
+  return ev.cancelledInDocument ? { ...counted, cancelledInDocument: true } : counted;
 }
 
 export class Aggregator {
@@ -61,40 +116,20 @@ export class Aggregator {
     this.by = by;
   }
 
-  #groupOf(sale: CouponSale, item: CouponItem): string {
-    return this.by.map((d) => clean(d === 'cst' || d === 'cfop' || d === 'rate' ? item[d] : sale[d])).join(SEP);
-  }
-
-  /** The sale's parts, one per row its items fall in (a sale without items still counts in its coupon-level row). */
-  #parts(sale: CouponSale): Part[] {
-    const parts = new Map<string, Part>();
-    const items: readonly CouponItem[] = sale.items.length > 0 ? sale.items : [{ cst: '', cfop: '', rate: '', gross: 0n, discount: 0n, icmsBase: 0n, icmsValue: 0n, pis: 0n, cofins: 0n }];
-    for (const it of items) {
-      const group = this.#groupOf(sale, it);
-      let p = parts.get(group);
-      if (!p) parts.set(group, (p = { group, items: 0, gross: 0n, discount: 0n, icmsBase: 0n, icmsValue: 0n, pis: 0n, cofins: 0n }));
-      if (sale.items.length > 0) p.items++;
-      for (const a of AMOUNTS) p[a] += it[a];
-    }
-    return [...parts.values()];
-  }
-
   #row(group: string): GroupSums {
     let r = this.#rows.get(group);
     if (!r) this.#rows.set(group, (r = emptySums()));
     return r;
   }
 
-  /** Counts a sale; returns its contribution, serialized (for the key store). */
-  addSale(sale: CouponSale): string {
-    const parts = this.#parts(sale);
-    for (const p of parts) this.#apply(p, 1n);
-    return parts.map((p) => [p.group, p.items, ...AMOUNTS.map((a) => p[a])].join('\t')).join('\n');
+  /** Counts a sale, by its contribution (contributionOf with this aggregator's `by`). */
+  addSale(c: Contribution): void {
+    for (const p of c.parts) this.#apply(p, 1n);
   }
 
   /** Counts a sale as cancelled: its coupon and gross value in the cancelled columns. */
-  addCancelledSale(sale: CouponSale): void {
-    for (const p of this.#parts(sale)) this.#cancel(p);
+  addCancelledSale(c: Contribution): void {
+    for (const p of c.parts) this.#cancel(p);
   }
 
   /** Moves a counted sale (its serialized contribution) to the cancelled columns. */

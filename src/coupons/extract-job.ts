@@ -8,7 +8,9 @@ import { parseItem } from '../nfe/parse.js';
 import type { XmlSourceItem } from '../nfe/source.js';
 import { verifyXml } from '../nfe/verify.js';
 import { fromWire, type DocumentsPayload } from '../nfe/wire-document.js';
+import { countedEvent, type CountedEvent, type Dimension } from './aggregate.js';
 import { couponsOfDocument, mk, type CouponsOfDocument } from './from-xml.js';
+import type { CouponFinding } from './types.js';
 
 export interface CouponReadOptions {
   /** Check each document's signature on its original bytes; failures are findings. */
@@ -16,7 +18,16 @@ export interface CouponReadOptions {
   readonly maxDepth?: number;
 }
 
-export interface CouponsPayload extends DocumentsPayload, CouponReadOptions {}
+export interface CouponsPayload extends DocumentsPayload, CouponReadOptions {
+  /** The summary's grouping: each sale comes back with its contribution to the rows (contributionOf). */
+  readonly by: readonly Dimension[];
+}
+
+/** One document's counted events and findings, as the job sends them back. */
+export interface CountedDocument {
+  readonly events: readonly CountedEvent[];
+  readonly findings: readonly CouponFinding[];
+}
 
 /** One source item's coupon events and findings (a document that cannot be read: its finding, no event). */
 export function couponsOfItem(item: XmlSourceItem, options: CouponReadOptions): CouponsOfDocument {
@@ -30,6 +41,9 @@ export function couponsOfItem(item: XmlSourceItem, options: CouponReadOptions): 
   return got;
 }
 
-export function extractCouponsJob(payload: CouponsPayload): CouponsOfDocument[] {
-  return payload.docs.map((d) => couponsOfItem(fromWire(d), payload));
+export function extractCouponsJob(payload: CouponsPayload): CountedDocument[] {
+  return payload.docs.map((d) => {
+    const got = couponsOfItem(fromWire(d), payload);
+    return { events: got.events.map((ev) => countedEvent(ev, payload.by)), findings: got.findings };
+  });
 }

@@ -13,13 +13,13 @@ import { ioError, UsageError } from '../errors.js';
 import { runPooledDocuments, withNfePool } from '../nfe/batch-pool.js';
 import { DEFAULT_MAX_DOCUMENT_BYTES, readConcatenated, readXmlDocuments, type XmlSourceItem } from '../nfe/source.js';
 import type { FiscalPool } from '../pool/pool.js';
-import { Aggregator, DEFAULT_DIMENSIONS, sumRows, type Dimension, type GroupRow, type GroupSums } from './aggregate.js';
+import { Aggregator, countedEvent, DEFAULT_DIMENSIONS, sumRows, type CountedEvent, type Dimension, type GroupRow, type GroupSums } from './aggregate.js';
 import type { CsvMapping } from './csv-mapping.js';
 import { readCsvCoupons } from './from-csv.js';
-import type { CouponReadOptions } from './extract-job.js';
-import { mk, type CouponsOfDocument } from './from-xml.js';
+import type { CountedDocument, CouponReadOptions } from './extract-job.js';
+import { mk } from './from-xml.js';
 import { KeyStore } from './key-store.js';
-import type { CouponEvent, CouponFinding } from './types.js';
+import type { CouponFinding } from './types.js';
 
 export interface SummarizeCouponsOptions {
   /** Grouping dimensions, in order (default day, model, equipment, cst, cfop, rate). */
@@ -106,16 +106,17 @@ export async function summarizeCoupons(sources: string | readonly string[], opti
       if (!quietIfDone) totals.duplicateCancellations++;
     }
   };
-  const apply = (ev: CouponEvent): void => {
+  const apply = (ev: CountedEvent): void => {
     if (ev.kind === 'cancellation') return cancel(ev.key, ev.source, false);
     const e = store.get(ev.key);
     if (e === undefined || e.state === 'pending') {
       if (e?.state === 'pending' || ev.cancelledInDocument) {
-        agg.addCancelledSale(ev);
+        agg.addCancelledSale(ev.contribution);
         totals.cancelled++;
         store.set(ev.key, { state: 'cancelled', data: '' });
       } else {
-        store.set(ev.key, { state: 'sale', data: agg.addSale(ev) });
+        agg.addSale(ev.contribution);
+        store.set(ev.key, { state: 'sale', data: ev.contribution.data });
         totals.coupons++;
       }
       return;
@@ -125,7 +126,7 @@ export async function summarizeCoupons(sources: string | readonly string[], opti
     totals.duplicates++;
     report(mk('COUPON_DUPLICATE', ev.source, 'the coupon was already counted: this delivery is not counted again', ev.key, 'warning'));
   };
-  const take = (events: readonly CouponEvent[], findings: readonly CouponFinding[]): void => {
+  const take = (events: readonly CountedEvent[], findings: readonly CouponFinding[]): void => {
     totals.read++;
     for (const f of findings) report(f);
     if (events.length === 0 && findings.some((f) => f.severity === 'error')) totals.notCounted++;
@@ -140,7 +141,7 @@ export async function summarizeCoupons(sources: string | readonly string[], opti
     try {
       for await (const c of readCsvCoupons(stream, src, options.mapping)) {
         options.signal?.throwIfAborted();
-        take(c.events, c.findings);
+        take(c.events.map((ev) => countedEvent(ev, by)), c.findings);
       }
     } finally {
       if (src !== '-') stream.destroy();
@@ -148,13 +149,13 @@ export async function summarizeCoupons(sources: string | readonly string[], opti
   };
   // a run of XML sources goes through the pool (parsed on its workers, added up here in input order)
   const readXml = (pool: FiscalPool, run: readonly string[]): Promise<void> =>
-    runPooledDocuments<CouponsOfDocument>({
+    runPooledDocuments<CountedDocument>({
       sources: run,
       read: (readAhead, signal) => xmlItems(run, { maxBytes: options.maxBytes ?? DEFAULT_MAX_DOCUMENT_BYTES, readAhead, signal, ...(options.stdin ? { stdin: options.stdin } : {}) }),
       limits: COUPON_JOB_LIMITS,
       options: { pool, ...(options.signal ? { signal: options.signal } : {}) },
       job: 'coupons.extract',
-      payload: { ...readOptions },
+      payload: { ...readOptions, by },
       counter: { documents: 0, stopped: false },
       emit: async (got) => {
         take(got.events, got.findings);

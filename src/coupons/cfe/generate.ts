@@ -20,6 +20,34 @@ export interface CfeGenerateOptions {
   readonly dEmi?: string;
   /** A buyer identified by CNPJ (default: chosen by the seed; else `<dest/>`, an anonymous consumer). */
   readonly buyer?: boolean;
+  /** The SAT's serial number (9 digits; default 900004019). */
+  readonly nserieSAT?: string;
+  /**
+   * The store's products (default six staples, all taxed at 7% or 18%): items are drawn from it skewed, as
+   * sales are — the first products in most coupons, the long tail in few.
+   */
+  readonly catalog?: readonly CfeProduct[];
+  /**
+   * Appends a `Signature` element of a real SAT signature's shape and size (SignedInfo with its digest, a 2048-bit
+   * SignatureValue, the X509Certificate) whose values sign nothing: for benchmarks of what reads the whole
+   * document; a verification fails on it.
+   */
+  readonly signatureShaped?: boolean;
+}
+
+/** A product of a generated store. */
+export interface CfeProduct {
+  readonly code: string;
+  /** Description, any text (accents included: the document is UTF-8). */
+  readonly name: string;
+  readonly ncm: string;
+  readonly unit: string;
+  /** GTIN, or '' when the product has none. */
+  readonly gtin: string;
+  /** ICMS CST: `00` (taxed, with `rate`), `20`, `40` or `60` (no ICMS on the coupon: ICMS40 group, CFOP 5405 for 60). */
+  readonly cst: '00' | '20' | '40' | '60';
+  /** ICMS rate for CST 00/20 (`18.00`). */
+  readonly rate: string;
 }
 
 const PRODUCTS = [
@@ -45,6 +73,21 @@ interface Sale {
 }
 
 const SAT_SERIAL = '900004019';
+
+/** Base64 text of `n` characters, deterministic. */
+const base64Of = (n: number, seed: number): string => Buffer.alloc(Math.ceil((n * 3) / 4), seed % 251).toString('base64').slice(0, n);
+
+/** A Signature element of a real SAT signature's size (see CfeGenerateOptions.signatureShaped). */
+function shapedSignature(key: string, seed: number): string {
+  const alg = (name: string, uri: string): string => `<${name} Algorithm="${uri}"/>`;
+  return `<Signature xmlns="http://www.w3.org/2000/09/xmldsig#"><SignedInfo>${alg('CanonicalizationMethod', 'http://www.w3.org/TR/2001/REC-xml-c14n-20010315')}` +
+    `${alg('SignatureMethod', 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256')}<Reference URI="#CFe${key}"><Transforms>` +
+    `${alg('Transform', 'http://www.w3.org/2000/09/xmldsig#enveloped-signature')}${alg('Transform', 'http://www.w3.org/TR/2001/REC-xml-c14n-20010315')}</Transforms>` +
+    `${alg('DigestMethod', 'http://www.w3.org/2001/04/xmlenc#sha256')}<DigestValue>${base64Of(44, seed)}</DigestValue></Reference></SignedInfo>` +
+    `<SignatureValue>${base64Of(344, seed + 1)}</SignatureValue><KeyInfo><X509Data><X509Certificate>${base64Of(1780, seed + 2)}</X509Certificate></X509Data></KeyInfo></Signature>`;
+}
+
+const DEFAULT_CATALOG: readonly CfeProduct[] = PRODUCTS.map(([name, ncm, unit, gtin], i) => ({ code: String(100 + i), name, ncm, unit, gtin, cst: '00', rate: '' }));
 const SOFTWARE_HOUSE = '16716114000172';
 
 function sale(seed: number, options: CfeGenerateOptions): Sale {
@@ -55,9 +98,10 @@ function sale(seed: number, options: CfeGenerateOptions): Sale {
   const hEmi = `${String(8 + Math.floor(r() * 12)).padStart(2, '0')}${String(Math.floor(r() * 60)).padStart(2, '0')}${String(Math.floor(r() * 60)).padStart(2, '0')}`;
   const nCFe = String(1 + (seed % 999999)).padStart(6, '0');
   const cNF = String(Math.floor(r() * 1e6)).padStart(6, '0');
-  const key = buildCfeKey({ cUF: '35', aamm: day.slice(2, 6), cnpj, nserieSAT: SAT_SERIAL, nCFe, cNF });
+  const serial = options.nserieSAT ?? SAT_SERIAL;
+  const key = buildCfeKey({ cUF: '35', aamm: day.slice(2, 6), cnpj, nserieSAT: serial, nCFe, cNF });
   const ide = el('ide', [
-    el('cUF', '35'), el('cNF', cNF), el('mod', '59'), el('nserieSAT', SAT_SERIAL), el('nCFe', nCFe), el('dEmi', day),
+    el('cUF', '35'), el('cNF', cNF), el('mod', '59'), el('nserieSAT', serial), el('nCFe', nCFe), el('dEmi', day),
     el('hEmi', hEmi), el('cDV', key.slice(43)), el('tpAmb', '2'), el('CNPJ', SOFTWARE_HOUSE),
     el('signAC', 'SGR-SAT SISTEMA DE GESTAO E RETAGUARDA DO SAT'), el('assinaturaQRCODE', Buffer.alloc(256, seed % 251).toString('base64')),
     el('numeroCaixa', String(1 + (seed % 20)).padStart(3, '0')),
@@ -68,22 +112,31 @@ function sale(seed: number, options: CfeGenerateOptions): Sale {
   const dest = buyer ? el('dest', [el('CNPJ', cnpjFromNumber(9000 + (seed % 700))), el('xNome', 'CLIENTE IDENTIFICADO LTDA')]) : '<dest/>';
   const items: { vProd: string; vItem: string; vICMS: string; vPIS: string; vCOFINS: string; v12741: string; xml: string }[] = [];
   for (let i = 1; i <= n; i++) {
-    const [xProd, ncm, unit, gtin] = PRODUCTS[Math.floor(r() * PRODUCTS.length)]!;
-    const qCom = unit === 'KG' ? `${Math.floor(r() * 3)}.${String(Math.floor(r() * 1000)).padStart(3, '0')}0` : `${1 + Math.floor(r() * 5)}.0000`;
+    // the default catalog draws uniformly, as it always did (the same seed, the same bytes); a store's skewed
+    const catalog = options.catalog ?? DEFAULT_CATALOG;
+    const pick = options.catalog ? Math.floor(r() ** 3 * catalog.length) : Math.floor(r() * catalog.length);
+    const p = catalog[pick]!;
+    const qCom = p.unit === 'KG' ? `${Math.floor(r() * 3)}.${String(Math.floor(r() * 1000)).padStart(3, '0')}0` : `${1 + Math.floor(r() * 5)}.0000`;
     const vUnCom = `${1 + Math.floor(r() * 40)}.${String(Math.floor(r() * 100)).padStart(2, '0')}`;
     const vProd = multiplyDecimals(qCom, vUnCom);
-    const pICMS = r() < 0.5 ? '18.00' : '7.00';
-    const vICMS = percentOf(vProd, pICMS);
+    const taxed = p.cst === '00' || p.cst === '20';
+    const drawn = r() < 0.5 ? '18.00' : '7.00';
+    const code = options.catalog ? p.code : String(100 + Math.floor(r() * 900));
+    const pICMS = options.catalog ? p.rate : drawn;
+    const vICMS = taxed ? percentOf(vProd, pICMS) : '0.00';
     const vPIS = multiplyDecimals(vProd, '0.0165');
     const vCOFINS = multiplyDecimals(vProd, '0.0760');
     const v12741 = percentOf(vProd, '31.45');
     const prod = el('prod', [
-      el('cProd', String(100 + Math.floor(r() * 900))), ...(gtin ? [el('cEAN', gtin)] : []), el('xProd', xProd), el('NCM', ncm),
-      el('CFOP', '5102'), el('uCom', unit), el('qCom', qCom), el('vUnCom', vUnCom), el('vProd', vProd), el('indRegra', 'A'), el('vItem', vProd),
+      el('cProd', code), ...(p.gtin ? [el('cEAN', p.gtin)] : []), el('xProd', p.name), el('NCM', p.ncm),
+      el('CFOP', p.cst === '60' ? '5405' : '5102'), el('uCom', p.unit), el('qCom', qCom), el('vUnCom', vUnCom), el('vProd', vProd), el('indRegra', 'A'), el('vItem', vProd),
     ]);
+    const icms = taxed
+      ? el(`ICMS00`, [el('Orig', '0'), el('CST', p.cst), el('pICMS', pICMS), el('vICMS', vICMS)])
+      : el('ICMS40', [el('Orig', '0'), el('CST', p.cst)]);
     const imposto = el('imposto', [
       el('vItem12741', v12741),
-      el('ICMS', [el('ICMS00', [el('Orig', '0'), el('CST', '00'), el('pICMS', pICMS), el('vICMS', vICMS)])]),
+      el('ICMS', [icms]),
       el('PIS', [el('PISAliq', [el('CST', '01'), el('vBC', vProd), el('pPIS', '0.0165'), el('vPIS', vPIS)])]),
       el('COFINS', [el('COFINSAliq', [el('CST', '01'), el('vBC', vProd), el('pCOFINS', '0.0760'), el('vCOFINS', vCOFINS)])]),
     ]);
@@ -99,7 +152,8 @@ function sale(seed: number, options: CfeGenerateOptions): Sale {
   const pgto = el('pgto', [el('MP', [el('cMP', '01'), el('vMP', vCFe)]), el('vTroco', '0.00')]);
   const infAdic = el('infAdic', [el('infCpl', 'Documento de teste gerado por fiscal-engine')]);
   const inf = el('infCFe', [ide, emit, dest, ...items.map((x) => x.xml), total, pgto, infAdic], ` Id="CFe${key}" versao="0.08" versaoDadosEnt="0.08" versaoSB="010000"`);
-  return { key, xml: `<?xml version="1.0" encoding="UTF-8"?><CFe>${inf}</CFe>`, ide, emit, vCFe };
+  const signature = options.signatureShaped ? shapedSignature(key, seed) : '';
+  return { key, xml: `<?xml version="1.0" encoding="UTF-8"?><CFe>${inf}${signature}</CFe>`, ide, emit, vCFe };
 }
 
 /** An unsigned CF-e sale (`<CFe>`, layout 0.08) and its key. */
