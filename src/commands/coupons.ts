@@ -6,6 +6,7 @@
 import type { Readable } from 'node:stream';
 import { EXIT_FINDINGS, EXIT_OK, UsageError } from '../errors.js';
 import { isDimension, type Dimension } from '../coupons/aggregate.js';
+import type { CouponCheckpointOptions } from '../coupons/checkpoint.js';
 import { loadCsvMapping } from '../coupons/csv-mapping.js';
 import { summarizeCoupons } from '../coupons/summary.js';
 import { summaryCsv, summaryJson, summaryText } from '../coupons/summary-format.js';
@@ -32,6 +33,8 @@ export interface CouponsSummaryCommandOptions {
   readonly threads?: number;
   /** The runner's pool (a task on `fiscal run`/`fiscal worker`); wins over `threads`. */
   readonly pool?: FiscalPool;
+  /** Checkpoints (a resumable task: src/tasks/types.ts); not a CLI flag. */
+  readonly checkpoints?: CouponCheckpointOptions;
   /** CSV output only. */
   readonly delimiter?: string;
   readonly decimalComma?: boolean;
@@ -63,6 +66,7 @@ export async function couponsSummaryCommand(src: { sources: readonly string[]; s
     ...(o.maxBytes ? { maxBytes: o.maxBytes } : {}),
     ...(o.maxDepth ? { maxDepth: o.maxDepth } : {}),
     ...poolOptions(o),
+    ...(o.checkpoints ? { checkpoints: o.checkpoints } : {}),
     ...(src.stdin ? { stdin: src.stdin } : {}),
     ...(streams.signal ? { signal: streams.signal } : {}),
     ...(streams.onProgress ? { onProgress: streams.onProgress } : {}),
@@ -72,6 +76,7 @@ export async function couponsSummaryCommand(src: { sources: readonly string[]; s
   const counts = {
     read: t.read, coupons: t.coupons, cancelled: t.cancelled, duplicates: t.duplicates, orphanCancellations: t.orphanCancellations,
     notCounted: t.notCounted, rows: s.rows.length, spilledKeys: s.spilledKeys,
+    ...(s.resumedFromItem > 0 ? { resumedFromItem: s.resumedFromItem } : {}),
   };
   if (t.read === 0) return { exitCode: noDocuments(streams.messages, src.sources), counts, findings: s.findings };
   await writeChunk(streams.output, o.json ? summaryJson(s) : o.csv ? summaryCsv(s, delimiter, o.decimalComma === true) : summaryText(s));

@@ -44,6 +44,9 @@ const SEP = '\x1f';
 /** A dimension value as part of a row key and of a serialized contribution: no separators inside. */
 const clean = (v: string): string => v.replace(/[\x1e\x1f\t\n\r]/g, ' ');
 
+/** Every field of a row's sums, in a fixed order (snapshots). */
+const SUM_FIELDS = ['coupons', 'items', ...AMOUNTS, 'cancelled', 'cancelledGross'] as const satisfies readonly (keyof GroupSums)[];
+
 function emptySums(): GroupSums {
   return { coupons: 0, items: 0, gross: 0n, discount: 0n, icmsBase: 0n, icmsValue: 0n, pis: 0n, cofins: 0n, cancelled: 0, cancelledGross: 0n };
 }
@@ -163,6 +166,23 @@ export class Aggregator {
     return [...this.#rows.entries()]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([k, s]) => ({ values: this.by.length === 0 ? [] : k.split(SEP), ...s }));
+  }
+
+  /** The rows as plain strings (a checkpoint's part): group, then every sum in SUM_FIELDS order. */
+  snapshot(): string[][] {
+    return [...this.#rows].map(([group, r]) => [group, ...SUM_FIELDS.map((f) => String(r[f]))]);
+  }
+
+  /** Takes back the rows of a snapshot (a resumed run, before anything else is added). */
+  restore(rows: readonly (readonly string[])[]): void {
+    for (const [group, ...sums] of rows) {
+      const r = this.#row(group!);
+      SUM_FIELDS.forEach((f, i) => {
+        const v = sums[i]!;
+        if (f === 'coupons' || f === 'items' || f === 'cancelled') r[f] = Number(v);
+        else r[f] = BigInt(v);
+      });
+    }
   }
 
   /** Number of distinct rows so far. */

@@ -25,6 +25,12 @@ export interface KeyStoreOptions {
   readonly memoryBytes?: number;
   /** Where the spill file goes (a fresh folder under it, removed by close). Default the OS temporary folder. */
   readonly tmpDir?: string;
+  /**
+   * A durable store in this file instead (created when missing, kept by close): nothing spills by itself — the
+   * caller commits the entries together with its checkpoint (`commit`) when `overBudget` says so or when it
+   * wants a checkpoint, so that what the file holds is always the state at one checkpoint, never a mix.
+   */
+  readonly path?: string;
 }
 
 export const DEFAULT_KEY_MEMORY_BYTES = 64 * 1024 * 1024;
@@ -47,9 +53,62 @@ export class KeyStore {
   #spilled = 0;
   #spills = 0;
 
+  readonly #durable: boolean;
+
   constructor(options: KeyStoreOptions = {}) {
     this.#budget = options.memoryBytes ?? DEFAULT_KEY_MEMORY_BYTES;
     this.#tmpRoot = options.tmpDir ?? tmpdir();
+    this.#durable = options.path !== undefined;
+    if (options.path !== undefined) {
+      const db = new Database(options.path);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.exec('CREATE TABLE IF NOT EXISTS checkpoint (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL)');
+      this.#open(db);
+    }
+  }
+
+  #open(db: Database.Database): void {
+    db.exec('CREATE TABLE IF NOT EXISTS keys (key TEXT PRIMARY KEY, state INTEGER NOT NULL, data TEXT NOT NULL) WITHOUT ROWID');
+    this.#db = db;
+    this.#get = db.prepare('SELECT state, data FROM keys WHERE key = ?');
+    this.#put = db.prepare('INSERT OR REPLACE INTO keys (key, state, data) VALUES (?, ?, ?)');
+  }
+
+  /** Whether the entries in memory passed the budget (a durable store's caller commits then). */
+  get overBudget(): boolean {
+    return this.#bytes > this.#budget;
+  }
+
+  /** The state of the last commit of a durable store, or null (a new file). */
+  checkpoint(): string | null {
+    if (!this.#durable || !this.#db) return null;
+    const row = this.#db.prepare<[], { state: string }>('SELECT state FROM checkpoint WHERE id = 1').get();
+    return row ? row.state : null;
+  }
+
+  /**
+   * Durable store: writes the entries in memory and `state` (the caller's checkpoint) in one transaction, fsynced
+   * (synchronous FULL), then empties memory. After a crash the file holds the entries of the last commit and its
+   * state, together.
+   */
+  commit(state: string): void {
+    if (!this.#durable || !this.#db) throw new Error('commit needs a durable key store (path)');
+    const db = this.#db;
+    this.#write(db, () => db.prepare('INSERT OR REPLACE INTO checkpoint (id, state) VALUES (1, ?)').run(state));
+  }
+
+  /**
+   * Copies a durable store's file as of its last commit (VACUUM INTO: a consistent snapshot even while another
+   * process still writes the original) to a new file `to`, which a resumed run then owns alone.
+   */
+  static snapshot(from: string, to: string): void {
+    const db = new Database(from, { readonly: true, fileMustExist: true });
+    try {
+      db.prepare('VACUUM INTO ?').run(to);
+    } finally {
+      db.close();
+    }
   }
 
   /** Keys written to disk so far (a key rewritten counts once per spill). */
@@ -75,7 +134,7 @@ export class KeyStore {
     // a copy of the key: a slice of a document's text would keep all of that text alive
     this.#memory.set(prev ? key : Buffer.from(key, 'latin1').toString('latin1'), entry);
     this.#bytes += ENTRY_OVERHEAD + entry.data.length * 2;
-    if (this.#bytes > this.#budget) this.#spill();
+    if (this.#bytes > this.#budget && !this.#durable) this.#spill();
   }
 
   /** Every entry in the given state (memory first, then disk, a key once: memory wins). */
@@ -89,25 +148,29 @@ export class KeyStore {
   #spill(): void {
     if (!this.#db) {
       this.#dir = mkdtempSync(join(this.#tmpRoot, 'fiscal-keys-'));
-      this.#db = new Database(join(this.#dir, 'keys.db'));
-      this.#db.pragma('journal_mode = OFF');
-      this.#db.pragma('synchronous = OFF');
-      this.#db.exec('CREATE TABLE keys (key TEXT PRIMARY KEY, state INTEGER NOT NULL, data TEXT NOT NULL) WITHOUT ROWID');
-      this.#get = this.#db.prepare('SELECT state, data FROM keys WHERE key = ?');
-      this.#put = this.#db.prepare('INSERT OR REPLACE INTO keys (key, state, data) VALUES (?, ?, ?)');
+      const db = new Database(join(this.#dir, 'keys.db'));
+      db.pragma('journal_mode = OFF');
+      db.pragma('synchronous = OFF');
+      this.#open(db);
     }
+    this.#write(this.#db!, () => {});
+    this.#spills++;
+  }
+
+  /** Writes the entries in memory, and whatever `also` writes, in one transaction; then empties memory. */
+  #write(db: Database.Database, also: () => void): void {
     const put = this.#put!;
     const entries = [...this.#memory];
-    this.#db.transaction(() => {
+    db.transaction(() => {
       for (const [k, e] of entries) put.run(k, STATE_CODE[e.state], e.data);
+      also();
     })();
     this.#spilled += entries.length;
-    this.#spills++;
     this.#memory = new Map();
     this.#bytes = 0;
   }
 
-  /** Closes and removes the spill file. */
+  /** Closes; removes the spill file (a durable store's file stays). */
   close(): void {
     this.#db?.close();
     this.#db = null;

@@ -11,10 +11,11 @@ import { createReadStream, promises as fsp } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { ioError, UsageError } from '../errors.js';
 import { runPooledDocuments, withNfePool } from '../nfe/batch-pool.js';
-import { DEFAULT_MAX_DOCUMENT_BYTES, readConcatenated, readXmlDocuments, type XmlSourceItem } from '../nfe/source.js';
+import { DEFAULT_MAX_DOCUMENT_BYTES, readConcatenated, readXmlDocuments, type ConcatenatedPosition, type XmlSourceItem } from '../nfe/source.js';
 import type { FiscalPool } from '../pool/pool.js';
 import { Aggregator, countedEvent, DEFAULT_DIMENSIONS, sumRows, type CountedEvent, type Dimension, type GroupRow, type GroupSums } from './aggregate.js';
 import type { CsvMapping } from './csv-mapping.js';
+import { COUPON_CHECKPOINT_VERSION, countersOf, DEFAULT_CHECKPOINT_EVERY, parseCheckpointState, type CouponCheckpointOptions, type CouponCheckpointState, type CouponPosition } from './checkpoint.js';
 import { readCsvCoupons } from './from-csv.js';
 import type { CountedDocument, CouponReadOptions } from './extract-job.js';
 import { mk } from './from-xml.js';
@@ -49,6 +50,12 @@ export interface SummarizeCouponsOptions {
   readonly onFinding?: (f: CouponFinding) => void;
   /** Documents and CSV coupons read so far. */
   readonly onProgress?: (read: number) => void;
+  /**
+   * Checkpoints (checkpoint.ts): the duplicate detector in a durable file, committed with the summary's state
+   * every so many items; with `resume`, the run continues from the file's last checkpoint. Findings reported
+   * before that checkpoint are not reported again (their counts are kept).
+   */
+  readonly checkpoints?: CouponCheckpointOptions;
 }
 
 export interface CouponTotals extends GroupSums {
@@ -75,6 +82,8 @@ export interface CouponSummary {
   readonly findings: { readonly errors: number; readonly warnings: number };
   /** Keys the duplicate detector wrote to disk (0 when everything fitted its memory budget). */
   readonly spilledKeys: number;
+  /** With `checkpoints.resume`: the items (documents, CSV coupons) the run did not read again; else 0. */
+  readonly resumedFromItem: number;
 }
 
 const isCsvPath = (p: string): boolean => /\.csv$/i.test(p);
@@ -83,16 +92,31 @@ const isCsvPath = (p: string): boolean => /\.csv$/i.test(p);
 export async function summarizeCoupons(sources: string | readonly string[], options: SummarizeCouponsOptions = {}): Promise<CouponSummary> {
   const list = typeof sources === 'string' ? [sources] : [...sources];
   const by = options.by ?? DEFAULT_DIMENSIONS;
+  const cps = options.checkpoints;
   const agg = new Aggregator(by);
-  const store = new KeyStore({ ...(options.keyMemoryBytes !== undefined ? { memoryBytes: options.keyMemoryBytes } : {}), ...(options.tmpDir ? { tmpDir: options.tmpDir } : {}) });
+  const store = new KeyStore({
+    ...(options.keyMemoryBytes !== undefined ? { memoryBytes: options.keyMemoryBytes } : {}),
+    ...(options.tmpDir ? { tmpDir: options.tmpDir } : {}),
+    ...(cps ? { path: cps.path } : {}),
+  });
   const totals: CouponTotals = { ...sumRows([]), coupons: 0, cancelled: 0, duplicates: 0, duplicateCancellations: 0, orphanCancellations: 0, read: 0, notCounted: 0 };
   const counts = { errors: 0, warnings: 0 };
+  // a resumed run: the sums, counters and finding counts of the last checkpoint, and where to read on
+  const from = cps?.resume ? parseCheckpointState(store.checkpoint()) : null;
+  if (from) {
+    agg.restore(from.rows);
+    Object.assign(totals, from.counters);
+    Object.assign(counts, from.findings);
+  }
+  const resumedFromItem = totals.read;
+  let position: CouponPosition = from?.position ?? { source: 0, items: 0, offset: null };
+  let lastCheckpoint = totals.read;
+
   const report = (f: CouponFinding): void => {
     if (f.severity === 'error') counts.errors++;
     else counts.warnings++;
     options.onFinding?.(f);
   };
-
   const cancel = (key: string, source: string, quietIfDone: boolean): void => {
     const e = store.get(key);
     if (e === undefined) store.set(key, { state: 'pending', data: '' });
@@ -126,52 +150,67 @@ export async function summarizeCoupons(sources: string | readonly string[], opti
     totals.duplicates++;
     report(mk('COUPON_DUPLICATE', ev.source, 'the coupon was already counted: this delivery is not counted again', ev.key, 'warning'));
   };
-  const take = (events: readonly CountedEvent[], findings: readonly CouponFinding[]): void => {
+  /** One item (a document, a CSV coupon) added up; `at` is where the reading stands after it. */
+  const take = async (events: readonly CountedEvent[], findings: readonly CouponFinding[], at: CouponPosition): Promise<void> => {
     totals.read++;
     for (const f of findings) report(f);
     if (events.length === 0 && findings.some((f) => f.severity === 'error')) totals.notCounted++;
     for (const ev of events) apply(ev);
+    position = at;
     options.onProgress?.(totals.read);
+    if (cps && (store.overBudget || totals.read - lastCheckpoint >= (cps.every ?? DEFAULT_CHECKPOINT_EVERY))) {
+      const state: CouponCheckpointState = { version: COUPON_CHECKPOINT_VERSION, position, counters: countersOf(totals), findings: { ...counts }, rows: agg.snapshot() };
+      store.commit(JSON.stringify(state));
+      lastCheckpoint = totals.read;
+      await cps.onCheckpoint({ ...position, read: totals.read });
+    }
   };
 
   const readOptions: CouponReadOptions = { ...(options.verify ? { verify: true } : {}), ...(options.maxDepth !== undefined ? { maxDepth: options.maxDepth } : {}) };
-  const readCsv = async (src: string): Promise<void> => {
+  const readCsv = async (index: number, src: string): Promise<void> => {
     if (!options.mapping) throw new UsageError(`${src}: a CSV source needs --mapping FILE (docs/coupons.md)`, 'COUPON_MAPPING');
+    const skip = position.source === index ? position.items : 0;
     const stream = src === '-' ? (options.stdin ?? process.stdin) : await openStream(src);
+    let items = 0;
     try {
       for await (const c of readCsvCoupons(stream, src, options.mapping)) {
         options.signal?.throwIfAborted();
-        take(c.events.map((ev) => countedEvent(ev, by)), c.findings);
+        if (++items <= skip) continue;
+        await take(c.events.map((ev) => countedEvent(ev, by)), c.findings, { source: index, items, offset: null });
       }
     } finally {
       if (src !== '-') stream.destroy();
     }
   };
-  // a run of XML sources goes through the pool (parsed on its workers, added up here in input order)
-  const readXml = (pool: FiscalPool, run: readonly string[]): Promise<void> =>
-    runPooledDocuments<CountedDocument>({
-      sources: run,
-      read: (readAhead, signal) => xmlItems(run, { maxBytes: options.maxBytes ?? DEFAULT_MAX_DOCUMENT_BYTES, readAhead, signal, ...(options.stdin ? { stdin: options.stdin } : {}) }),
+  // a run of XML sources goes through the pool (parsed on its workers, added up here in input order); the
+  // position after each item travels beside it, in the same order as the results
+  const readXml = (pool: FiscalPool, run: readonly Indexed[]): Promise<void> => {
+    const positions: CouponPosition[] = [];
+    return runPooledDocuments<CountedDocument>({
+      sources: run.map((r) => r.src),
+      read: (readAhead, signal) => xmlItems(run, { maxBytes: options.maxBytes ?? DEFAULT_MAX_DOCUMENT_BYTES, readAhead, signal, ...(options.stdin ? { stdin: options.stdin } : {}) }, position, positions),
       limits: COUPON_JOB_LIMITS,
       options: { pool, ...(options.signal ? { signal: options.signal } : {}) },
       job: 'coupons.extract',
       payload: { ...readOptions, by },
       counter: { documents: 0, stopped: false },
       emit: async (got) => {
-        take(got.events, got.findings);
+        await take(got.events, got.findings, positions.shift()!);
         return false;
       },
     });
+  };
 
   try {
     await withNfePool(options, async (pool) => {
-      let run: string[] = [];
-      for (const src of list) {
+      let run: Indexed[] = [];
+      for (const [index, src] of list.entries()) {
+        if (index < position.source) continue; // read to its end before the checkpoint
         if (options.asCsv === true || (src !== '-' && isCsvPath(src))) {
           if (run.length) await readXml(pool, run);
           run = [];
-          await readCsv(src);
-        } else run.push(src);
+          await readCsv(index, src);
+        } else run.push({ index, src });
       }
       if (run.length) await readXml(pool, run);
     });
@@ -182,7 +221,7 @@ export async function summarizeCoupons(sources: string | readonly string[], opti
     }
     const rows = agg.rows();
     const sums = sumRows(rows);
-    return { by, rows, totals: { ...totals, ...sums, coupons: totals.coupons, cancelled: totals.cancelled }, findings: counts, spilledKeys: store.spilledKeys };
+    return { by, rows, totals: { ...totals, ...sums, coupons: totals.coupons, cancelled: totals.cancelled }, findings: counts, spilledKeys: store.spilledKeys, resumedFromItem };
   } finally {
     store.close();
   }
@@ -194,6 +233,12 @@ export async function summarizeCoupons(sources: string | readonly string[], opti
  */
 const COUPON_JOB_LIMITS = { documents: 128, bytes: 512 * 1024 } as const;
 
+/** A source and its number in the list (checkpoint positions name sources by number). */
+interface Indexed {
+  readonly index: number;
+  readonly src: string;
+}
+
 interface XmlReadOptions {
   readonly maxBytes: number;
   readonly readAhead: number;
@@ -203,13 +248,31 @@ interface XmlReadOptions {
 
 /**
  * The documents of a run of XML sources, in order: a plain file is a stream of concatenated documents (split
- * here), anything else (stdin, a directory tree, a zip) is what readXmlDocuments reads.
+ * here), anything else (stdin, a directory tree, a zip) is what readXmlDocuments reads. For each item yielded,
+ * where the reading stands after it goes to `positions`. From a checkpoint (`from`): its source continues after
+ * its last item — a plain file from the byte offset, anything else by skipping the items already read.
  */
-async function* xmlItems(run: readonly string[], o: XmlReadOptions): AsyncGenerator<XmlSourceItem> {
-  for (const src of run) {
+async function* xmlItems(run: readonly Indexed[], o: XmlReadOptions, from: CouponPosition, positions: CouponPosition[]): AsyncGenerator<XmlSourceItem> {
+  for (const { index, src } of run) {
     if (o.signal.aborted) return;
-    if (await isPlainFile(src)) yield* fileDocuments(src, o.maxBytes, o.signal);
-    else yield* readXmlDocuments(src, { maxDocumentBytes: o.maxBytes, readAhead: o.readAhead, signal: o.signal, ...(o.stdin ? { stdin: o.stdin } : {}) });
+    const resuming = from.source === index;
+    let items = resuming ? from.items : 0;
+    if (await isPlainFile(src)) {
+      const ends: number[] = [];
+      const start = resuming && from.offset !== null ? { offset: from.offset, ordinal: from.items } : { offset: 0, ordinal: 0 };
+      for await (const item of fileDocuments(src, o.maxBytes, o.signal, { ...start, onDocumentEnd: (end) => ends.push(end) })) {
+        positions.push({ source: index, items: ++items, offset: ends.shift()! });
+        yield item;
+      }
+      continue;
+    }
+    const skip = items;
+    items = 0;
+    for await (const item of readXmlDocuments(src, { maxDocumentBytes: o.maxBytes, readAhead: o.readAhead, signal: o.signal, ...(o.stdin ? { stdin: o.stdin } : {}) })) {
+      if (++items <= skip) continue; // read before the checkpoint
+      positions.push({ source: index, items, offset: null });
+      yield item;
+    }
   }
 }
 
@@ -227,18 +290,19 @@ async function isPlainFile(path: string): Promise<boolean> {
  * The documents of one file, split where one document ends and the next begins (a day's coupons appended to one
  * file): `FILE#1`, `FILE#2`… when there are several, `FILE` when it holds one.
  */
-async function* fileDocuments(path: string, cap: number, signal: AbortSignal | undefined): AsyncGenerator<XmlSourceItem> {
-  const stream = await openStream(path);
+async function* fileDocuments(path: string, cap: number, signal: AbortSignal | undefined, position: ConcatenatedPosition & { offset: number; ordinal: number }): AsyncGenerator<XmlSourceItem> {
+  const stream = await openStream(path, position.offset);
   let first: XmlSourceItem | null = null;
-  let n = 0;
+  // past a checkpoint the documents keep their numbers (`FILE#n`), however many are left
+  let n = position.ordinal > 0 ? 1 : 0;
   try {
-    for await (const item of readConcatenated(stream, path, cap, signal)) {
+    for await (const item of readConcatenated(stream, path, cap, signal, position)) {
       n++;
       if (n === 1) {
         first = item;
         continue;
       }
-      if (n === 2) yield first!;
+      if (n === 2 && first) yield first;
       yield item;
     }
   } finally {
@@ -247,8 +311,8 @@ async function* fileDocuments(path: string, cap: number, signal: AbortSignal | u
   if (n === 1 && first) yield first.ok ? { ...first, source: path } : { ...first, source: path, finding: { ...first.finding, source: path } };
 }
 
-async function openStream(path: string): Promise<Readable> {
-  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
+async function openStream(path: string, start = 0): Promise<Readable> {
+  const stream = createReadStream(path, { highWaterMark: 1 << 20, start });
   await new Promise<void>((resolve, reject) => {
     stream.once('open', () => resolve());
     stream.once('error', (err) => reject(ioError(err, path, 'open')));

@@ -421,6 +421,16 @@ async function* untilAborted(stream: Readable, signal: AbortSignal | undefined):
   }
 }
 
+/** Where a stream of concatenated documents starts in its file, and who hears where each document ends. */
+export interface ConcatenatedPosition {
+  /** Documents before the stream's first byte: the first one read is `NAME#(ordinal + 1)` (default 0). */
+  readonly ordinal?: number;
+  /** The file offset of the stream's first byte (default 0). */
+  readonly offset?: number;
+  /** Called with the file offset just past each document, before it is yielded. */
+  readonly onDocumentEnd?: (end: number) => void;
+}
+
 /**
  * The documents of a byte stream of concatenated XML documents, split where one ends and the next begins
  * (split-documents.ts): `NAME#1`, `NAME#2`… Each over `maxDocumentBytes` is an NFE_TOO_LARGE failure (its bytes
@@ -431,8 +441,10 @@ export async function* readConcatenated(
   name: string,
   maxDocumentBytes: number = DEFAULT_MAX_DOCUMENT_BYTES,
   signal?: AbortSignal,
+  position: ConcatenatedPosition = {},
 ): AsyncGenerator<XmlSourceItem> {
-  let ordinal = 0;
+  let ordinal = position.ordinal ?? 0;
+  let base = position.offset ?? 0; // stream offset of the chunk's first byte
   let parts: Buffer[] = [];
   let size = 0;
   let oversized = false;
@@ -467,8 +479,15 @@ export async function* readConcatenated(
     splitter.scan(chunk, pieces);
     for (let p = 0; p < pieces.length; p += 3) {
       keep(chunk, pieces[p]!, pieces[p + 1]!);
-      if (pieces[p + 2] === 1) yield finish();
+      if (pieces[p + 2] === 1) {
+        position.onDocumentEnd?.(base + pieces[p + 1]!);
+        yield finish();
+      }
     }
+    base += chunk.length;
   }
-  if (splitter.inDocument && size > 0) yield finish();
+  if (splitter.inDocument && size > 0) {
+    position.onDocumentEnd?.(base);
+    yield finish();
+  }
 }

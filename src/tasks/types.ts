@@ -6,7 +6,7 @@
  */
 import { createReadStream, promises as fsp } from 'node:fs';
 import { loadTrustStore, type TrustStore } from '../nfe/verify.js';
-import { ioError, UsageError } from '../errors.js';
+import { ioError } from '../errors.js';
 import { SpedCheckpointError } from '../sped/checkpoint.js';
 import {
   loadSigningCredentials, nfeSignCommand, nfeToCsvCommand, nfeToJsonlCommand, nfeValidateCommand, nfeVerifyCommand,
@@ -18,8 +18,9 @@ import {
   type SpedToJsonlCommandOptions, type SpedValidateCommandOptions, type ConversionCheckpoint, type ConversionResume,
 } from '../commands/sped.js';
 import { spedFromDocsCommand, type SpedFromDocsCommandOptions } from '../commands/sped-from-docs.js';
-import { couponsSummaryCommand, type CouponsSummaryCommandOptions } from '../commands/coupons.js';
 import type { CommandInput, CommandOutcome, CommandStreams } from '../commands/types.js';
+import { couponsSummaryTask } from './coupons-task.js';
+import { positiveEnv } from './env.js';
 import type { TaskHandler, TaskHandlerContext } from './handler.js';
 import type { JsonValue } from './ledger.js';
 
@@ -41,13 +42,7 @@ function streamed<O>(run: (input: CommandInput, streams: CommandStreams, options
 }
 
 /** Input bytes between checkpoints of the resumable conversions: FISCAL_CHECKPOINT_BYTES, else the library's 64 MiB. */
-function checkpointBytes(): number | undefined {
-  const raw = process.env.FISCAL_CHECKPOINT_BYTES;
-  if (raw === undefined || raw === '') return undefined;
-  const n = Number(raw);
-  if (!(Number.isSafeInteger(n) && n > 0)) throw new UsageError(`FISCAL_CHECKPOINT_BYTES must be a positive integer (got '${raw}')`, 'SPED_CHECKPOINT_OPTION');
-  return n;
-}
+const checkpointBytes = (): number | undefined => positiveEnv('FISCAL_CHECKPOINT_BYTES', 'SPED_CHECKPOINT_OPTION');
 
 /**
  * The resumable side of to-jsonl, fix-totals and to-csv: the input read by its path, each checkpoint recorded with
@@ -146,6 +141,7 @@ export const TASK_HANDLERS: Readonly<Record<string, TaskHandler>> = {
     const xml = await fsp.readFile(ctx.input.path);
     return nfeSignCommand(xml, credentials, { output: await ctx.output.open(0) }, o);
   },
-  // one input (XML, several concatenated, a .zip, or a CSV export with the mapping), the summary as the output
-  'coupons.summary': batch<CouponsSummaryCommandOptions>(couponsSummaryCommand),
+  // one input (XML, several concatenated, a .zip, or a CSV export with the mapping), the summary as the output;
+  // resumable: checkpoints of its duplicate detector and sums (coupons-task.ts)
+  'coupons.summary': couponsSummaryTask,
 };

@@ -14,11 +14,11 @@ import { fileURLToPath } from 'node:url';
 import { spedToJsonl } from '../../src/sped/jsonl.js';
 import { spedToCsv } from '../../src/sped/csv.js';
 import { fixTotals } from '../../src/sped/fix-totals.js';
-import type { Claim, JsonValue, Ledger } from '../../src/tasks/ledger.js';
 import { openLedger } from '../../src/tasks/open-ledger.js';
 import { runTask, type TaskManifest } from '../../src/tasks/run-task.js';
 import { partialPathFor } from '../../src/tasks/io.js';
 import { MemoryLedger } from '../helpers/memory-ledger.js';
+import { stoppingAt } from '../helpers/stopping-ledger.js';
 import { bigFile, checkpointBytesFor, folderBytes } from '../helpers/sped-resume.js';
 import { tempDir } from '../helpers/sped.js';
 
@@ -38,22 +38,6 @@ async function cleanRun(type: string, input: string, out: string): Promise<void>
   await once(stream, 'finish');
 }
 
-/** A ledger that stops its attempt (aborts `signal`) once `n` checkpoints were recorded: a crash at a known place. */
-function stoppingAt(ledger: Ledger, n: number, stop: AbortController): Ledger {
-  let seen = 0;
-  return new Proxy(ledger, {
-    get(target, prop, receiver) {
-      if (prop === 'checkpoint') {
-        return async (claim: Claim, checkpoint: JsonValue, leaseMs: number) => {
-          await target.checkpoint(claim, checkpoint, leaseMs);
-          if (++seen === n) stop.abort(new Error('stopped after a checkpoint'));
-        };
-      }
-      const v = Reflect.get(target, prop, receiver) as unknown;
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
-  });
-}
 
 t.test('in process: an attempt stopped after its 2nd checkpoint, then the task again, resumes', async (t) => {
   const dir = tempDir('fiscal-resume-task-');
