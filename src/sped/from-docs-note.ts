@@ -100,6 +100,7 @@ export function extractNote(nfe: Obj, prot: Obj, appended: boolean, source: stri
   const tot = o(o(inf.total).ICMSTot);
   const groups = new AnalyticGroups();
   const pisCofins = new PisCofinsGroups();
+  let perUnit = '';
   const c170: string[][] = [];
   const items: ItemEntry[] = [];
   const supplier = s(emit.CNPJ) || s(emit.CPF);
@@ -124,6 +125,7 @@ export function extractNote(nfe: Obj, prot: Obj, appended: boolean, source: stri
     // EFD-Contribuições: the item's PIS/COFINS (a received one as the recipient's entry, with its credit)
     const booked = contrib ? (received ? entryTaxes(itemTaxes(imp), ctx.company.contribuicoes.regime, ctx.company.itemType) : { taxes: itemTaxes(imp), nature: '' }) : null;
     if (booked) pisCofins.addItem(cfop, booked.nature, vProd, vDesc, booked.taxes);
+    if (booked && own && !perUnit && (booked.taxes.pis.quantity || booked.taxes.cofins.quantity)) perUnit = s(det['@nItem']) || '?';
     if (!withItems) continue;
     const code = itemCode(supplier, s(prod.cProd));
     const uCom = s(prod.uCom).toUpperCase().slice(0, 6) || 'UN';
@@ -179,6 +181,7 @@ export function extractNote(nfe: Obj, prot: Obj, appended: boolean, source: stri
       out.findings.push(warn('FROMDOCS_TOTALS_MISMATCH', source, `note ${key}: ICMSTot ${field} ${s(tot[field]) || '0'} differs from its items' ${sum.format('.', 2)}; the items' sums are booked`));
     }
   }
+  if (perUnit) out.findings.push(warn('FROMDOCS_UNSUPPORTED', source, `note ${key} item ${perUnit}: PIS/COFINS per unit of product (CST 03) is booked in C170 but not added to M210/M610`));
   const sortNum = number.padStart(9, '0');
   out.notes.push({
     key, source, status, c100, c170, participant: part, items,
