@@ -5,12 +5,14 @@
  * generator under test), the same bytes whatever the input order or the memory budget.
  */
 import t, { type Test } from 'tap';
+import { readFileSync } from 'node:fs';
 import { PassThrough, Writable } from 'node:stream';
 import { buildNfe } from '../../src/nfe/build.js';
 import { generateNfe } from '../../src/nfe/generate.js';
 import { generateCfe } from '../../src/coupons/cfe/generate.js';
 import { spedFromDocs, type FromDocsOptions, type FromDocsSummary } from '../../src/sped/from-docs.js';
 import type { DocFinding } from '../../src/sped/from-docs-extract.js';
+import { parseCompany } from '../../src/sped/from-docs-company.js';
 import { validateSped } from '../../src/sped/validator.js';
 import { COMPANY_CNPJ, PERIOD, cents, company, makeMonth, spedRecords, writeMonth } from '../helpers/from-docs.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -210,4 +212,8 @@ t.test('company data of the EFD-Contribuições: choices written, a substitute n
   await t.rejects(generate([d], { company: company({ purpose: '1' }) }), { code: 'FROMDOCS_COMPANY', message: /previousReceipt/ });
   t.throws(() => company({ contribuicoes: { regime: 'presumido' } }), { code: 'FROMDOCS_COMPANY', message: /contribuicoes\.regime/ });
   await t.rejects(generate([d], { layout: 'ecd' as unknown as 'efd-icms-ipi' }), { code: 'FROMDOCS_LAYOUT' });
+  const docs = readFileSync(new URL('../../docs/from-docs-contribuicoes.md', import.meta.url), 'utf8');
+  const example = /```json\n([\s\S]*?)\n```/.exec(docs);
+  t.ok(example, 'docs/from-docs-contribuicoes.md shows an example');
+  t.equal(parseCompany(JSON.parse(example![1]!)).contribuicoes.regime, 'non-cumulative', 'the documented example is a valid company file');
 });
