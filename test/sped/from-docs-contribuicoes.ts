@@ -217,3 +217,17 @@ t.test('company data of the EFD-Contribuições: choices written, a substitute n
   t.ok(example, 'docs/from-docs-contribuicoes.md shows an example');
   t.equal(parseCompany(JSON.parse(example![1]!)).contribuicoes.regime, 'non-cumulative', 'the documented example is a valid company file');
 });
+
+t.test("the validator's C100 rule for the EFD-Contribuições: an NFC-e may name no participant, an NF-e must", async (t) => {
+  const { bytes } = await generate([dir]);
+  const lines = bytes.toString('latin1').split('\r\n');
+  const i = lines.findIndex((l) => /^\|C100\|1\|0\|[^|]+\|55\|00\|/.test(l));
+  t.ok(i > 0, 'a regular NF-e issued');
+  const fields = lines[i]!.split('|');
+  fields[4] = '';
+  lines[i] = fields.join('|');
+  const s = new PassThrough();
+  s.end(Buffer.from(lines.join('\r\n'), 'latin1'));
+  const v = await validateSped(s);
+  t.same(v.errors.filter((e) => e.severity === 'error').map((e) => [e.line, e.register, e.field, e.code]), [[i + 1, 'C100', 'COD_PART', 'SPED_FIELD_REQUIRED']], 'only the NF-e without COD_PART is an error');
+});
