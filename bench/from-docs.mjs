@@ -4,7 +4,10 @@
  * to-jsonl` reading the same documents, in the same run; and peak RSS at two sizes (flat memory: the larger month
  * must not need much more). Measures the BUILT library (dist/; `npm run build` first).
  *
- *   node bench/from-docs.mjs [--notes 5000] [--coupons 50000] [--small 0.2] [--runs 3] [--budget-mb 16]
+ *   node bench/from-docs.mjs [--notes 5000] [--coupons 50000] [--small 0.2] [--runs 3] [--budget-mb 16] [--layout efd-contribuicoes]
+ *
+ * `--layout` is from-docs' (default efd-icms-ipi): `efd-contribuicoes` measures the EFD-Contribuições of the
+ * same documents (C170 for every NF-e, C175, C870, block M) against the same to-jsonl baseline.
  *
  * Setup (not measured): `--notes` NF-e (half issued, half received) and `--coupons` CF-e of March 2026 from the
  * project's generators, written into a temp directory (one file each); a `--small` fraction of them (hard links)
@@ -21,7 +24,7 @@ import { buildNfe } from '../dist/nfe/build.js';
 import { generateNfe } from '../dist/nfe/generate.js';
 import { generateCfe } from '../dist/coupons/cfe/generate.js';
 
-const { values: a } = parseArgs({ options: { notes: { type: 'string', default: '5000' }, coupons: { type: 'string', default: '50000' }, small: { type: 'string', default: '0.2' }, runs: { type: 'string', default: '3' }, 'budget-mb': { type: 'string', default: '16' } } });
+const { values: a } = parseArgs({ options: { notes: { type: 'string', default: '5000' }, coupons: { type: 'string', default: '50000' }, small: { type: 'string', default: '0.2' }, runs: { type: 'string', default: '3' }, 'budget-mb': { type: 'string', default: '16' }, layout: { type: 'string', default: 'efd-icms-ipi' } } });
 const NOTES = Number(a.notes);
 const COUPONS = Number(a.coupons);
 const RUNS = Number(a.runs);
@@ -72,10 +75,11 @@ function scenario(name, args, docs) {
 }
 const total = NOTES + COUPONS;
 const smallDocs = Math.ceil(total / everySmall);
-console.log(`from-docs bench: ${NOTES} NF-e + ${COUPONS} CF-e (small: ${smallDocs}), ${RUNS} runs, one core`);
+console.log(`from-docs bench (${a.layout}): ${NOTES} NF-e + ${COUPONS} CF-e (small: ${smallDocs}), ${RUNS} runs, one core`);
 const jsonl = scenario('nfe to-jsonl', ['nfe', 'to-jsonl', '--threads', '1', '--no-progress', big], total);
-const fd = scenario('sped from-docs', ['sped', 'from-docs', '--company', company, '--period', '2026-03', '--budget-mb', a['budget-mb'], '--no-progress', big], total);
-const fdSmall = scenario('sped from-docs (small)', ['sped', 'from-docs', '--company', company, '--period', '2026-03', '--budget-mb', a['budget-mb'], '--no-progress', small], smallDocs);
+const fromDocs = (dir) => ['sped', 'from-docs', '--layout', a.layout, '--company', company, '--period', '2026-03', '--budget-mb', a['budget-mb'], '--no-progress', dir];
+const fd = scenario('sped from-docs', fromDocs(big), total);
+const fdSmall = scenario('sped from-docs (small)', fromDocs(small), smallDocs);
 console.log(`from-docs / to-jsonl: ${(fd.rate / jsonl.rate).toFixed(2)}× the rate, ${(fd.cpu / jsonl.cpu).toFixed(2)}× the CPU; peak RSS ${(fdSmall.rss / 1024).toFixed(0)} → ${(fd.rss / 1024).toFixed(0)} MiB for ${(total / smallDocs).toFixed(1)}× the documents`);
 rmSync(root, { recursive: true, force: true });
 execFileSync('true');

@@ -35,8 +35,10 @@ export { encodeCp1252, isCp1252, checkField, replaceField } from './sped/encode.
 export { spedFromDocs, versionFor } from './sped/from-docs.js';
 export type { FromDocsOptions, FromDocsSummary } from './sped/from-docs.js';
 export { loadCompany, parseCompany, COMPANY_SCHEMA } from './sped/from-docs-company.js';
-export type { Company, CouponMode } from './sped/from-docs-company.js';
-export type { DocFinding } from './sped/from-docs-extract.js';
+export type { Company, ContribuicoesData, CouponMode } from './sped/from-docs-company.js';
+export { FROM_DOCS_LAYOUTS } from './sped/from-docs-extract.js';
+export type { DocFinding, FromDocsLayout } from './sped/from-docs-extract.js';
+export type { ContributionSummary } from './sped/from-docs-contrib-m.js';
 
 // CF-e SAT (model 59): read by the NF-e reader, typed, exported (the base of the coupon streams)
 export { parseCfe, readCfe, asParsedCfe } from './coupons/cfe/parse.js';

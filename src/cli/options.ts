@@ -50,7 +50,7 @@ export const OPTIONS = {
   outDir: () => new Option('--out-dir <dir>', 'write one file per document or register into DIR (created when missing)'),
   json: () => new Option('--json', 'machine-readable JSON on stdout'),
   progress: () => new Option('--no-progress', 'no progress on stderr (shown only on a terminal)'),
-  layout: () => new Option('--layout <layout>', `SPED layout instead of detecting it (${LAYOUT_IDS.join(', ')})`).argParser(parseLayout),
+  layout: () => new Option('--layout <layout>', `SPED layout (${LAYOUT_IDS.join(', ')}): of the input instead of detecting it; from-docs: of the file to write (efd-icms-ipi, the default, or efd-contribuicoes)`).argParser(parseLayout),
   maxErrors: () => new Option('--max-errors <n>', 'findings to list (counts stay complete); 0 lists all').argParser(parseCount).default(1000),
   maxBytes: () => new Option('--max-bytes <n>', `per-document byte cap (default ${MAX_BYTES_DEFAULT} = 64 MiB)`).argParser(parsePositiveInt),
   maxDepth: () => new Option('--max-depth <n>', `maximum element nesting (default ${DEFAULT_MAX_DEPTH})`).argParser(parsePositiveInt),

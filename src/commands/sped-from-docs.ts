@@ -7,13 +7,15 @@ import type { Readable } from 'node:stream';
 import type { FiscalPool } from '../pool/pool.js';
 import { EXIT_FINDINGS, EXIT_OK } from '../errors.js';
 import { loadCompany, parseCompany, type Company } from '../sped/from-docs-company.js';
-import { formatDocFinding, type DocFinding } from '../sped/from-docs-extract.js';
+import { formatDocFinding, type DocFinding, type FromDocsLayout } from '../sped/from-docs-extract.js';
 import { spedFromDocs, type FromDocsSummary } from '../sped/from-docs.js';
 import type { CommandOutcome, CommandStreams, FindingCounts } from './types.js';
 
 const MAX_PRINTED = 1000;
 
 export interface SpedFromDocsCommandOptions {
+  /** The file to write: `efd-icms-ipi` (default) or `efd-contribuicoes`. */
+  readonly layout?: FromDocsLayout;
   /** The company: a COMPANY.json path, or its value (a task carries it inline). */
   readonly company: string | Readonly<Record<string, unknown>>;
   /** `YYYY-MM`. */
@@ -28,12 +30,17 @@ export interface SpedFromDocsCommandOptions {
   readonly pool?: FiscalPool;
 }
 
-/** The summary line: what was booked and the apuration. */
+/** The summary line: what was booked and the apuration (ICMS, or PIS and COFINS). */
 export function formatFromDocsSummary(s: FromDocsSummary, findings: FindingCounts): string {
+  const c = s.contributions;
+  const apuration = c
+    ? `PIS due ${c.pis.due} (contribution ${c.pis.contribution}, credits used ${c.pis.creditsUsed}), COFINS due ${c.cofins.due} (contribution ${c.cofins.contribution}, credits used ${c.cofins.creditsUsed})`
+    : s.apuration
+      ? `ICMS debits ${s.apuration.debits}, credits ${s.apuration.credits}, due ${s.apuration.due}`
+      : '';
   return (
     `from-docs: ${s.documents} documents; ${s.notes} C100 (${s.cancelledNotes} cancelled), ${s.coupons} CF-e (${s.cancelledCoupons} cancelled), ` +
-    `${s.duplicates} duplicates; ICMS debits ${s.apuration.debits}, credits ${s.apuration.credits}, due ${s.apuration.due}; ` +
-    `${s.lines} lines; ${findings.errors} errors, ${findings.warnings} warnings`
+    `${s.duplicates} duplicates; ${apuration}; ${s.lines} lines; ${findings.errors} errors, ${findings.warnings} warnings`
   );
 }
 
@@ -49,6 +56,7 @@ export async function spedFromDocsCommand(
   };
   const s = await spedFromDocs(src.sources, streams.output, {
     company, period: o.period, onFinding,
+    ...(o.layout ? { layout: o.layout } : {}),
     ...(o.maxBytes ? { maxBytes: o.maxBytes } : {}),
     ...(o.pool ? { pool: o.pool } : o.threads ? { threads: o.threads } : {}),
     ...(o.maxDepth ? { maxDepth: o.maxDepth } : {}),

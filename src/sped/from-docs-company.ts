@@ -40,6 +40,25 @@ export interface Accountant {
   codMun: string;
 }
 
+/** What only the EFD-Contribuições needs (`contribuicoes` of COMPANY.json), defaults filled in. */
+export interface ContribuicoesData {
+  regime: 'non-cumulative' | 'cumulative';
+  /** 0000 IND_NAT_PJ. */
+  natureza: string;
+  /** 0000 IND_ATIV (the EFD-Contribuições' table: 0 industrial, 1 services, 2 commerce, …). */
+  activity: string;
+  /** 0000 IND_SIT_ESP. */
+  specialSituation?: string;
+  /** 0000 NUM_REC_ANTERIOR. */
+  previousReceipt?: string;
+  /** 0110 IND_APRO_CRED. */
+  creditAppropriation: string;
+  /** 0110 COD_TIPO_CONT. */
+  contributionType: string;
+  /** 0140 COD_EST. */
+  establishment?: string;
+}
+
 /** The company file, defaults filled in. */
 export interface Company {
   name: string;
@@ -59,6 +78,7 @@ export interface Company {
   /** E110 VL_SLD_CREDOR_ANT, a decimal with '.' (e.g. "1520.35"). */
   previousCreditBalance: string;
   icmsDue?: { day: number; revenueCode: string };
+  contribuicoes: ContribuicoesData;
 }
 
 /** Checks a parsed company value; a problem is a UsageError (exit 2) naming its JSON path. */
@@ -68,9 +88,19 @@ export function parseCompany(value: unknown, where = 'company'): Company {
     const p = problems[0]!;
     throw new UsageError(`${where}: ${p.path}: ${p.message}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`, 'FROMDOCS_COMPANY');
   }
-  const c = value as Partial<Company> & Omit<Company, 'purpose' | 'coupons' | 'itemType' | 'previousCreditBalance'>;
+  const c = value as Partial<Omit<Company, 'contribuicoes'>> & Omit<Company, 'purpose' | 'coupons' | 'itemType' | 'previousCreditBalance' | 'contribuicoes'> & { contribuicoes?: Partial<ContribuicoesData> };
   if (c.icmsDue && c.icmsDue.day > 28) throw new UsageError(`${where}: $.icmsDue.day: expected 1 to 28, got ${c.icmsDue.day}`, 'FROMDOCS_COMPANY');
-  return { ...c, purpose: c.purpose ?? '0', coupons: c.coupons ?? 'per-coupon', itemType: c.itemType ?? '00', previousCreditBalance: c.previousCreditBalance ?? '0' };
+  const purpose = c.purpose ?? '0';
+  const x = c.contribuicoes ?? {};
+  const contribuicoes: ContribuicoesData = {
+    ...x,
+    regime: x.regime ?? 'non-cumulative',
+    natureza: x.natureza ?? '00',
+    activity: x.activity ?? (c.activity === '0' ? '0' : '2'),
+    creditAppropriation: x.creditAppropriation ?? '1',
+    contributionType: x.contributionType ?? '1',
+  };
+  return { ...c, purpose, coupons: c.coupons ?? 'per-coupon', itemType: c.itemType ?? '00', previousCreditBalance: c.previousCreditBalance ?? '0', contribuicoes };
 }
 
 /** Reads and checks COMPANY.json. */

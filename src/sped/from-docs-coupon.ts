@@ -1,10 +1,15 @@
-/** One CF-e SAT sale → its C800 and the C850 groups (or, per equipment and day, what C860/C890 add up): see from-docs-extract.ts. */
+/**
+ * One CF-e SAT sale → its C800 and the C850 groups (or, per equipment and day, what C860/C890 add up); for the
+ * EFD-Contribuições its PIS/COFINS groups (what C870 adds up per equipment and day): see from-docs-extract.ts.
+ */
 import type { ParsedNfe } from '../nfe/parse.js';
 import { list, o, s, type Obj } from '../nfe/csv-fields.js';
 import { variantOf } from '../nfe/totals.js';
 import { Decimal } from '../common/decimal.js';
 import { AnalyticGroups, cstIcms, dec, money, rateOf, storeGroup } from './from-docs-analytic.js';
 import { inPeriod, warn, type ExtractContext, type Extracted } from './from-docs-entries.js';
+import { itemTaxes, PisCofinsGroups, storePisCofins } from './from-docs-pis-cofins.js';
+import { CONTRIB_RULES } from './from-docs-rules.js';
 import { spedDate } from './from-docs-records.js';
 
 /** The entries of one CF-e SAT sale of the company: its C800 and C850 groups. */
@@ -23,6 +28,18 @@ export function extractCoupon(parsed: ParsedNfe, ctx: ExtractContext, out: Extra
     out.findings.push(warn('FROMDOCS_OUT_OF_PERIOD', parsed.source, `CF-e ${key} of ${iso || d} is outside the period ${ctx.period.start} to ${ctx.period.end}: not counted`));
     return;
   }
+  const day = spedDate(iso);
+  const base = { key, source: parsed.source, sat: s(ide.nserieSAT), day, isoDay: iso, number: s(ide.nCFe) };
+  if (ctx.layout === 'efd-contribuicoes') {
+    const pc = new PisCofinsGroups();
+    for (const det of list(inf.det)) {
+      const prod = o(det.prod);
+      const desc = dec(s(prod.vDesc)).add(dec(s(prod.vRatDesc)));
+      pc.addItem(s(prod.CFOP), '', dec(s(prod.vProd)), desc, itemTaxes(o(det.imposto), CONTRIB_RULES.cfeRatesAreFractions.value));
+    }
+    out.coupons.push({ ...base, c800: [], groups: [], pisCofins: pc.list().map(storePisCofins) });
+    return;
+  }
   const groups = new AnalyticGroups();
   for (const det of list(inf.det)) {
     const prod = o(det.prod);
@@ -35,11 +52,10 @@ export function extractCoupon(parsed: ParsedNfe, ctx: ExtractContext, out: Extra
   const tot = o(o(inf.total).ICMSTot);
   const destObj = o(inf.dest);
   const buyer = s(destObj.CNPJ) || s(destObj.CPF);
-  const day = spedDate(iso);
   const vDesc = dec(s(tot.vDesc)).add(dec(s(o(o(inf.total).DescAcrEntr).vDescSubtot)));
   const vOut = dec(s(tot.vOutro)).add(dec(s(o(o(inf.total).DescAcrEntr).vAcresSubtot)));
   out.coupons.push({
-    key, source: parsed.source, sat: s(ide.nserieSAT), day, isoDay: iso, number: s(ide.nCFe),
+    ...base,
     groups: groups.list().map(storeGroup),
     c800: ctx.records.make('C800', {
       COD_MOD: '59', COD_SIT: '00', NUM_CFE: s(ide.nCFe), DT_DOC: day, VL_CFE: money(dec(s(o(inf.total).vCFe))), VL_PIS: money(dec(s(tot.vPIS))),

@@ -4,7 +4,12 @@
  */
 import type { StoredGroup } from './from-docs-analytic.js';
 import type { Company } from './from-docs-company.js';
+import type { StoredPisCofins } from './from-docs-pis-cofins.js';
 import type { RecordMaker } from './from-docs-records.js';
+
+/** The file from-docs writes: the EFD ICMS/IPI (the default) or the EFD-Contribuições. */
+export type FromDocsLayout = 'efd-icms-ipi' | 'efd-contribuicoes';
+export const FROM_DOCS_LAYOUTS: readonly FromDocsLayout[] = ['efd-icms-ipi', 'efd-contribuicoes'];
 
 export type DocSeverity = 'error' | 'warning';
 
@@ -41,7 +46,10 @@ export interface NoteEntry {
   status: 'regular' | 'cancelled' | 'denied';
   c100: string[];
   c170: string[][];
+  /** ICMS groups (C190 of the EFD ICMS/IPI). */
   groups: StoredGroup[];
+  /** EFD-Contribuições: PIS/COFINS groups of the items (C175 of an NFC-e; what the M block adds up). */
+  pisCofins?: StoredPisCofins[];
   participant: { code: string; record: string[] } | null;
   items: ItemEntry[];
 }
@@ -55,8 +63,11 @@ export interface CouponEntry {
   /** ISO day, for the order. */
   isoDay: string;
   number: string;
+  /** EFD ICMS/IPI: the C800 record and the ICMS groups (C850/C890); empty for the EFD-Contribuições, which books coupons per SAT and day. */
   c800: string[];
   groups: StoredGroup[];
+  /** EFD-Contribuições: PIS/COFINS groups of the items (C870). */
+  pisCofins?: StoredPisCofins[];
 }
 
 export interface Extracted {
@@ -68,6 +79,7 @@ export interface Extracted {
 }
 
 export interface ExtractContext {
+  layout: FromDocsLayout;
   company: Company;
   period: { start: string; end: string };
   records: RecordMaker;

@@ -14,7 +14,8 @@ import { extractNote } from './from-docs-note.js';
 import { warn, type ExtractContext, type Extracted } from './from-docs-entries.js';
 
 export { formatDocFinding } from './from-docs-entries.js';
-export type { CouponEntry, DocFinding, DocSeverity, ExtractContext, Extracted, ItemEntry, NoteEntry } from './from-docs-entries.js';
+export { FROM_DOCS_LAYOUTS } from './from-docs-entries.js';
+export type { CouponEntry, DocFinding, DocSeverity, ExtractContext, Extracted, FromDocsLayout, ItemEntry, NoteEntry } from './from-docs-entries.js';
 
 /** Everything the EFD books of one parsed document. */
 export function extractDocument(parsed: ParsedNfe, ctx: ExtractContext): Extracted {

@@ -5,11 +5,12 @@
 import { parseItem } from '../nfe/parse.js';
 import { fromWire, type DocumentsPayload } from '../nfe/wire-document.js';
 import type { Company } from './from-docs-company.js';
-import { extractDocument, type Extracted } from './from-docs-extract.js';
+import { extractDocument, type Extracted, type FromDocsLayout } from './from-docs-extract.js';
 import { RecordMaker } from './from-docs-records.js';
 import { loadLayout } from './layout.js';
 
 export interface ExtractPayload extends DocumentsPayload {
+  readonly layout: FromDocsLayout;
   readonly company: Company;
   readonly period: { start: string; end: string };
   /** COD_VER of the file. */
@@ -20,9 +21,10 @@ export interface ExtractPayload extends DocumentsPayload {
 const makers = new Map<string, RecordMaker>();
 
 export function extractJob(payload: ExtractPayload): Extracted[] {
-  let records = makers.get(payload.version);
-  if (!records) makers.set(payload.version, (records = new RecordMaker(loadLayout('efd-icms-ipi'), payload.version)));
+  const id = `${payload.layout} ${payload.version}`;
+  let records = makers.get(id);
+  if (!records) makers.set(id, (records = new RecordMaker(loadLayout(payload.layout), payload.version)));
   const opts = payload.maxDepth !== undefined ? { maxDepth: payload.maxDepth } : {};
-  const ctx = { company: payload.company, period: payload.period, records };
+  const ctx = { layout: payload.layout, company: payload.company, period: payload.period, records };
   return payload.docs.map((d) => extractDocument(parseItem(fromWire(d), opts), ctx));
 }

@@ -5,7 +5,8 @@ import { variantOf } from '../nfe/totals.js';
 import { Decimal } from '../common/decimal.js';
 import { AnalyticGroups, cstIcms, dec, money, rateOf, reducesBase, storeGroup } from './from-docs-analytic.js';
 import { fail, inPeriod, warn, type ExtractContext, type Extracted, type ItemEntry } from './from-docs-entries.js';
-import { entryCfop, FROM_DOCS_RULES } from './from-docs-rules.js';
+import { c170Taxes, entryTaxes, itemTaxes, PisCofinsGroups, storePisCofins } from './from-docs-pis-cofins.js';
+import { CONTRIB_RULES, entryCfop, FROM_DOCS_RULES } from './from-docs-rules.js';
 import { spedDate } from './from-docs-records.js';
 
 /** Participant code of a CNPJ, a CPF or a foreign id. */
@@ -92,9 +93,14 @@ export function extractNote(nfe: Obj, prot: Obj, appended: boolean, source: stri
     out.findings.push(fail('FROMDOCS_NO_PARTICIPANT', source, `note ${key} does not identify its ${own ? 'recipient' : 'issuer'} (CNPJ, CPF or idEstrangeiro): not counted`));
     return;
   }
-  const withItems = !nfce && (own ? FROM_DOCS_RULES.itemsRequired.ownIssue : FROM_DOCS_RULES.itemsRequired.thirdParty);
+  const contrib = ctx.layout === 'efd-contribuicoes';
+  const withItems = contrib
+    ? CONTRIB_RULES.records[nfce ? '65' : '55'].includes('C170')
+    : !nfce && (own ? FROM_DOCS_RULES.itemsRequired.ownIssue : FROM_DOCS_RULES.itemsRequired.thirdParty);
   const tot = o(o(inf.total).ICMSTot);
   const groups = new AnalyticGroups();
+  const pisCofins = new PisCofinsGroups();
+  let perUnit = '';
   const c170: string[][] = [];
   const items: ItemEntry[] = [];
   const supplier = s(emit.CNPJ) || s(emit.CPF);
@@ -116,6 +122,10 @@ export function extractNote(nfe: Obj, prot: Obj, appended: boolean, source: stri
     const opr = vProd.add(dec(s(prod.vFrete))).add(dec(s(prod.vSeg))).add(dec(s(prod.vOutro))).sub(vDesc).add(icmsSt).add(dec(s(icms.vFCPST))).add(vIpi);
     const redBc = reducesBase(cst) ? opr.sub(bc) : Decimal.ZERO;
     groups.add(cst, cfop, rate, { opr, bc, icms: vIcms, bcSt, icmsSt, redBc, ipi: vIpi });
+    // EFD-Contribuições: the item's PIS/COFINS (a received one as the recipient's entry, with its credit)
+    const booked = contrib ? (received ? entryTaxes(itemTaxes(imp), ctx.company.contribuicoes.regime, ctx.company.itemType) : { taxes: itemTaxes(imp), nature: '' }) : null;
+    if (booked) pisCofins.addItem(cfop, booked.nature, vProd, vDesc, booked.taxes);
+    if (booked && own && !perUnit && (booked.taxes.pis.quantity || booked.taxes.cofins.quantity)) perUnit = s(det['@nItem']) || '?';
     if (!withItems) continue;
     const code = itemCode(supplier, s(prod.cProd));
     const uCom = s(prod.uCom).toUpperCase().slice(0, 6) || 'UN';
@@ -128,7 +138,7 @@ export function extractNote(nfe: Obj, prot: Obj, appended: boolean, source: stri
       factor: uCom === uTrib ? null : factor(dec(s(prod.qCom)), dec(s(prod.qTrib))),
       record: ctx.records.make('0200', {
         COD_ITEM: code, DESCR_ITEM: s(prod.xProd), COD_BARRA: /^\d+$/.test(ean) ? ean : '', UNID_INV: uTrib, TIPO_ITEM: ctx.company.itemType,
-        COD_NCM: /^\d{8}$/.test(s(prod.NCM)) ? s(prod.NCM) : '', EX_IPI: s(prod.EXTIPI), CEST: s(prod.CEST),
+        COD_NCM: /^\d{8}$/.test(s(prod.NCM)) ? s(prod.NCM) : '', EX_IPI: s(prod.EXTIPI), ...(ctx.records.has('0200', 'CEST') ? { CEST: s(prod.CEST) } : {}),
       }),
     });
     const ipiCst = s(o(imp.IPI).IPITrib ? ipi.CST : o(o(imp.IPI).IPINT).CST);
@@ -136,7 +146,8 @@ export function extractNote(nfe: Obj, prot: Obj, appended: boolean, source: stri
       NUM_ITEM: s(det['@nItem']) || String(c170.length + 1), COD_ITEM: code, QTD: dec(s(prod.qCom)).format(',', 5), UNID: uCom, VL_ITEM: money(vProd), VL_DESC: money(vDesc),
       IND_MOV: '0', CST_ICMS: cst, CFOP: cfop, VL_BC_ICMS: money(bc), ALIQ_ICMS: rate, VL_ICMS: money(vIcms), VL_BC_ICMS_ST: money(bcSt),
       ALIQ_ST: money(dec(s(icms.pICMSST))), VL_ICMS_ST: money(icmsSt),
-      ...(ipiCst ? { IND_APUR: '0', CST_IPI: entryIpiCst(ipiCst), COD_ENQ: s(o(imp.IPI).cEnq), VL_BC_IPI: money(dec(s(ipi.vBC))), ALIQ_IPI: money(dec(s(ipi.pIPI))), VL_IPI: money(vIpi) } : {}),
+      ...(ipiCst ? { IND_APUR: '0', CST_IPI: received ? entryIpiCst(ipiCst) : ipiCst, COD_ENQ: s(o(imp.IPI).cEnq), VL_BC_IPI: money(dec(s(ipi.vBC))), ALIQ_IPI: money(dec(s(ipi.pIPI))), VL_IPI: money(vIpi) } : {}),
+      ...(booked ? c170Taxes(booked.taxes) : {}),
     }));
   }
   if (c170.length > 999) {
@@ -160,17 +171,23 @@ export function extractNote(nfe: Obj, prot: Obj, appended: boolean, source: stri
           VL_BC_ICMS_ST: money(groups.total('bcSt')), VL_ICMS_ST: money(groups.total('icmsSt')), VL_IPI: money(ipiTotal),
           VL_PIS: money(dec(s(tot.vPIS))), VL_COFINS: money(dec(s(tot.vCOFINS))), VL_PIS_ST: '0,00', VL_COFINS_ST: '0,00',
         }),
+    // EFD-Contribuições: PIS and COFINS are the items' as booked (an entry's: its credit)
+    ...(contrib ? { VL_PIS: money(pisCofins.total('pis')), VL_COFINS: money(pisCofins.total('cofins')) } : {}),
   });
-  for (const [field, sum] of [['vBC', groups.total('bc')], ['vICMS', groups.total('icms')], ['vST', groups.total('icmsSt')], ['vIPI', ipiTotal]] as const) {
+  const checked: [string, Decimal][] = [['vBC', groups.total('bc')], ['vICMS', groups.total('icms')], ['vST', groups.total('icmsSt')], ['vIPI', ipiTotal]];
+  if (contrib && own) checked.push(['vPIS', pisCofins.total('pis')], ['vCOFINS', pisCofins.total('cofins')]);
+  for (const [field, sum] of checked) {
     if (status === 'regular' && !dec(s(tot[field])).equals(sum)) {
       out.findings.push(warn('FROMDOCS_TOTALS_MISMATCH', source, `note ${key}: ICMSTot ${field} ${s(tot[field]) || '0'} differs from its items' ${sum.format('.', 2)}; the items' sums are booked`));
     }
   }
+  if (perUnit) out.findings.push(warn('FROMDOCS_UNSUPPORTED', source, `note ${key} item ${perUnit}: PIS/COFINS per unit of product (CST 03) is booked in C170 but not added to M210/M610`));
   const sortNum = number.padStart(9, '0');
   out.notes.push({
     key, source, status, c100, c170, participant: part, items,
     sort: `${oper}|${(dhES || dhEmi).slice(0, 10)}|${model}|${serie.padStart(3, '0')}|${sortNum}|${key}`,
-    groups: groups.list().map(storeGroup),
+    groups: contrib ? [] : groups.list().map(storeGroup),
+    ...(contrib ? { pisCofins: pisCofins.list().map(storePisCofins) } : {}),
   });
 }
 

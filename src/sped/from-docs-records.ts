@@ -29,6 +29,12 @@ export class RecordMaker {
     return out;
   }
 
+  /** Whether the register has the field at this version (the layouts differ: 0200 CEST is EFD ICMS/IPI only). */
+  has(code: string, name: string): boolean {
+    this.make(code, {});
+    return this.cache.get(code)!.names.has(name);
+  }
+
   /** The position (0-based, REG = 0) of a field. */
   at(code: string, name: string): number {
     this.make(code, {});

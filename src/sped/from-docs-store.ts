@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StoredGroup } from './from-docs-analytic.js';
 import type { CouponEntry, NoteEntry } from './from-docs-extract.js';
+import type { StoredPisCofins } from './from-docs-pis-cofins.js';
 
 /** What the store keeps of a note (JSON). */
 export interface StoredNote {
@@ -19,6 +20,7 @@ export interface StoredNote {
   c100: string[];
   c170: string[][];
   groups: StoredGroup[];
+  pisCofins?: StoredPisCofins[];
 }
 
 /** What the store keeps of a coupon (JSON). */
@@ -28,6 +30,7 @@ export interface StoredCoupon {
   number: string;
   c800: string[];
   groups: StoredGroup[];
+  pisCofins?: StoredPisCofins[];
 }
 
 export const DEFAULT_BUDGET_BYTES = 64 * 1024 * 1024;
@@ -86,7 +89,7 @@ export class FromDocsStore {
 
   addNote(n: NoteEntry): AddResult {
     this.tick();
-    const payload = JSON.stringify({ status: n.status, c100: n.c100, c170: n.c170, groups: n.groups } satisfies StoredNote);
+    const payload = JSON.stringify({ status: n.status, c100: n.c100, c170: n.c170, groups: n.groups, ...(n.pisCofins ? { pisCofins: n.pisCofins } : {}) } satisfies StoredNote);
     if (n.participant) this.st.partIns!.run(n.participant.code, JSON.stringify(n.participant.record));
     for (const it of n.items) {
       this.st.itemIns!.run(it.code, it.inventoryUnit, JSON.stringify(it.record));
@@ -112,7 +115,7 @@ export class FromDocsStore {
 
   addCoupon(c: CouponEntry): AddResult {
     this.tick();
-    const payload = JSON.stringify({ sat: c.sat, day: c.day, number: c.number, c800: c.c800, groups: c.groups } satisfies StoredCoupon);
+    const payload = JSON.stringify({ sat: c.sat, day: c.day, number: c.number, c800: c.c800, groups: c.groups, ...(c.pisCofins ? { pisCofins: c.pisCofins } : {}) } satisfies StoredCoupon);
     const sort = `${c.sat}|${c.isoDay}|${c.number.padStart(6, '0')}|${c.key}`;
     if (this.st.couponIns!.run(c.key, sort, c.source, payload).changes === 1) return { duplicate: false };
     const old = this.st.couponGet!.get(c.key) as { source: string; payload: string };

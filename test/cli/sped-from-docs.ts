@@ -111,3 +111,28 @@ t.test('the sped.from-docs task through the queue: fiscal worker runs it and wri
   const cli = await run(['sped', 'from-docs', '--company', COMPANY, '--period', PERIOD, '--threads', '1', zip]);
   t.equal(readFileSync(out, 'latin1'), cli.stdout, 'the worker wrote what the CLI writes');
 });
+
+t.test('--layout efd-contribuicoes: the EFD-Contribuições, valid; the task takes layout; another layout is a usage error', async (t) => {
+  const out = join(dir, 'contrib.txt');
+  const r = await run(['sped', 'from-docs', '--layout', 'efd-contribuicoes', '--company', COMPANY, '--period', PERIOD, '--threads', '1', docs, '-o', out]);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stderr, /from-docs: \d+ documents; .* PIS due \d+\.\d\d \(contribution \d+\.\d\d, credits used \d+\.\d\d\), COFINS due \d+\.\d\d .*; 0 errors, \d+ warnings/);
+  const text = readFileSync(out, 'latin1');
+  t.match(text, /^\|0000\|006\|0\|/, 'an EFD-Contribuições of COD_VER 006');
+  const v = await run(['sped', 'validate', out]);
+  t.equal(v.code, 0, v.stderr + v.stdout);
+  t.match(v.stderr + v.stdout, /valid — efd-contribuicoes 006/);
+  const icms = await run(['sped', 'from-docs', '--company', COMPANY, '--period', PERIOD, '--threads', '1', docs]);
+  t.match(icms.stdout, /^\|0000\|020\|/, 'without --layout: still the EFD ICMS/IPI');
+  const options = { layout: 'efd-contribuicoes', company: JSON.parse(readFileSync(COMPANY, 'utf8')) as Record<string, unknown>, period: PERIOD };
+  const taskOut = join(dir, 'task-contrib.txt');
+  const m = await runTask({ type: 'sped.from-docs', input: zip, output: taskOut, options }, { ledger: new MemoryLedger(), workDir: join(dir, '.fiscal') });
+  t.equal(m.status, 'done', JSON.stringify(m.error));
+  t.equal(readFileSync(taskOut, 'latin1'), text, 'the task writes what the CLI writes');
+  const bad = await runTask({ type: 'sped.from-docs', input: zip, output: join(dir, 'y.txt'), options: { ...options, layout: 'ecd' } }, { ledger: new MemoryLedger(), workDir: join(dir, '.fiscal') });
+  t.match(bad, { status: 'failed', error: { code: 'TASK_MALFORMED' } }, 'a layout from-docs does not write is a malformed task');
+  const e = await run(['sped', 'from-docs', '--layout', 'ecd', '--company', COMPANY, '--period', PERIOD, '--threads', '1', docs]);
+  t.equal(e.code, 2);
+  t.match(e.stderr, /from-docs writes efd-icms-ipi or efd-contribuicoes .*\[FROMDOCS_LAYOUT\]/);
+  t.notMatch(e.stderr, /\n\s+at /, 'no stack trace');
+});
