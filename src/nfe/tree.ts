@@ -55,12 +55,19 @@ const ROOT: PathNode = { parts: [], kids: new Map(), repeats: false };
 let pathNodes = 0;
 const MAX_PATH_NODES = 20000;
 
+/**
+ * A string of its own: a name cut from a document's text may be a slice that keeps the whole text alive, and
+ * what these module-level caches hold lives as long as the process.
+ */
+const ownCopy = (v: string): string => Buffer.from(v, 'utf16le').toString('utf16le');
+
 function childPath(parent: PathNode, name: string): PathNode {
   let node = parent.kids.get(name);
   if (node === undefined) {
-    node = { parts: [...parent.parts, name], kids: new Map(), repeats: undefined };
+    const own = ownCopy(name);
+    node = { parts: [...parent.parts, own], kids: new Map(), repeats: undefined };
     if (pathNodes < MAX_PATH_NODES) {
-      parent.kids.set(name, node);
+      parent.kids.set(own, node);
       pathNodes++;
     }
   }
@@ -77,10 +84,17 @@ function localName(qname: string): string {
   return c === -1 ? qname : qname.slice(c + 1);
 }
 
+/** Qualified names already turned into property names (bounded like the paths: odd documents cannot grow it). */
+const PROPERTY_NAMES = new Map<string, string>();
+
 function propertyName(t: StartToken): string {
+  const known = PROPERTY_NAMES.get(t.name);
+  if (known !== undefined) return known;
   const name = localName(t.name);
   if (CRITICAL.has(name)) throw new TreeError(t.from, `element name <${name}> is refused (it could pollute prototypes)`);
-  return RENAMED.has(name) ? `__${name}` : name;
+  const property = RENAMED.has(name) ? `__${name}` : name;
+  if (PROPERTY_NAMES.size < MAX_PATH_NODES) PROPERTY_NAMES.set(ownCopy(t.name), ownCopy(property));
+  return property;
 }
 
 /** The model of a tokenised document: `{ [root local name]: value }`. */
@@ -91,6 +105,14 @@ export function buildTree(doc: TokenDoc): Tree {
   return { [name]: repeats(childPath(ROOT, name)) ? [value] : value };
 }
 
+/** `joined` with one more run of character data: trimmed, skipped when blank, entities decoded. */
+function appendRun(joined: string | undefined, run: string): string | undefined {
+  const trimmed = run.trim();
+  if (trimmed.length === 0) return joined;
+  const piece = decodeXmlText(trimmed);
+  return joined === undefined ? piece : joined + piece;
+}
+
 function element(doc: TokenDoc, idx: number, path: PathNode): unknown {
   const toks = doc.tokens;
   const text = doc.text;
@@ -98,20 +120,13 @@ function element(doc: TokenDoc, idx: number, path: PathNode): unknown {
   let obj: Tree | null = null;
   let joined: string | undefined;
   let run: string | null = null; // character data since the last markup that breaks a run
-  const flush = (): void => {
-    if (run === null) return;
-    const trimmed = run.trim();
-    run = null;
-    if (trimmed.length === 0) return;
-    const piece = decodeXmlText(trimmed);
-    joined = joined === undefined ? piece : joined + piece;
-  };
   for (let i = idx + 1; i < t.close; i++) {
     const c = toks[i] as XmlToken;
     switch (c.kind) {
       case TEXT: {
         if (text.charCodeAt(c.from) === 60 /* < : a CDATA section */) {
-          flush();
+          if (run !== null) joined = appendRun(joined, run);
+          run = null;
           joined = joined === undefined ? c.value : joined + c.value;
         } else {
           // the value is decoded; decoding always shortens, so an unchanged length means the text as written
@@ -121,7 +136,8 @@ function element(doc: TokenDoc, idx: number, path: PathNode): unknown {
         break;
       }
       case START: {
-        flush();
+        if (run !== null) joined = appendRun(joined, run);
+        run = null;
         const name = propertyName(c);
         const childNode = childPath(path, name);
         const value = element(doc, i, childNode);
@@ -134,14 +150,15 @@ function element(doc: TokenDoc, idx: number, path: PathNode): unknown {
         break;
       }
       case PI:
-        flush();
+        if (run !== null) joined = appendRun(joined, run);
+        run = null;
         break;
       case COMMENT:
       case END:
         break;
     }
   }
-  flush();
+  if (run !== null) joined = appendRun(joined, run);
   const attrs = t.attrs;
   if (obj === null && attrs.length === 0) return joined ?? '';
   obj ??= {};
