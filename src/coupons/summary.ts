@@ -7,11 +7,10 @@
  * keeps what a counted sale added, and takes it back out when its cancellation comes later). Findings come
  * through `onFinding` as they are found; the run always goes to the end of its sources.
  */
-import { createReadStream, promises as fsp } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { ioError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { runPooledDocuments, withNfePool } from '../nfe/batch-pool.js';
-import { DEFAULT_MAX_DOCUMENT_BYTES, readConcatenated, readXmlDocuments, type ConcatenatedPosition, type XmlSourceItem } from '../nfe/source.js';
+import { DEFAULT_MAX_DOCUMENT_BYTES } from '../nfe/source.js';
 import type { FiscalPool } from '../pool/pool.js';
 import { Aggregator, countedEvent, DEFAULT_DIMENSIONS, sumRows, type CountedEvent, type Dimension, type GroupRow, type GroupSums } from './aggregate.js';
 import type { CsvMapping } from './csv-mapping.js';
@@ -20,6 +19,7 @@ import { readCsvCoupons } from './from-csv.js';
 import type { CountedDocument, CouponReadOptions } from './extract-job.js';
 import { mk } from './from-xml.js';
 import { KeyStore } from './key-store.js';
+import { openStream, SourceCounter, sourceUnits, xmlItems, type SourceUnit } from './sources.js';
 import type { CouponFinding } from './types.js';
 
 export interface SummarizeCouponsOptions {
@@ -85,8 +85,6 @@ export interface CouponSummary {
   /** With `checkpoints.resume`: the items (documents, CSV coupons) the run did not read again; else 0. */
   readonly resumedFromItem: number;
 }
-
-const isCsvPath = (p: string): boolean => /\.csv$/i.test(p);
 
 /** Reads every source and returns the summary. Throws only for what stops a run (an unopenable source: exit 2). */
 export async function summarizeCoupons(sources: string | readonly string[], options: SummarizeCouponsOptions = {}): Promise<CouponSummary> {
@@ -167,28 +165,28 @@ export async function summarizeCoupons(sources: string | readonly string[], opti
   };
 
   const readOptions: CouponReadOptions = { ...(options.verify ? { verify: true } : {}), ...(options.maxDepth !== undefined ? { maxDepth: options.maxDepth } : {}) };
-  const readCsv = async (index: number, src: string): Promise<void> => {
-    if (!options.mapping) throw new UsageError(`${src}: a CSV source needs --mapping FILE (docs/coupons.md)`, 'COUPON_MAPPING');
-    const skip = position.source === index ? position.items : 0;
-    const stream = src === '-' ? (options.stdin ?? process.stdin) : await openStream(src);
-    let items = 0;
+  const counter = new SourceCounter(position);
+  const readCsv = async (u: { index: number; path: string }): Promise<void> => {
+    if (!options.mapping) throw new UsageError(`${u.path}: a CSV source needs --mapping FILE (docs/coupons.md)`, 'COUPON_MAPPING');
+    const stream = u.path === '-' ? (options.stdin ?? process.stdin) : await openStream(u.path);
     try {
-      for await (const c of readCsvCoupons(stream, src, options.mapping)) {
+      for await (const c of readCsvCoupons(stream, u.path, options.mapping)) {
         options.signal?.throwIfAborted();
-        if (++items <= skip) continue;
-        await take(c.events.map((ev) => countedEvent(ev, by)), c.findings, { source: index, items, offset: null });
+        const n = counter.next(u.index);
+        if (n.skip) continue; // read before the checkpoint
+        await take(c.events.map((ev) => countedEvent(ev, by)), c.findings, { source: u.index, items: n.items, offset: null });
       }
     } finally {
-      if (src !== '-') stream.destroy();
+      if (u.path !== '-') stream.destroy();
     }
   };
-  // a run of XML sources goes through the pool (parsed on its workers, added up here in input order); the
+  // a run of XML units goes through the pool (parsed on its workers, added up here in input order); the
   // position after each item travels beside it, in the same order as the results
-  const readXml = (pool: FiscalPool, run: readonly Indexed[]): Promise<void> => {
+  const readXml = (pool: FiscalPool, units: AsyncIterable<SourceUnit>): Promise<void> => {
     const positions: CouponPosition[] = [];
     return runPooledDocuments<CountedDocument>({
-      sources: run.map((r) => r.src),
-      read: (readAhead, signal) => xmlItems(run, { maxBytes: options.maxBytes ?? DEFAULT_MAX_DOCUMENT_BYTES, readAhead, signal, ...(options.stdin ? { stdin: options.stdin } : {}) }, position, positions),
+      sources: [],
+      read: (readAhead, signal) => xmlItems(units, { maxBytes: options.maxBytes ?? DEFAULT_MAX_DOCUMENT_BYTES, readAhead, signal, ...(options.stdin ? { stdin: options.stdin } : {}) }, position, counter, positions),
       limits: COUPON_JOB_LIMITS,
       options: { pool, ...(options.signal ? { signal: options.signal } : {}) },
       job: 'coupons.extract',
@@ -203,16 +201,25 @@ export async function summarizeCoupons(sources: string | readonly string[], opti
 
   try {
     await withNfePool(options, async (pool) => {
-      let run: Indexed[] = [];
-      for (const [index, src] of list.entries()) {
-        if (index < position.source) continue; // read to its end before the checkpoint
-        if (options.asCsv === true || (src !== '-' && isCsvPath(src))) {
-          if (run.length) await readXml(pool, run);
-          run = [];
-          await readCsv(index, src);
-        } else run.push({ index, src });
+      const units = sourceUnits(list, { asCsv: options.asCsv === true, from: position, ...(options.signal ? { signal: options.signal } : {}) });
+      let u = await units.next();
+      while (!u.done) {
+        const unit = u.value;
+        if (unit.kind === 'csv') {
+          await readCsv(unit);
+          u = await units.next();
+          continue;
+        }
+        // the XML units up to the next CSV one: one pooled run
+        async function* xmlRun(): AsyncGenerator<SourceUnit> {
+          while (!u.done && u.value.kind !== 'csv') {
+            yield u.value;
+            u = await units.next();
+          }
+        }
+        await readXml(pool, xmlRun());
+        if (options.signal?.aborted) break;
       }
-      if (run.length) await readXml(pool, run);
     });
     options.signal?.throwIfAborted();
     for (const [key] of store.entries('pending')) {
@@ -233,89 +240,3 @@ export async function summarizeCoupons(sources: string | readonly string[], opti
  */
 const COUPON_JOB_LIMITS = { documents: 128, bytes: 512 * 1024 } as const;
 
-/** A source and its number in the list (checkpoint positions name sources by number). */
-interface Indexed {
-  readonly index: number;
-  readonly src: string;
-}
-
-interface XmlReadOptions {
-  readonly maxBytes: number;
-  readonly readAhead: number;
-  readonly signal: AbortSignal;
-  readonly stdin?: Readable;
-}
-
-/**
- * The documents of a run of XML sources, in order: a plain file is a stream of concatenated documents (split
- * here), anything else (stdin, a directory tree, a zip) is what readXmlDocuments reads. For each item yielded,
- * where the reading stands after it goes to `positions`. From a checkpoint (`from`): its source continues after
- * its last item — a plain file from the byte offset, anything else by skipping the items already read.
- */
-async function* xmlItems(run: readonly Indexed[], o: XmlReadOptions, from: CouponPosition, positions: CouponPosition[]): AsyncGenerator<XmlSourceItem> {
-  for (const { index, src } of run) {
-    if (o.signal.aborted) return;
-    const resuming = from.source === index;
-    let items = resuming ? from.items : 0;
-    if (await isPlainFile(src)) {
-      const ends: number[] = [];
-      const start = resuming && from.offset !== null ? { offset: from.offset, ordinal: from.items } : { offset: 0, ordinal: 0 };
-      for await (const item of fileDocuments(src, o.maxBytes, o.signal, { ...start, onDocumentEnd: (end) => ends.push(end) })) {
-        positions.push({ source: index, items: ++items, offset: ends.shift()! });
-        yield item;
-      }
-      continue;
-    }
-    const skip = items;
-    items = 0;
-    for await (const item of readXmlDocuments(src, { maxDocumentBytes: o.maxBytes, readAhead: o.readAhead, signal: o.signal, ...(o.stdin ? { stdin: o.stdin } : {}) })) {
-      if (++items <= skip) continue; // read before the checkpoint
-      positions.push({ source: index, items, offset: null });
-      yield item;
-    }
-  }
-}
-
-/** A regular file that is not a zip: read as a stream of concatenated documents (one or many). */
-async function isPlainFile(path: string): Promise<boolean> {
-  if (path === '-' || /\.zip$/i.test(path)) return false;
-  try {
-    return (await fsp.stat(path)).isFile();
-  } catch {
-    return false; // readXmlDocuments reports it (exit 2)
-  }
-}
-
-/**
- * The documents of one file, split where one document ends and the next begins (a day's coupons appended to one
- * file): `FILE#1`, `FILE#2`… when there are several, `FILE` when it holds one.
- */
-async function* fileDocuments(path: string, cap: number, signal: AbortSignal | undefined, position: ConcatenatedPosition & { offset: number; ordinal: number }): AsyncGenerator<XmlSourceItem> {
-  const stream = await openStream(path, position.offset);
-  let first: XmlSourceItem | null = null;
-  // past a checkpoint the documents keep their numbers (`FILE#n`), however many are left
-  let n = position.ordinal > 0 ? 1 : 0;
-  try {
-    for await (const item of readConcatenated(stream, path, cap, signal, position)) {
-      n++;
-      if (n === 1) {
-        first = item;
-        continue;
-      }
-      if (n === 2 && first) yield first;
-      yield item;
-    }
-  } finally {
-    stream.destroy();
-  }
-  if (n === 1 && first) yield first.ok ? { ...first, source: path } : { ...first, source: path, finding: { ...first.finding, source: path } };
-}
-
-async function openStream(path: string, start = 0): Promise<Readable> {
-  const stream = createReadStream(path, { highWaterMark: 1 << 20, start });
-  await new Promise<void>((resolve, reject) => {
-    stream.once('open', () => resolve());
-    stream.once('error', (err) => reject(ioError(err, path, 'open')));
-  });
-  return stream;
-}

@@ -92,16 +92,16 @@ type Plan = AsyncGenerator<Planned<XmlSourceItem>, void, undefined>;
  * Reads every document of the given sources, in order: for each source a file, every `.xml`/`.zip` file of a
  * directory tree (sorted by name, depth first), every `.xml` entry of a zip, or the documents on stdin (`-`).
  */
-export function readXmlDocuments(sources: string | readonly string[], options: ReadXmlOptions = {}): AsyncGenerator<XmlSourceItem> {
+export function readXmlDocuments(sources: string | readonly string[] | AsyncIterable<string>, options: ReadXmlOptions = {}): AsyncGenerator<XmlSourceItem> {
   const opts = normalize(options);
-  const list = typeof sources === 'string' ? [sources] : [...sources];
+  const list = typeof sources === 'string' ? [sources] : Symbol.asyncIterator in sources ? sources : [...sources];
   return readAhead((signal) => planSources(list, opts, signal), { count: opts.readAhead, bytes: opts.readAheadBytes }, options.signal);
 }
 
 const ready = (item: XmlSourceItem): Planned<XmlSourceItem> => ({ ready: item, bytes: item.ok ? item.bytes.length : 0 });
 
-async function* planSources(sources: readonly string[], opts: Normalized, signal: AbortSignal): Plan {
-  for (const src of sources) {
+async function* planSources(sources: readonly string[] | AsyncIterable<string>, opts: Normalized, signal: AbortSignal): Plan {
+  for await (const src of sources) {
     if (signal.aborted) return;
     if (src === '-') {
       for await (const item of readConcatenated(opts.stdin, '-', opts.maxDocumentBytes, signal)) yield ready(item);
@@ -118,21 +118,37 @@ async function* planSources(sources: readonly string[], opts: Normalized, signal
   }
 }
 
-async function* planDirectory(dir: string, opts: Normalized, signal: AbortSignal): Plan {
+/** A file of a tree walk, or a directory of it that cannot be read. */
+export type WalkedFile = { readonly path: string } | { readonly dir: string; readonly error: unknown };
+
+/**
+ * The files of a directory tree whose name `accept`s, sorted by name within each directory, depth first. Symbolic
+ * links and other special files are skipped: a tree walk never follows links (no loops, no escapes).
+ */
+export async function* walkTree(dir: string, accept: (name: string) => boolean, signal?: AbortSignal): AsyncGenerator<WalkedFile> {
   let entries;
   try {
     entries = await fsp.readdir(dir, { withFileTypes: true });
-  } catch (err) {
-    yield ready(failure(dir, 'NFE_SOURCE_ERROR', ioError(err, dir, 'read').message));
+  } catch (error) {
+    yield { dir, error };
     return;
   }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
-    if (signal.aborted) return;
+    if (signal?.aborted) return;
     const p = join(dir, e.name);
-    if (e.isDirectory()) yield* planDirectory(p, opts, signal);
-    else if (e.isFile() && /\.(xml|zip)$/i.test(e.name)) yield* planPath(p, opts, signal);
-    // symbolic links and other files are skipped: a tree walk never follows links (no loops, no escapes)
+    if (e.isDirectory()) yield* walkTree(p, accept, signal);
+    else if (e.isFile() && accept(e.name)) yield { path: p };
+  }
+}
+
+/** What a walk for NF-e documents takes: `.xml` and `.zip` files. */
+export const isXmlOrZipName = (name: string): boolean => /\.(xml|zip)$/i.test(name);
+
+async function* planDirectory(dir: string, opts: Normalized, signal: AbortSignal): Plan {
+  for await (const f of walkTree(dir, isXmlOrZipName, signal)) {
+    if ('error' in f) yield ready(failure(f.dir, 'NFE_SOURCE_ERROR', ioError(f.error, f.dir, 'read').message));
+    else yield* planPath(f.path, opts, signal);
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import t from 'tap';
 import iconv from 'iconv-lite';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { mulberry32 } from '../../src/common/prng.js';
@@ -162,4 +162,32 @@ t.test('the mapping example of docs/coupons.md reads its CSV example (written in
   const { json, findings } = await summarize(iconv.encode(csv, 'windows-1252'), mapping);
   t.same(findings, []);
   t.match(json.totals, { coupons: 1, items: 2, gross: '19.50', discount: '0.50', icms_base: '19.00', icms_value: '3.42', pis: '0.32', cofins: '1.44' });
+});
+
+t.test('a directory tree mixing XML, zips and CSV exports: each read as what it is, in the walk\'s order', async (t) => {
+  const dir = tempDir('coupons-csv-tree-');
+  const mappingPath = join(dir, 'map.json');
+  writeFileSync(mappingPath, JSON.stringify(ITEM_MAPPING));
+  const mapping = parseCsvMapping(ITEM_MAPPING);
+  const tree = join(dir, 'store');
+  mkdirSync(join(tree, 'b-pos'), { recursive: true });
+  writeFileSync(join(tree, 'a-sat-1.xml'), cfe(1).xml);
+  writeFileSync(join(tree, 'a-sat-2.xml'), cfe(2).xml);
+  writeFileSync(join(tree, 'b-pos', 'day-05.csv'), iconv.encode(exportOf([3, 4, 1]), 'windows-1252')); // 1 again: a duplicate
+  writeFileSync(join(tree, 'c-sat-5.xml'), cfe(5).xml);
+  writeFileSync(join(tree, 'notes.txt'), 'not a coupon');
+  const findings: CouponFinding[] = [];
+  const walked = await summarizeCoupons(tree, { mapping, onFinding: (f) => findings.push(f) });
+  t.equal(walked.totals.read, 6, '2 XML, 3 CSV coupons, 1 XML; the .txt file is not read');
+  t.equal(walked.totals.coupons, 5);
+  t.equal(findings.length, 1);
+  t.match(findings[0], { code: 'COUPON_DUPLICATE', key: cfe(1).key, source: /b-pos\/day-05\.csv:\d+$/ }, 'the CSV\'s copy of a coupon already read from XML');
+  const listed = await summarizeCoupons([join(tree, 'a-sat-1.xml'), join(tree, 'a-sat-2.xml'), join(tree, 'b-pos', 'day-05.csv'), join(tree, 'c-sat-5.xml')], { mapping });
+  t.equal(summaryJson(walked), summaryJson(listed), 'the same summary as the files listed in that order');
+  const cli = await run(['coupons', 'summary', tree, '--mapping', mappingPath, '--json', '--threads', '2']);
+  t.equal(cli.code, 0);
+  t.equal(cli.stdout, summaryJson(walked));
+  const without = await run(['coupons', 'summary', tree]);
+  t.equal(without.code, 2, 'a CSV found in the tree needs the mapping');
+  t.match(without.stderr, /b-pos\/day-05\.csv: a CSV source needs --mapping FILE/);
 });

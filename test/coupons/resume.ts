@@ -9,7 +9,7 @@
 import t, { type Test } from 'tap';
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { summarizeCoupons, type SummarizeCouponsOptions } from '../../src/coupons/summary.js';
@@ -49,7 +49,7 @@ async function stoppedRun(t: Test, sources: string[], path: string, stopAt: numb
   return read;
 }
 
-const KINDS = ['plain', 'zip', 'csv'] as const;
+const KINDS = ['plain', 'zip', 'csv', 'tree'] as const;
 
 t.test('stopped after a checkpoint and resumed from a snapshot: a clean run\'s summary', async (t) => {
   const dir = tempDir('coupons-resume-');
@@ -73,11 +73,15 @@ z.close()`, zip], { input: JSON.stringify(docs) });
     if (s % 10 === 0 && s > 25) rows.push(`${cfe(s - 25).key},2026-01-05,0.00,S`);
   }
   writeFileSync(join(dir, 'pos.csv'), rows.join('\n') + '\n');
+  // a tree: one file per document, and the POS export between them
+  mkdirSync(join(dir, 'tree', 'b'), { recursive: true });
+  docs.forEach((d, i) => writeFileSync(join(dir, 'tree', `${i < 300 ? 'a' : 'c'}-${String(i).padStart(4, '0')}.xml`), d));
+  writeFileSync(join(dir, 'tree', 'b', 'pos.csv'), rows.join('\n') + '\n');
 
   for (const kind of KINDS) {
     await t.test(kind, { skip: kind === 'zip' && !zip ? 'python3 zipfile is needed to write the zip' : false }, async (t) => {
-      const sources = [kind === 'plain' ? join(dir, 'day.xml') : kind === 'zip' ? zip! : join(dir, 'pos.csv')];
-      const extra: SummarizeCouponsOptions = { threads: 2, keyMemoryBytes: 32 * 1024, ...(kind === 'csv' ? { mapping } : {}) };
+      const sources = [kind === 'plain' ? join(dir, 'day.xml') : kind === 'zip' ? zip! : kind === 'csv' ? join(dir, 'pos.csv') : join(dir, 'tree')];
+      const extra: SummarizeCouponsOptions = { threads: 2, keyMemoryBytes: 32 * 1024, ...(kind === 'csv' || kind === 'tree' ? { mapping } : {}) };
       const clean = await summarizeCoupons(sources, extra);
       const first = join(dir, `${kind}-1.db`);
       const read = await stoppedRun(t, sources, first, 3, extra);
