@@ -14,7 +14,7 @@ import { Decimal } from '../common/decimal.js';
 import { UsageError } from '../errors.js';
 import type { CsvMapping, ColumnRef, MappedField } from './csv-mapping.js';
 import { checkKey, mk, normalizeEquipment } from './from-xml.js';
-import { formatCents, normalizeRate } from './money.js';
+import { formatCents, normalizeRate, quickCents } from './money.js';
 import type { CouponEvent, CouponFinding, CouponItem, CouponModel } from './types.js';
 
 export interface CsvCoupon {
@@ -60,6 +60,8 @@ export function parseCsvDate(value: string, format: CsvMapping['dateFormat']): s
 
 /** A CSV amount in cents (decimal comma or point as mapped; at most 2 places), or RowError. Empty is zero. */
 export function parseCsvAmount(value: string, decimalComma: boolean, field: string): bigint {
+  const quick = quickCents(value, decimalComma ? 44 : 46);
+  if (quick !== undefined) return quick;
   const v = value.trim();
   if (v === '') return 0n;
   const d = Decimal.parse(v, decimalComma ? ',' : '.');
