@@ -114,66 +114,133 @@ function couponOf(rows: readonly Row[], index: Index, mapping: CsvMapping, name:
   return [sale];
 }
 
+/** csv-parse's options for an export (the same for a whole stream and for a chunk of it). */
+export function csvParseOptions(mapping: CsvMapping, bom = true): import('csv-parse').Options {
+  return { delimiter: mapping.delimiter, bom, relax_column_count: true, skip_empty_lines: true, skip_records_with_error: true, info: true };
+}
+
+/** The access key of a row (a `CFe`/`NFe` prefix dropped); '' when the row has none. */
+export function rowKey(row: Row, index: Index): string {
+  return cell(row, index, 'key').trim().replace(/^(CFe|NFe)/, '');
+}
+
+export type { Index as CsvIndex, Row as CsvRow };
+
+/**
+ * Rows into coupons, as they come: one per row (`rows: "coupon"`), or one per run of consecutive rows with the
+ * same key (`rows: "item"`); a row without a key ends the run and is a finding of its own.
+ */
+export class CouponRows {
+  #pending: Row[] = [];
+  #key = '';
+  constructor(
+    private readonly index: Index,
+    private readonly mapping: CsvMapping,
+    private readonly name: string,
+  ) {}
+
+  /** Whether `row` ends the run in progress (there is one, and the row is not part of it). */
+  ends(row: Row): boolean {
+    if (this.#pending.length === 0) return false;
+    const key = rowKey(row, this.index);
+    return key === '' || this.mapping.rows === 'coupon' || key !== this.#key;
+  }
+
+  /** One row: what it completes goes to `out`, in order. */
+  push(row: Row, out: CsvCoupon[]): void {
+    const key = rowKey(row, this.index);
+    if (key === '') {
+      this.flush(out);
+      out.push({ events: [], findings: [mk('COUPON_CSV_ROW', `${this.name}:${row.line}`, 'row without an access key: not counted')] });
+      return;
+    }
+    if (this.mapping.rows === 'coupon' || key !== this.#key) this.flush(out);
+    this.#key = key;
+    this.#pending.push(row);
+  }
+
+  /** The run in progress as a coupon (into `out`), if there is one. */
+  flush(out: CsvCoupon[]): void {
+    if (this.#pending.length === 0) return;
+    out.push(csvCoupon(this.#pending, this.index, this.mapping, this.name, this.#key));
+    this.#pending = [];
+  }
+
+  /** Takes the run in progress out as it is (a chunk's first or last run, which a neighbour may continue). */
+  take(): { readonly key: string; readonly rows: Row[] } | null {
+    if (this.#pending.length === 0) return null;
+    const run = { key: this.#key, rows: this.#pending };
+    this.#pending = [];
+    return run;
+  }
+
+  /** Continues with a run taken from elsewhere (its rows before any row pushed here). */
+  resume(run: { readonly key: string; readonly rows: readonly Row[] }): void {
+    this.#key = run.key;
+    this.#pending = [...run.rows];
+  }
+}
+
+/** The coupon of one run of rows (a row that cannot be read keeps it out: a finding). */
+export function csvCoupon(rows: readonly Row[], index: Index, mapping: CsvMapping, name: string, key: string): CsvCoupon {
+  const findings: CouponFinding[] = [];
+  try {
+    return { events: couponOf(rows, index, mapping, name, findings), findings };
+  } catch (e) {
+    if (!(e instanceof RowError)) throw e;
+    findings.push(mk('COUPON_CSV_ROW', `${name}:${rows[0]!.line}`, `${e.message}: not counted`, key || undefined));
+    return { events: [], findings };
+  }
+}
+
+/** The column indexes of the mapped fields, from the header (or the mapping's numbers). */
+export function csvIndex(mapping: CsvMapping, header: readonly string[] | null, name: string): Index {
+  return indexOf(mapping, header, name);
+}
+
+/** The finding for a record csv-parse cannot split. */
+export function unsplittable(name: string, line: number | undefined, message: string): CouponFinding {
+  return mk('COUPON_CSV_ROW', `${name}:${line ?? '?'}`, `the row cannot be split: ${message}: not counted`);
+}
+
+/** The finding that ends a CSV that cannot be read on (a quote left open). */
+export function unreadable(name: string, message: string): CouponFinding {
+  return mk('COUPON_CSV_ROW', name, `the CSV cannot be read past this point: ${message}; the rest of the file is not counted`);
+}
+
 /** The coupons of one CSV stream, in order. UsageError (COUPON_MAPPING) when the header lacks a mapped column. */
 export async function* readCsvCoupons(stream: Readable, name: string, mapping: CsvMapping): AsyncGenerator<CsvCoupon> {
-  const parser = parse({ delimiter: mapping.delimiter, bom: true, relax_column_count: true, skip_empty_lines: true, skip_records_with_error: true, info: true });
+  const parser = parse(csvParseOptions(mapping));
   // a record csv-parse cannot split (a stray quote) is skipped with a finding, and the reading goes on
   const skipped: CouponFinding[] = [];
-  parser.on('skip', (err: CsvError & { lines?: number }) => {
-    skipped.push(mk('COUPON_CSV_ROW', `${name}:${err.lines ?? '?'}`, `the row cannot be split: ${err.message}: not counted`));
-  });
+  parser.on('skip', (err: CsvError & { lines?: number }) => skipped.push(unsplittable(name, err.lines, err.message)));
   const decoded = stream.pipe(iconv.decodeStream(mapping.encoding));
   decoded.on('error', (err) => parser.destroy(err));
   stream.on('error', (err) => parser.destroy(err));
   decoded.pipe(parser);
-  let index: Index | null = mapping.header ? null : indexOf(mapping, null, name);
-  let pending: Row[] = [];
-  let pendingKey = '';
-  const flush = (): CsvCoupon | null => {
-    if (pending.length === 0) return null;
-    const findings: CouponFinding[] = [];
-    let events: CouponEvent[] = [];
-    try {
-      events = couponOf(pending, index!, mapping, name, findings);
-    } catch (e) {
-      if (!(e instanceof RowError)) throw e;
-      findings.push(mk('COUPON_CSV_ROW', `${name}:${pending[0]!.line}`, `${e.message}: not counted`, pendingKey || undefined));
-    }
-    pending = [];
-    return { events, findings };
-  };
+  let grouper: CouponRows | null = mapping.header ? null : new CouponRows(indexOf(mapping, null, name), mapping, name);
+  const out: CsvCoupon[] = [];
   try {
     for await (const rec of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       if (skipped.length > 0) yield { events: [], findings: skipped.splice(0) };
       const row: Row = { line: rec.info.lines, cells: rec.record };
-      if (index === null) {
-        index = indexOf(mapping, row.cells, name);
+      if (grouper === null) {
+        grouper = new CouponRows(indexOf(mapping, row.cells, name), mapping, name);
         continue;
       }
-      const key = cell(row, index, 'key').trim().replace(/^(CFe|NFe)/, '');
-      if (key === '') {
-        const done = flush();
-        if (done) yield done;
-        yield { events: [], findings: [mk('COUPON_CSV_ROW', `${name}:${row.line}`, 'row without an access key: not counted')] };
-        continue;
-      }
-      if (mapping.rows === 'coupon' || key !== pendingKey) {
-        const done = flush();
-        if (done) yield done;
-      }
-      pendingKey = key;
-      pending.push(row);
+      grouper.push(row, out);
+      yield* out.splice(0);
     }
   } catch (err) {
     if (err instanceof UsageError) throw err;
     if (!(err instanceof CsvError)) throw err;
-    const done = flush();
-    if (done) yield done;
+    grouper?.flush(out);
+    yield* out.splice(0);
     if (skipped.length > 0) yield { events: [], findings: skipped.splice(0) };
-    yield { events: [], findings: [mk('COUPON_CSV_ROW', name, `the CSV cannot be read past this point: ${(err as Error).message}; the rest of the file is not counted`)] };
+    yield { events: [], findings: [unreadable(name, (err as Error).message)] };
     return;
   }
-  const done = flush();
-  if (done) yield done;
+  grouper?.flush(out);
+  yield* out.splice(0);
   if (skipped.length > 0) yield { events: [], findings: skipped.splice(0) };
 }

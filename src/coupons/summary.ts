@@ -15,6 +15,7 @@ import type { FiscalPool } from '../pool/pool.js';
 import { Aggregator, countedEvent, DEFAULT_DIMENSIONS, sumRows, type CountedEvent, type Dimension, type GroupRow, type GroupSums } from './aggregate.js';
 import type { CsvMapping } from './csv-mapping.js';
 import { COUPON_CHECKPOINT_VERSION, countersOf, DEFAULT_CHECKPOINT_EVERY, parseCheckpointState, type CouponCheckpointOptions, type CouponCheckpointState, type CouponPosition } from './checkpoint.js';
+import { readCsvPooled } from './csv-chunks.js';
 import { readCsvCoupons } from './from-csv.js';
 import type { CountedDocument, CouponReadOptions } from './extract-job.js';
 import { mk } from './from-xml.js';
@@ -56,6 +57,8 @@ export interface SummarizeCouponsOptions {
    * before that checkpoint are not reported again (their counts are kept).
    */
   readonly checkpoints?: CouponCheckpointOptions;
+  /** Bytes per chunk of a CSV export read on worker threads (default 1 MiB; for tests and tuning). */
+  readonly csvChunkBytes?: number;
 }
 
 export interface CouponTotals extends GroupSums {
@@ -166,15 +169,25 @@ export async function summarizeCoupons(sources: string | readonly string[], opti
 
   const readOptions: CouponReadOptions = { ...(options.verify ? { verify: true } : {}), ...(options.maxDepth !== undefined ? { maxDepth: options.maxDepth } : {}) };
   const counter = new SourceCounter(position);
-  const readCsv = async (u: { index: number; path: string }): Promise<void> => {
-    if (!options.mapping) throw new UsageError(`${u.path}: a CSV source needs --mapping FILE (docs/coupons.md)`, 'COUPON_MAPPING');
+  // a CSV export: parsed on the pool's workers in chunks when there are workers, else here
+  const readCsv = async (pool: FiscalPool, u: { index: number; path: string }): Promise<void> => {
+    const mapping = options.mapping;
+    if (!mapping) throw new UsageError(`${u.path}: a CSV source needs --mapping FILE (docs/coupons.md)`, 'COUPON_MAPPING');
     const stream = u.path === '-' ? (options.stdin ?? process.stdin) : await openStream(u.path);
+    const coupon = async (events: readonly CountedEvent[], findings: readonly CouponFinding[]): Promise<void> => {
+      options.signal?.throwIfAborted();
+      const n = counter.next(u.index);
+      if (n.skip) return; // read before the checkpoint
+      await take(events, findings, { source: u.index, items: n.items, offset: null });
+    };
     try {
-      for await (const c of readCsvCoupons(stream, u.path, options.mapping)) {
-        options.signal?.throwIfAborted();
-        const n = counter.next(u.index);
-        if (n.skip) continue; // read before the checkpoint
-        await take(c.events.map((ev) => countedEvent(ev, by)), c.findings, { source: u.index, items: n.items, offset: null });
+      if (pool.threads > 1) {
+        await readCsvPooled({
+          pool, stream, name: u.path, mapping, by, take: (c) => coupon(c.events, c.findings),
+          ...(options.signal ? { signal: options.signal } : {}), ...(options.csvChunkBytes ? { chunkBytes: options.csvChunkBytes } : {}),
+        });
+      } else {
+        for await (const c of readCsvCoupons(stream, u.path, mapping)) await coupon(c.events.map((ev) => countedEvent(ev, by)), c.findings);
       }
     } finally {
       if (u.path !== '-') stream.destroy();
@@ -206,7 +219,7 @@ export async function summarizeCoupons(sources: string | readonly string[], opti
       while (!u.done) {
         const unit = u.value;
         if (unit.kind === 'csv') {
-          await readCsv(unit);
+          await readCsv(pool, unit);
           u = await units.next();
           continue;
         }

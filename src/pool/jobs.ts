@@ -12,6 +12,7 @@ const JOBS: Record<string, () => Promise<JobFunction>> = {
   'pool.echo': () => import('./echo-job.js').then((m) => m.echoJob as JobFunction),
   'sped.validate-range': () => import('../sped/validate-range-job.js').then((m) => m.validateRangeJob as JobFunction),
   'sped.from-docs-extract': () => import('../sped/from-docs-job.js').then((m) => m.extractJob as JobFunction),
+  'coupons.csv-chunk': () => import('../coupons/csv-job.js').then((m) => m.csvChunkJob as JobFunction),
   'coupons.extract': () => import('../coupons/extract-job.js').then((m) => m.extractCouponsJob as JobFunction),
   'nfe.to-jsonl': () => import('../nfe/convert-jobs.js').then((m) => m.jsonlJob as JobFunction),
   'nfe.to-csv': () => import('../nfe/convert-jobs.js').then((m) => m.csvJob as JobFunction),

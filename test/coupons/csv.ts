@@ -191,3 +191,38 @@ t.test('a directory tree mixing XML, zips and CSV exports: each read as what it 
   t.equal(without.code, 2, 'a CSV found in the tree needs the mapping');
   t.match(without.stderr, /b-pos\/day-05\.csv: a CSV source needs --mapping FILE/);
 });
+
+t.test('on worker threads, cut into small chunks: the same coupons, findings and summary as one thread', async (t) => {
+  for (let round = 0; round < 25; round++) {
+    const r = mulberry32(5000 + round);
+    const perItem = r() < 0.7;
+    const mapping = perItem
+      ? parseCsvMapping({ rows: 'item', delimiter: ';', decimalComma: true, encoding: 'windows-1252', columns: { key: 'k', date: 'd', gross: 'g', cancelled: 'x' }, cancelledValues: ['S'] })
+      : parseCsvMapping({ rows: 'coupon', delimiter: ';', decimalComma: true, encoding: 'windows-1252', columns: { key: 'k', date: 'd', gross: 'g', cancelled: 'x' }, cancelledValues: ['S'] });
+    const eol = r() < 0.5 ? '\n' : '\r\n';
+    const lines = ['k;d;nome;g;x'];
+    for (let c = 1; c <= 60; c++) {
+      const items = perItem ? 1 + Math.floor(r() * 6) : 1;
+      const roll = r();
+      for (let i = 0; i < items; i++) {
+        // now and then: a row without a key, a bad amount, a description with a quoted line break, a cancellation
+        const key = roll < 0.04 && i === 0 ? '' : key59(c);
+        const amount = roll > 0.97 ? '1,234' : `${Math.floor(r() * 5000)},${String(Math.floor(r() * 100)).padStart(2, '0')}`;
+        const name = r() < 0.1 ? '"Pão\nfrancês; ""kg"""' : 'Café';
+        lines.push([key, '2026-01-05', name, amount, roll > 0.9 ? 'S' : 'N'].join(';'));
+      }
+      if (r() < 0.05) lines.push(lines[lines.length - 1]!); // a row delivered twice
+    }
+    const bytes = iconv.encode(lines.join(eol) + eol, 'windows-1252');
+    const runs: { json: string; findings: string[] }[] = [];
+    for (const threads of [1, 2, 3]) {
+      const findings: string[] = [];
+      const s = await summarizeCoupons('-', { asCsv: true, mapping, threads, csvChunkBytes: 64 + Math.floor(r() * 400), stdin: Readable.from([bytes]), onFinding: (f) => findings.push(`${f.source} ${f.key ?? ''} ${f.code} ${f.message}`) });
+      runs.push({ json: summaryJson(s), findings });
+    }
+    t.equal(runs[1]!.json, runs[0]!.json, `round ${round}: 2 threads, the same summary`);
+    t.same(runs[1]!.findings, runs[0]!.findings, `round ${round}: 2 threads, the same findings in the same order`);
+    t.equal(runs[2]!.json, runs[0]!.json, `round ${round}: 3 threads`);
+    t.same(runs[2]!.findings, runs[0]!.findings);
+  }
+});
