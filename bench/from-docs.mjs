@@ -77,7 +77,7 @@ const total = NOTES + COUPONS;
 const smallDocs = Math.ceil(total / everySmall);
 console.log(`from-docs bench (${a.layout}): ${NOTES} NF-e + ${COUPONS} CF-e (small: ${smallDocs}), ${RUNS} runs, one core`);
 const jsonl = scenario('nfe to-jsonl', ['nfe', 'to-jsonl', '--threads', '1', '--no-progress', big], total);
-const fromDocs = (dir) => ['sped', 'from-docs', '--layout', a.layout, '--company', company, '--period', '2026-03', '--budget-mb', a['budget-mb'], '--no-progress', dir];
+const fromDocs = (dir) => ['sped', 'from-docs', '--layout', a.layout, '--company', company, '--period', '2026-03', '--budget-mb', a['budget-mb'], '--threads', '1', '--no-progress', dir];
 const fd = scenario('sped from-docs', fromDocs(big), total);
 const fdSmall = scenario('sped from-docs (small)', fromDocs(small), smallDocs);
 console.log(`from-docs / to-jsonl: ${(fd.rate / jsonl.rate).toFixed(2)}× the rate, ${(fd.cpu / jsonl.cpu).toFixed(2)}× the CPU; peak RSS ${(fdSmall.rss / 1024).toFixed(0)} → ${(fd.rss / 1024).toFixed(0)} MiB for ${(total / smallDocs).toFixed(1)}× the documents`);
