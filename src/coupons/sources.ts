@@ -8,7 +8,7 @@
 import { createReadStream, promises as fsp } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { ioError } from '../errors.js';
-import { readConcatenated, readXmlDocuments, walkTree, type ConcatenatedPosition, type WalkedFile, type XmlSourceItem } from '../nfe/source.js';
+import { readConcatenated, readXmlSources, walkTree, type ConcatenatedPosition, type WalkedFile, type XmlDeferredFile, type XmlSourceItem } from '../nfe/source.js';
 import type { CouponPosition } from './checkpoint.js';
 
 export type SourceUnit =
@@ -75,6 +75,8 @@ export interface XmlReadOptions {
   readonly readAhead: number;
   readonly signal: AbortSignal;
   readonly stdin?: Readable;
+  /** Files of trees and lists are left for the pool's job to read (readXmlSources' deferFiles). */
+  readonly deferFiles: boolean;
 }
 
 /** Items read per source so far (checkpoint positions count a source's items whatever its units). */
@@ -103,7 +105,7 @@ export class SourceCounter {
  * to `positions`. From a checkpoint: its source continues after its last item — a plain file from the byte
  * offset, anything else by skipping the items already read (read again, not parsed).
  */
-export async function* xmlItems(units: AsyncIterable<SourceUnit>, o: XmlReadOptions, from: CouponPosition, counter: SourceCounter, positions: CouponPosition[]): AsyncGenerator<XmlSourceItem> {
+export async function* xmlItems(units: AsyncIterable<SourceUnit>, o: XmlReadOptions, from: CouponPosition, counter: SourceCounter, positions: CouponPosition[]): AsyncGenerator<XmlSourceItem | XmlDeferredFile> {
   for await (const u of units) {
     if (o.signal.aborted) return;
     if (u.kind === 'csv') throw new TypeError('a CSV unit in an XML run');
@@ -118,7 +120,7 @@ export async function* xmlItems(units: AsyncIterable<SourceUnit>, o: XmlReadOpti
       }
       continue;
     }
-    for await (const item of readXmlDocuments(u.sources, { maxDocumentBytes: o.maxBytes, readAhead: o.readAhead, signal: o.signal, ...(o.stdin ? { stdin: o.stdin } : {}) })) {
+    for await (const item of readXmlSources(u.sources, { maxDocumentBytes: o.maxBytes, readAhead: o.readAhead, signal: o.signal, deferFiles: o.deferFiles, ...(o.stdin ? { stdin: o.stdin } : {}) })) {
       const n = counter.next(u.index);
       if (n.skip) continue; // read before the checkpoint
       positions.push({ source: u.index, items: n.items, offset: null });

@@ -199,7 +199,7 @@ export async function summarizeCoupons(sources: string | readonly string[], opti
     const positions: CouponPosition[] = [];
     return runPooledDocuments<CountedDocument>({
       sources: [],
-      read: (readAhead, signal) => xmlItems(units, { maxBytes: options.maxBytes ?? DEFAULT_MAX_DOCUMENT_BYTES, readAhead, signal, ...(options.stdin ? { stdin: options.stdin } : {}) }, position, counter, positions),
+      read: (readAhead, signal, deferFiles) => xmlItems(units, { maxBytes: options.maxBytes ?? DEFAULT_MAX_DOCUMENT_BYTES, readAhead, signal, deferFiles, ...(options.stdin ? { stdin: options.stdin } : {}) }, position, counter, positions),
       limits: COUPON_JOB_LIMITS,
       options: { pool, ...(options.signal ? { signal: options.signal } : {}) },
       job: 'coupons.extract',

@@ -10,7 +10,7 @@
 import { createPool, mapInOrder, resolveThreads, type FiscalPool, type RunJobOptions } from '../pool/pool.js';
 import type { NfeBatchOptions, NfeSources } from './batch.js';
 import { readOptionsOf } from './batch.js';
-import { DEFAULT_READ_AHEAD, readXmlDocuments, type XmlSourceItem } from './source.js';
+import { DEFAULT_READ_AHEAD, readXmlSources, type XmlDeferredFile, type XmlSourceItem } from './source.js';
 import { toWire, type WireDocument } from './wire-document.js';
 
 /** Where a batch runs: the caller's pool, or one of `threads` made for the call (default: the cores). */
@@ -43,12 +43,12 @@ const nextTurn = (): Promise<typeof NOT_READY> => new Promise((resolve) => setIm
  * signal: when the consumer stops while a read is pending, aborting it ends that read instead of waiting on it.
  */
 async function* groupItems(
-  items: AsyncGenerator<XmlSourceItem>,
+  items: AsyncGenerator<XmlSourceItem | XmlDeferredFile>,
   limits: { readonly documents: number; readonly bytes: number },
   workers: boolean,
   stop: AbortController,
 ): AsyncGenerator<Group> {
-  let pending: Promise<IteratorResult<XmlSourceItem>> | null = null;
+  let pending: Promise<IteratorResult<XmlSourceItem | XmlDeferredFile>> | null = null;
   let docs: WireDocument[] = [];
   let transfer: ArrayBuffer[] | null = workers ? [] : null;
   let bytes = 0;
@@ -62,7 +62,7 @@ async function* groupItems(
   try {
     for (;;) {
       pending ??= items.next();
-      let r: IteratorResult<XmlSourceItem> | typeof NOT_READY;
+      let r: IteratorResult<XmlSourceItem | XmlDeferredFile> | typeof NOT_READY;
       try {
         r = docs.length === 0 ? await pending : await Promise.race([pending, nextTurn()]);
       } catch (error) {
@@ -78,7 +78,7 @@ async function* groupItems(
       pending = null;
       if (r.done) break;
       docs.push(toWire(r.value, transfer));
-      bytes += r.value.ok ? r.value.bytes.length : 0;
+      bytes += r.value.ok === true ? r.value.bytes.length : 0;
       if (docs.length >= limits.documents || bytes >= limits.bytes) yield take();
     }
     if (docs.length) yield take();
@@ -101,7 +101,7 @@ export interface PooledRun<R> {
    * Reads the source items instead of readXmlDocuments(sources) (a caller that splits files of concatenated
    * documents, say); given the read-ahead that keeps every worker fed and the signal that stops the reading.
    */
-  readonly read?: (readAhead: number, signal: AbortSignal) => AsyncGenerator<XmlSourceItem>;
+  readonly read?: (readAhead: number, signal: AbortSignal, deferFiles: boolean) => AsyncGenerator<XmlSourceItem | XmlDeferredFile>;
   /** What one job takes at most on worker threads (default JOB_LIMITS). */
   readonly limits?: { readonly documents: number; readonly bytes: number };
   /** Reading, progress, cancellation, and the pool (`threads`, `pool`). */
@@ -133,7 +133,12 @@ export async function runPooledDocuments<R>(spec: PooledRun<R>): Promise<void> {
     try {
       // the reads keep every worker fed: the read-ahead grows with the threads (its byte budget does not)
       const readAhead = DEFAULT_READ_AHEAD * pool.threads;
-      const read = spec.read ? spec.read(readAhead, stop.signal) : readXmlDocuments(spec.sources, { ...readOptionsOf(options), readAhead, signal: stop.signal });
+      // on workers, files are read by the job (the main thread's open/fstat/read/close round trips bounded a
+      // batch of many small files); a `select` needs the bytes here
+      const deferFiles = workers && !select;
+      const read = spec.read
+        ? spec.read(readAhead, stop.signal, deferFiles)
+        : readXmlSources(spec.sources, { ...readOptionsOf(options), readAhead, signal: stop.signal, deferFiles });
       const groups = groupItems(select ? filtered(read, select) : read, workers ? (spec.limits ?? JOB_LIMITS) : { documents: 1, bytes: 1 }, workers, stop);
       await mapInOrder(
         groups,
@@ -196,6 +201,7 @@ export async function withNfePool<T>(options: NfePoolOptions, body: (pool: Fisca
   }
 }
 
-async function* filtered(items: AsyncGenerator<XmlSourceItem>, select: (item: XmlSourceItem) => boolean): AsyncGenerator<XmlSourceItem> {
-  for await (const item of items) if (select(item)) yield item;
+async function* filtered(items: AsyncGenerator<XmlSourceItem | XmlDeferredFile>, select: (item: XmlSourceItem) => boolean): AsyncGenerator<XmlSourceItem | XmlDeferredFile> {
+  // never deferred: a run with a `select` reads its files here
+  for await (const item of items) if (item.ok === 'deferred' || select(item)) yield item;
 }

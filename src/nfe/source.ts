@@ -12,7 +12,7 @@
  * source that cannot be opened at all (a missing path given on the command line) throws a SourceError (exit 2)
  * once every document before it has come out.
  */
-import { close, fstat, open, read, promises as fsp } from 'node:fs';
+import { close, closeSync, fstat, fstatSync, open, openSync, read, readSync, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
@@ -41,6 +41,17 @@ export interface XmlSourceFailure {
 
 export type XmlSourceItem = XmlDocument | XmlSourceFailure;
 
+/**
+ * A file left for its reader to read (`deferFiles`): a pool worker reads it (readFileItemSync) instead of the
+ * main thread, whose open, fstat, read and close round trips were what bounded a batch of many small files.
+ */
+export interface XmlDeferredFile {
+  readonly ok: 'deferred';
+  readonly source: string;
+  /** The per-document byte cap to read it with. */
+  readonly cap: number;
+}
+
 export interface ReadXmlOptions {
   /** Per-document byte cap (also the cap on a zip entry's uncompressed size). Default 64 MiB. */
   readonly maxDocumentBytes?: number;
@@ -60,11 +71,17 @@ export interface ReadXmlOptions {
   readonly signal?: AbortSignal;
 }
 
+export interface ReadXmlSourcesOptions extends ReadXmlOptions {
+  /** Files (not zip entries, not stdin) come as XmlDeferredFile, unread. */
+  readonly deferFiles?: boolean;
+}
+
 export const DEFAULT_MAX_DOCUMENT_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_READ_AHEAD = 8;
 export const DEFAULT_READ_AHEAD_BYTES = 16 * 1024 * 1024;
 
 interface Normalized {
+  deferFiles: boolean;
   maxDocumentBytes: number;
   stdin: Readable;
   readAhead: number;
@@ -77,8 +94,9 @@ function positive(value: number | undefined, fallback: number, name: string): nu
   return v;
 }
 
-function normalize(options: ReadXmlOptions): Normalized {
+function normalize(options: ReadXmlSourcesOptions): Normalized {
   return {
+    deferFiles: options.deferFiles === true,
     maxDocumentBytes: positive(options.maxDocumentBytes, DEFAULT_MAX_DOCUMENT_BYTES, 'maxDocumentBytes'),
     stdin: options.stdin ?? process.stdin,
     readAhead: positive(options.readAhead, DEFAULT_READ_AHEAD, 'readAhead'),
@@ -86,13 +104,18 @@ function normalize(options: ReadXmlOptions): Normalized {
   };
 }
 
-type Plan = AsyncGenerator<Planned<XmlSourceItem>, void, undefined>;
+type Plan = AsyncGenerator<Planned<XmlSourceItem | XmlDeferredFile>, void, undefined>;
 
 /**
  * Reads every document of the given sources, in order: for each source a file, every `.xml`/`.zip` file of a
  * directory tree (sorted by name, depth first), every `.xml` entry of a zip, or the documents on stdin (`-`).
  */
 export function readXmlDocuments(sources: string | readonly string[] | AsyncIterable<string>, options: ReadXmlOptions = {}): AsyncGenerator<XmlSourceItem> {
+  return readXmlSources(sources, { ...options, deferFiles: false }) as AsyncGenerator<XmlSourceItem>;
+}
+
+/** readXmlDocuments, with files left unread for a pool worker when `deferFiles` is set. */
+export function readXmlSources(sources: string | readonly string[] | AsyncIterable<string>, options: ReadXmlSourcesOptions = {}): AsyncGenerator<XmlSourceItem | XmlDeferredFile> {
   const opts = normalize(options);
   const list = typeof sources === 'string' ? [sources] : Symbol.asyncIterator in sources ? sources : [...sources];
   return readAhead((signal) => planSources(list, opts, signal), { count: opts.readAhead, bytes: opts.readAheadBytes }, options.signal);
@@ -154,6 +177,7 @@ async function* planDirectory(dir: string, opts: Normalized, signal: AbortSignal
 
 async function* planPath(path: string, opts: Normalized, signal: AbortSignal): Plan {
   if (/\.zip$/i.test(path)) yield* planZip(path, opts, signal);
+  else if (opts.deferFiles) yield { ready: { ok: 'deferred', source: path, cap: opts.maxDocumentBytes }, bytes: 0 };
   else yield { start: (grant) => readFileItem(path, opts.maxDocumentBytes, grant) };
 }
 
@@ -183,6 +207,40 @@ function readFileItem(path: string, cap: number, grant: ReadGrant): Promise<XmlS
       });
     });
   });
+}
+
+/** readFileItem without the thread-pool round trips, for a thread that may block (a pool worker). */
+export function readFileItemSync(path: string, cap: number): XmlSourceItem {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    return failure(path, 'NFE_SOURCE_ERROR', ioError(err, path, 'read').message);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (st.isFile() && st.size > cap) return failure(path, 'NFE_TOO_LARGE', `document is ${st.size} bytes, over the cap of ${cap}`);
+    let buf = Buffer.allocUnsafe(st.isFile() ? st.size : 65536);
+    let filled = 0;
+    for (;;) {
+      if (filled === buf.length) {
+        if (st.isFile()) break;
+        if (buf.length >= cap + 1) return failure(path, 'NFE_TOO_LARGE', `document is over the cap of ${cap} bytes`);
+        const bigger = Buffer.allocUnsafe(Math.min(buf.length * 2, cap + 1));
+        buf.copy(bigger, 0, 0, filled);
+        buf = bigger;
+      }
+      const n = readSync(fd, buf, filled, buf.length - filled, filled);
+      if (n === 0) break;
+      filled += n;
+    }
+    if (filled > cap) return failure(path, 'NFE_TOO_LARGE', `document is over the cap of ${cap} bytes`);
+    return doc(path, filled === buf.length ? buf : buf.subarray(0, filled));
+  } catch (err) {
+    return failure(path, 'NFE_SOURCE_ERROR', ioError(err, path, 'read').message);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Reads `fd` from its start: `size` bytes of a regular file, else chunk by chunk to the end (null past the cap). */

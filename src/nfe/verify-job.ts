@@ -4,8 +4,7 @@
  */
 import type { NfeFinding } from './findings.js';
 import { verifyXml, type TrustStore, type VerifyReport } from './verify.js';
-import type { DocumentsPayload } from './wire-document.js';
-import { asBuffer } from './wire-document.js';
+import { fromWire, type DocumentsPayload } from './wire-document.js';
 
 /** One document's outcome: its verification report, or why it could not be read (`report` null). */
 export type VerifiedDocument =
@@ -20,7 +19,8 @@ export interface VerifyPayload extends DocumentsPayload {
 
 export function verifyJob(payload: VerifyPayload): VerifiedDocument[] {
   const opts = { ...(payload.trust ? { trust: payload.trust } : {}), ...(payload.maxDepth !== undefined ? { maxDepth: payload.maxDepth } : {}) };
-  return payload.docs.map((d): VerifiedDocument =>
-    'failure' in d ? { source: d.source, report: null, readFailure: d.failure } : { source: d.source, report: verifyXml(asBuffer(d.bytes), opts), readFailure: null },
-  );
+  return payload.docs.map((w): VerifiedDocument => {
+    const d = fromWire(w);
+    return d.ok ? { source: d.source, report: verifyXml(d.bytes, opts), readFailure: null } : { source: d.source, report: null, readFailure: d.finding };
+  });
 }

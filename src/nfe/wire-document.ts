@@ -4,11 +4,13 @@
  * finding. Job modules import this and nothing of the pool, so a worker loads only what its job needs.
  */
 import type { NfeFinding } from './findings.js';
-import type { XmlEncoding, XmlSourceItem } from './source.js';
+import { readFileItemSync, type XmlDeferredFile, type XmlEncoding, type XmlSourceItem } from './source.js';
 
 export type WireDocument =
   | { readonly source: string; readonly bytes: Uint8Array; readonly encoding: XmlEncoding }
-  | { readonly source: string; readonly failure: NfeFinding };
+  | { readonly source: string; readonly failure: NfeFinding }
+  // a file the job reads itself (readXmlSources with deferFiles)
+  | { readonly source: string; readonly path: string; readonly cap: number };
 
 /** What every job payload holds: the documents, in input order. */
 export interface DocumentsPayload {
@@ -25,7 +27,8 @@ export function asBuffer(bytes: Uint8Array): Buffer {
  * whole ArrayBuffer goes as it is; one that shares it (Node's pool of small Buffers, a slice) is copied first,
  * so that moving it detaches nothing else. Without `transfer` (one thread) the Buffer itself goes.
  */
-export function toWire(item: XmlSourceItem, transfer: ArrayBuffer[] | null): WireDocument {
+export function toWire(item: XmlSourceItem | XmlDeferredFile, transfer: ArrayBuffer[] | null): WireDocument {
+  if (item.ok === 'deferred') return { source: item.source, path: item.source, cap: item.cap };
   if (!item.ok) return { source: item.source, failure: item.finding };
   if (!transfer) return { source: item.source, bytes: item.bytes, encoding: item.encoding };
   const b = item.bytes;
@@ -38,5 +41,6 @@ export function toWire(item: XmlSourceItem, transfer: ArrayBuffer[] | null): Wir
 /** The source item again, in the job. */
 export function fromWire(d: WireDocument): XmlSourceItem {
   if ('failure' in d) return { ok: false, source: d.source, finding: d.failure };
+  if ('path' in d) return readFileItemSync(d.path, d.cap);
   return { ok: true, source: d.source, bytes: asBuffer(d.bytes), encoding: d.encoding };
 }
