@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ownCopy } from '../common/own-copy.js';
 
 /** `sale`: counted, `data` its contribution; `cancelled`: counted as cancelled; `pending`: a cancellation waits for its sale. */
 export type KeyState = 'sale' | 'cancelled' | 'pending';
@@ -132,7 +133,7 @@ export class KeyStore {
     const prev = this.#memory.get(key);
     if (prev) this.#bytes -= ENTRY_OVERHEAD + prev.data.length * 2;
     // a copy of the key: a slice of a document's text would keep all of that text alive
-    this.#memory.set(prev ? key : Buffer.from(key, 'latin1').toString('latin1'), entry);
+    this.#memory.set(prev ? key : ownCopy(key), entry);
     this.#bytes += ENTRY_OVERHEAD + entry.data.length * 2;
     if (this.#bytes > this.#budget && !this.#durable) this.#spill();
   }

@@ -1,5 +1,6 @@
 /** Exact money for the coupon summary: decimal strings ↔ cents (BigInt), and ICMS rates as grouping keys. */
 import { Decimal } from '../common/decimal.js';
+import { ownCopy } from '../common/own-copy.js';
 import { fromScaled, toScaled } from '../nfe/decimal.js';
 
 /**
@@ -60,7 +61,7 @@ export function normalizeRate(value: string): string {
   while (d.scale > 2 && d.units % 10n === 0n) d = new Decimal(d.units / 10n, d.scale - 1);
   const rate = d.round(Math.max(2, d.scale)).format('.');
   // a store uses a handful of rates: remembered (bounded; own copies, not slices of a document's text)
-  if (RATES.size < 1000) RATES.set(Buffer.from(value, 'utf16le').toString('utf16le'), rate);
+  if (RATES.size < 1000) RATES.set(ownCopy(value), rate);
   return rate;
 }
 

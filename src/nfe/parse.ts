@@ -5,6 +5,7 @@
  * Never throws for a bad document: everything wrong is a finding on the result.
  */
 import iconv from 'iconv-lite';
+import { ownCopy } from '../common/own-copy.js';
 import { finding, type NfeFinding } from './findings.js';
 import { detectEncoding, readXmlDocuments, type ReadXmlOptions, type XmlEncoding, type XmlSourceItem } from './source.js';
 import type { AnyDocument, DocumentKind, NfeDocument, NfeKind } from './types.js';
@@ -190,7 +191,7 @@ export class DuplicateKeyTracker {
       const first = this.#seen.get(k);
       if (first !== undefined) out.push(finding('NFE_DUPLICATE_KEY', parsed.source, `key ${k} already seen in ${first}`));
       // a copy of the key: the key itself is a slice of the document's text and would keep all of it alive
-      else this.#seen.set(Buffer.from(k, 'latin1').toString('latin1'), parsed.source);
+      else this.#seen.set(ownCopy(k), parsed.source);
     }
     return out;
   }

@@ -15,6 +15,7 @@
  *  - element names `__proto__`, `constructor`, `prototype` are refused (TreeError); `toString`, `valueOf`,
  *    `hasOwnProperty` and the other Object.prototype method names get a `__` prefix.
  */
+import { ownCopy } from '../common/own-copy.js';
 import { isRepeatingPath } from './schema.js';
 import { cfeSchema } from '../coupons/cfe/model.js';
 import { COMMENT, END, PI, START, TEXT, type StartToken, type TokenDoc, type XmlToken } from './xml-tokens.js';
@@ -55,11 +56,6 @@ const ROOT: PathNode = { parts: [], kids: new Map(), repeats: false };
 let pathNodes = 0;
 const MAX_PATH_NODES = 20000;
 
-/**
- * A string of its own: a name cut from a document's text may be a slice that keeps the whole text alive, and
- * what these module-level caches hold lives as long as the process.
- */
-const ownCopy = (v: string): string => Buffer.from(v, 'utf16le').toString('utf16le');
 
 function childPath(parent: PathNode, name: string): PathNode {
   let node = parent.kids.get(name);
