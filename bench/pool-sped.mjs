@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 /**
  * One huge SPED file on all cores (issue 7): whole processes `fiscal sped validate FILE --threads 1` against
- * `--threads N` (default 2), alternating in one invocation, on the realistic profile; medians, the ratio, each
- * side's CPU seconds (user + system, every thread) and peak RSS. Both sides' `--json` outputs are compared byte
- * for byte first (the run stops if they differ).
+ * `--threads N` (default 2), and the same for `sped to-jsonl` and `sped stats`, alternating in one invocation, on
+ * the realistic profile; medians, the ratios, each side's CPU seconds (user + system, every thread) and peak RSS.
+ * Both sides' outputs (validate --json, the JSON Lines, stats --json) are compared byte for byte first (the run
+ * stops if they differ).
  *
  *   npm run bench:pool:sped                                   1 GB efd-icms-ipi in bench/out/, 3 runs each
  *   node bench/pool-sped.mjs --size 200MB --runs 5 --dir /work/tmp-x [--layout ecd] [--threads 2] [--keep] [--no-write]
@@ -15,7 +16,7 @@
  * markers (unless --no-write).
  */
 import { createHash } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -68,22 +69,38 @@ async function benchFile(o) {
   return path;
 }
 
-/** One `fiscal sped validate` process: wall seconds, CPU seconds of all its threads, peak RSS (bytes). */
-async function validateRun(file, threads) {
+/** The commands measured: the target is validate's; to-jsonl and stats are measured beside it. */
+const COMMANDS = [
+  { name: 'validate', argv: (file) => ['sped', 'validate', file], check: (file) => ['sped', 'validate', file, '--json'] },
+  { name: 'to-jsonl', argv: (file) => ['sped', 'to-jsonl', file], check: (file) => ['sped', 'to-jsonl', file] },
+  { name: 'stats', argv: (file) => ['sped', 'stats', file], check: (file) => ['sped', 'stats', file, '--json'] },
+];
+
+/** One process of `cmd` (stdout to /dev/null): wall seconds, CPU seconds of all its threads, peak RSS (bytes). */
+async function commandRun(cmd, file, threads) {
   const usageFile = join(tmpdir(), `fiscal-bench-usage-${process.pid}-${Math.random().toString(36).slice(2)}`);
   const env = { ...process.env, BENCH_USAGE_FILE: usageFile, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${USAGE_PRELOAD}`.trim() };
-  const r = await runTimed([process.execPath, BIN, 'sped', 'validate', file, '--threads', String(threads), '--no-progress'], { env });
-  if (r.code !== 0 && r.code !== 1) throw new Error(`validate --threads ${threads} exited ${r.code}: ${r.stderr.slice(0, 300)}`);
+  const r = await runTimed([process.execPath, BIN, ...cmd.argv(file), '--threads', String(threads), '--no-progress'], { env });
+  if (r.code !== 0 && r.code !== 1) throw new Error(`${cmd.name} --threads ${threads} exited ${r.code}: ${r.stderr.slice(0, 300)}`);
   const [rssKiB, cpuMicros] = readFileSync(usageFile, 'utf8').trim().split(' ').map(Number);
   rmSync(usageFile);
   return { seconds: r.seconds, cpu: cpuMicros / 1e6, rss: rssKiB * 1024 };
 }
 
-/** `--json` stdout of one run, hashed (the two sides must print the same bytes). */
-function jsonDigest(file, threads) {
-  const r = spawnSync(process.execPath, [BIN, 'sped', 'validate', file, '--threads', String(threads), '--json', '--no-progress'], { maxBuffer: 1 << 30 });
-  if (r.status !== 0 && r.status !== 1) throw new Error(`validate --json --threads ${threads} exited ${r.status}: ${String(r.stderr).slice(0, 300)}`);
-  return createHash('sha256').update(r.stdout).digest('hex');
+/** SHA-256 of the stdout of one run, streamed (the two sides must print the same bytes). */
+function outputDigest(cmd, file, threads) {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [BIN, ...cmd.check(file), '--threads', String(threads), '--no-progress'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const hash = createHash('sha256');
+    let stderr = '';
+    child.stdout.on('data', (d) => hash.update(d));
+    child.stderr.on('data', (d) => { if (stderr.length < 2000) stderr += d; });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0 && code !== 1) reject(new Error(`${cmd.name} --threads ${threads} exited ${code}: ${stderr.slice(0, 300)}`));
+      else resolvePromise(hash.digest('hex'));
+    });
+  });
 }
 
 const median = (xs) => {
@@ -95,34 +112,47 @@ async function main() {
   const o = parseArgs(process.argv.slice(2));
   const file = await benchFile(o);
   spawnSync('cat', [file], { stdio: ['ignore', 'ignore', 'ignore'] }); // warm the page cache
-  const one = jsonDigest(file, 1);
-  const many = jsonDigest(file, o.threads);
-  if (one !== many) throw new Error(`--threads ${o.threads} --json differs from --threads 1 (${many.slice(0, 12)} vs ${one.slice(0, 12)})`);
-  const runs = { 1: [], [o.threads]: [] };
+  const digests = {};
+  for (const cmd of COMMANDS) {
+    const one = await outputDigest(cmd, file, 1);
+    const many = await outputDigest(cmd, file, o.threads);
+    if (one !== many) throw new Error(`${cmd.name} --threads ${o.threads} differs from --threads 1 (${many.slice(0, 12)} vs ${one.slice(0, 12)})`);
+    digests[cmd.name] = one;
+  }
+  const runs = Object.fromEntries(COMMANDS.map((c) => [c.name, { 1: [], [o.threads]: [] }]));
   for (let i = 0; i < o.runs; i++) {
-    for (const t of [1, o.threads]) {
-      const r = await validateRun(file, t);
-      runs[t].push(r);
-      process.stderr.write(`run ${i + 1}/${o.runs} --threads ${t}: ${r.seconds.toFixed(2)} s, CPU ${r.cpu.toFixed(2)} s, peak RSS ${(r.rss / 2 ** 20).toFixed(0)} MiB\n`);
+    for (const cmd of COMMANDS) {
+      // the two sides alternate which goes first
+      for (const t of i % 2 === 0 ? [1, o.threads] : [o.threads, 1]) {
+        const r = await commandRun(cmd, file, t);
+        runs[cmd.name][t].push(r);
+        process.stderr.write(`run ${i + 1}/${o.runs} ${cmd.name} --threads ${t}: ${r.seconds.toFixed(2)} s, CPU ${r.cpu.toFixed(2)} s, peak RSS ${(r.rss / 2 ** 20).toFixed(0)} MiB\n`);
+      }
     }
   }
-  const stat = (t) => ({
-    seconds: median(runs[t].map((r) => r.seconds)), cpu: median(runs[t].map((r) => r.cpu)), rss: Math.max(...runs[t].map((r) => r.rss)),
+  const stat = (name, t) => ({
+    seconds: median(runs[name][t].map((r) => r.seconds)), cpu: median(runs[name][t].map((r) => r.cpu)), rss: Math.max(...runs[name][t].map((r) => r.rss)),
   });
-  const a = stat(1);
-  const b = stat(o.threads);
-  const ratio = a.seconds / b.seconds;
-  const row = (t, s) => `| --threads ${t} | ${s.seconds.toFixed(2)} s | ${(o.size / 1e6 / s.seconds).toFixed(0)} MB/s | ${s.cpu.toFixed(2)} s | ${(s.rss / 2 ** 20).toFixed(0)} MiB |`;
+  const rows = [];
+  const ratios = {};
+  for (const cmd of COMMANDS) {
+    const a = stat(cmd.name, 1);
+    const b = stat(cmd.name, o.threads);
+    ratios[cmd.name] = a.seconds / b.seconds;
+    const row = (t, s, ratio) =>
+      `| \`sped ${cmd.name} --threads ${t}\` | ${s.seconds.toFixed(2)} s | ${(o.size / 1e6 / s.seconds).toFixed(0)} MB/s | ${s.cpu.toFixed(2)} s | ${(s.rss / 2 ** 20).toFixed(0)} MiB | ${ratio} |`;
+    rows.push(row(1, a, ''), row(o.threads, b, `${ratios[cmd.name].toFixed(2)} × (CPU ${(b.cpu / a.cpu).toFixed(2)} ×)`));
+  }
+  const ratio = ratios.validate;
   const body = [
-    `\`node bench/pool-sped.mjs --size ${(o.size / 1e6).toFixed(0)}MB --runs ${o.runs} --layout ${o.layout}\` (whole processes \`fiscal sped validate FILE --threads N\`, alternating;`,
-    `${availableParallelism()} cores, load average ${loadavg()[0].toFixed(1)} at the end; \`--json\` outputs identical, sha256 ${one.slice(0, 16)}…):`,
+    `\`node bench/pool-sped.mjs --size ${(o.size / 1e6).toFixed(0)}MB --runs ${o.runs} --layout ${o.layout}\` (whole processes \`fiscal sped CMD FILE --threads N\`, stdout to /dev/null, alternating;`,
+    `${availableParallelism()} cores, load average ${loadavg()[0].toFixed(1)} at the end; outputs identical at 1 and ${o.threads} threads: validate --json sha256 ${digests.validate.slice(0, 16)}…, JSON Lines ${digests['to-jsonl'].slice(0, 16)}…, stats --json ${digests.stats.slice(0, 16)}…):`,
     '',
-    '| run | median wall | MB/s | median CPU (all threads) | peak RSS |',
-    '| --- | --- | --- | --- | --- |',
-    row(1, a),
-    row(o.threads, b),
+    '| run | median wall | MB/s | median CPU (all threads) | peak RSS | 1 thread / N threads |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...rows,
     '',
-    `Ratio ${ratio.toFixed(2)} × (target ≥ ${TARGET} ×: ${ratio >= TARGET ? 'met' : 'missed'}); CPU ${(b.cpu / a.cpu).toFixed(2)} × the one-thread run's.`,
+    `Target (validate) ≥ ${TARGET} ×: ${ratio.toFixed(2)} × — ${ratio >= TARGET ? 'met' : 'missed'}.`,
   ].join('\n');
   process.stdout.write(`${body}\n`);
   if (o.write) await writeDocSection({ path: DOC, start: START, end: END, heading: '## One SPED file on all cores (`npm run bench:pool:sped`)', body });

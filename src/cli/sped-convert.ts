@@ -9,6 +9,7 @@ import { nameInput } from '../commands/types.js';
 import { createProgress, openInput, openOutput, type InputSource, type Output } from './io.js';
 import type { CommandContext } from './main.js';
 import { OPTIONS } from './options.js';
+import { defaultThreads } from '../pool/pool.js';
 
 interface CommonOptions {
   output?: string;
@@ -26,6 +27,11 @@ function choice<T extends string>(flag: string, allowed: readonly T[], value: st
   if (value === undefined) return undefined;
   if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${flag} must be one of ${allowed.join(', ')} (got '${value}')`, 'SPED_OUTPUT_OPTION');
   return value as T;
+}
+
+/** The input with its path when it is a file (not stdin): stats and to-jsonl cut a file into ranges on threads. */
+function withPath(input: InputSource): InputSource & { path?: string } {
+  return input.name === '-' ? input : { ...input, path: input.name };
 }
 
 /** Runs `body` with an input, an output and a progress bar; aborts the output (no half-written file) on error. */
@@ -66,11 +72,12 @@ export function registerSpedConvertCommands(sped: Command, ctx: CommandContext):
     .addOption(OPTIONS.layout())
     .addOption(OPTIONS.output())
     .addOption(OPTIONS.progress())
-    .action((file: string, opts: CommonOptions & { json?: boolean }) =>
+    .addOption(OPTIONS.threadsDefaultOne())
+    .action((file: string, opts: CommonOptions & { json?: boolean; threads?: number }) =>
       ctx.run(async () => {
         const layout = layoutOption(opts.layout);
         const outcome = await withStreams(ctx, file, opts.output, opts.progress, (input, output, progress) =>
-          spedStatsCommand(input, { output: output.stream, messages: stderr, onProgress: progress }, { ...opts, layout }),
+          spedStatsCommand(withPath(input), { output: output.stream, messages: stderr, onProgress: progress }, { ...opts, layout, threads: opts.threads ?? 1 }),
         );
         return outcome.exitCode;
       }),
@@ -83,11 +90,12 @@ export function registerSpedConvertCommands(sped: Command, ctx: CommandContext):
     .addOption(OPTIONS.output())
     .addOption(OPTIONS.layout())
     .addOption(OPTIONS.progress())
-    .action((file: string, opts: CommonOptions) =>
+    .addOption(OPTIONS.threads())
+    .action((file: string, opts: CommonOptions & { threads?: number }) =>
       ctx.run(async () => {
         const layout = layoutOption(opts.layout);
         const outcome = await withStreams(ctx, file, opts.output, opts.progress, (input, output, progress) =>
-          spedToJsonlCommand(input, { output: output.stream, messages: stderr, onProgress: progress }, { layout }),
+          spedToJsonlCommand(withPath(input), { output: output.stream, messages: stderr, onProgress: progress }, { layout, threads: opts.threads ?? defaultThreads() }),
         );
         return outcome.exitCode;
       }),

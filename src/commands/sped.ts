@@ -140,13 +140,26 @@ export async function spedValidateCommand(input: CommandInput, streams: CommandS
 export interface SpedStatsCommandOptions {
   readonly json?: boolean;
   readonly layout?: LayoutId;
+  /** More than 1 (or a pool of more) reads a local file in byte ranges on workers: the same summary. */
+  readonly threads?: number;
+  readonly pool?: FiscalPool;
+}
+
+/** The input a command that can cut a local file into ranges reads: its path on more than one thread, else its stream. */
+function rangedSource(input: CommandInput, o: { threads?: number; pool?: FiscalPool }): { source: string | CommandInput['stream']; threads: { pool: FiscalPool } | { threads: number } } {
+  const threads = o.pool?.threads ?? o.threads ?? 1;
+  return {
+    source: input.path !== undefined && threads > 1 ? input.path : input.stream,
+    threads: o.pool ? { pool: o.pool } : { threads },
+  };
 }
 
 /** `sped stats`: the summary (text, or JSON with `json`) to `output`, reader findings to `messages`. */
 export async function spedStatsCommand(input: CommandInput, streams: CommandStreams, o: SpedStatsCommandOptions): Promise<CommandOutcome> {
   const printer = new FindingPrinter(input.name, streams.messages);
+  const ranged = rangedSource(input, o);
   const { stats } = await named(input, () =>
-    spedStats(input.stream, { ...(o.layout ? { layout: o.layout } : {}), onFinding: printer.add, ...(streams.onProgress ? { onProgress: streams.onProgress } : {}), maxFindings: 0 }),
+    spedStats(ranged.source, { ...ranged.threads, ...(o.layout ? { layout: o.layout } : {}), onFinding: printer.add, ...(streams.onProgress ? { onProgress: streams.onProgress } : {}), maxFindings: 0 }),
   );
   streams.output.write(o.json ? `${JSON.stringify(stats, null, 2)}\n` : formatStats(stats));
   return printer.outcome({ lines: stats.lines, bytes: stats.bytes, invalidLines: stats.invalidLines });
@@ -154,14 +167,18 @@ export async function spedStatsCommand(input: CommandInput, streams: CommandStre
 
 export interface SpedToJsonlCommandOptions {
   readonly layout?: LayoutId;
+  /** More than 1 (or a pool of more) converts a local file in byte ranges on workers: the same bytes. */
+  readonly threads?: number;
+  readonly pool?: FiscalPool;
 }
 
 /** `sped to-jsonl`: one JSON line per record to `output`; findings and notes (signature, encoding) to `messages`. */
 export async function spedToJsonlCommand(input: CommandInput, streams: CommandStreams, o: SpedToJsonlCommandOptions, resume?: ConversionResume): Promise<CommandOutcome> {
   const printer = new FindingPrinter(input.name, streams.messages);
   const run = resumable(input, printer, resume, streams.signal);
+  const ranged = rangedSource(input, o);
   const { info, lineEnd } = await named(input, () =>
-    spedToJsonl(run.source, streams.output, { ...(o.layout ? { layout: o.layout } : {}), onFinding: printer.add, ...(streams.onProgress ? { onProgress: streams.onProgress } : {}), ...run.options }),
+    spedToJsonl(resume ? run.source : ranged.source, streams.output, { ...ranged.threads, ...(o.layout ? { layout: o.layout } : {}), onFinding: printer.add, ...(streams.onProgress ? { onProgress: streams.onProgress } : {}), ...run.options }),
   );
   const file = input.name;
   if (info.signature) {

@@ -11,6 +11,8 @@ const JOBS: Record<string, () => Promise<JobFunction>> = {
   // test-only job: echoes the payload after an optional delay (test/pool/pool.ts)
   'pool.echo': () => import('./echo-job.js').then((m) => m.echoJob as JobFunction),
   'sped.validate-range': () => import('../sped/validate-range-job.js').then((m) => m.validateRangeJob as JobFunction),
+  'sped.to-jsonl-range': () => import('../sped/jsonl-range-job.js').then((m) => m.jsonlRangeJob as JobFunction),
+  'sped.stats-range': () => import('../sped/stats-range-job.js').then((m) => m.statsRangeJob as JobFunction),
   'sped.from-docs-extract': () => import('../sped/from-docs-job.js').then((m) => m.extractJob as JobFunction),
   'coupons.csv-chunk': () => import('../coupons/csv-job.js').then((m) => m.csvChunkJob as JobFunction),
   'coupons.extract': () => import('../coupons/extract-job.js').then((m) => m.extractCouponsJob as JobFunction),

@@ -1,5 +1,7 @@
 /** The pool's worker entry (piscina calls the default export once per task): runs the named job. */
+import { Piscina } from 'piscina';
 import { runJob } from './jobs.js';
+import { transferListOf } from './transfer.js';
 import { toWireError, type WireError } from './wire-error.js';
 
 export interface JobMessage {
@@ -12,7 +14,15 @@ export type JobReply = { readonly ok: true; readonly value: unknown } | { readon
 
 export default async function work(message: JobMessage): Promise<JobReply> {
   try {
-    return { ok: true, value: await runJob(message.job, message.payload) };
+    const value = await runJob(message.job, message.payload);
+    const reply: JobReply = { ok: true, value };
+    const transfer = transferListOf(value);
+    // piscina posts a "movable" result with its transfer list (the reply is what arrives)
+    if (transfer !== null) {
+      const movable = { [Piscina.transferableSymbol]: transfer, [Piscina.valueSymbol]: reply } as unknown as Parameters<typeof Piscina.move>[0];
+      return Piscina.move(movable) as unknown as JobReply;
+    }
+    return reply;
   } catch (err) {
     return { ok: false, error: toWireError(err) };
   }

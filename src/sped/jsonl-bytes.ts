@@ -54,14 +54,17 @@ const LINE_OPEN = Buffer.from('{"line":', 'latin1');
 
 /** Writes JSON lines into a reused buffer; `take()` hands a copy of the bytes written so far to the caller. */
 export class JsonlBytes {
-  private out = Buffer.allocUnsafe(1 << 20);
+  private out: Buffer;
   private pos = 0;
   /** Key tables by register: as text for the string path, as the integer of its 4 bytes for the byte path. */
   private readonly byName = new Map<string, KeyTable>();
   private readonly byCode = new Map<number, KeyTable>();
   private version: string | null = null;
 
-  constructor(private readonly parser: SpedParser) {}
+  /** `initialBytes`: the working buffer's first size (default 1 MiB; a byte range sizes it for its whole output). */
+  constructor(private readonly parser: SpedParser, initialBytes = 1 << 20) {
+    this.out = Buffer.allocUnsafe(initialBytes);
+  }
 
   get length(): number {
     return this.pos;
@@ -74,9 +77,17 @@ export class JsonlBytes {
     return done;
   }
 
+  /** The bytes written since the last call, without a copy: the working buffer goes with them (a new one is made). */
+  detach(): Buffer {
+    const done = this.out.subarray(0, this.pos);
+    this.out = Buffer.allocUnsafe(0);
+    this.pos = 0;
+    return done;
+  }
+
   private ensure(extra: number): void {
     if (this.pos + extra <= this.out.length) return;
-    const bigger = Buffer.allocUnsafe(Math.max(this.out.length * 2, this.pos + extra));
+    const bigger = Buffer.allocUnsafe(Math.max(this.out.length * 2, this.pos + extra, 1 << 16));
     this.out.copy(bigger, 0, 0, this.pos);
     this.out = bigger;
   }

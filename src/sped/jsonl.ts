@@ -12,6 +12,9 @@ import { readChunks } from './chunks.js';
 import { finding, type SpedFinding } from './findings.js';
 import { LineEndWatch, waitDrain, type ConvertOptions } from './drain.js';
 import { JsonlBytes } from './jsonl-bytes.js';
+import { jsonlInRanges, rangedSize } from './jsonl-ranges.js';
+import type { RangePlan } from './line-ranges.js';
+import { withPool, type FiscalPool } from '../pool/pool.js';
 import type { LayoutId } from './layout.js';
 import { parserOptions, SpedParser, type ParserState, type SpedReadInfo, type SpedSource } from './reader.js';
 import { SpedScanner } from './scanner.js';
@@ -25,13 +28,24 @@ export interface SpedToJsonlResult {
   findingCount: number;
 }
 
-export interface SpedToJsonlOptions extends ConvertOptions, ResumableOptions {}
+export interface SpedToJsonlOptions extends ConvertOptions, ResumableOptions {
+  /**
+   * More than 1 (or a pool of more) converts a file path of 8 MiB or more in byte ranges on worker threads: the same
+   * bytes as one thread (line-ranges.ts). Default 1.
+   */
+  threads?: number;
+  pool?: FiscalPool;
+  /** @internal Bytes per range (default: the file over 8 × threads, 1 to 4 MiB); given, any size goes to ranges (tests). */
+  rangeBytes?: number;
+  /** @internal Told how the file was split (not called when it was read on one thread). */
+  onPlan?: (plan: RangePlan) => void;
+}
 
 /** Input slices parsed at a time: output waits for the consumer after each one (bounded memory). */
 const SLICE = 1 << 16;
 
 /** What a resumed to-jsonl needs besides the offsets (checkpoint.ts). */
-type JsonlState = { parser: ParserState; lineEnd: SpedLineEnd | null; findingCount: number };
+export type JsonlState = { parser: ParserState; lineEnd: SpedLineEnd | null; findingCount: number };
 
 /**
  * One JSON object per record, in file order: `{"line", "register", "fields": {NAME: raw string}}` (see
@@ -44,6 +58,11 @@ export async function spedToJsonl(source: SpedSource, output: Writable, options:
     encoding: options.encoding ?? null,
     maxLineBytes: options.maxLineBytes ?? null,
   });
+  const threads = options.pool?.threads ?? options.threads ?? 1;
+  if (typeof source === 'string' && threads > 1 && options.start === undefined && options.end === undefined) {
+    const size = await rangedSize(source, options.rangeBytes);
+    if (size !== null) return withPool(options, (pool) => jsonlInRanges(source, size, output, options, plan, pool));
+  }
   const resumed = plan?.state<JsonlState>() ?? null;
   let findingCount = resumed?.findingCount ?? 0;
   const onFinding = (f: SpedFinding): void => {

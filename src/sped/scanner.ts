@@ -117,6 +117,14 @@ export class SpedScanner {
    */
   snapshot(): ScannerState | null {
     if (this.overlong || this.inSignature || this.skipping || this.done || this.baseOffset !== 0 || this.firstLine !== 1 || this.rangeEnd !== Infinity) return null;
+    return this.current();
+  }
+
+  /**
+   * The state as `snapshot` gives it, without its guards: right only between two lines of a scanner fed from a
+   * restored state (a byte range of line-ranges.ts, which checks `snapshot() !== null` where it must resume).
+   */
+  current(): ScannerState {
     return {
       offset: this.bytes - this.carryBytes,
       lines: this.lines,

@@ -60,12 +60,12 @@ function resumeOf(ctx: TaskHandlerContext): ConversionResume {
 }
 
 /** A resumable conversion into the partial output file: reopened at the checkpoint's length when resuming. */
-function resumableStream<O>(run: (input: CommandInput, streams: CommandStreams, options: O, resume: ConversionResume) => Promise<CommandOutcome>): TaskHandler {
+function resumableStream<O>(run: (input: CommandInput, streams: CommandStreams, options: O, resume: ConversionResume, ctx: TaskHandlerContext) => Promise<CommandOutcome>): TaskHandler {
   return fromZeroOnMismatch(async (ctx, resume) => {
     const output = await ctx.output.open(resume.from?.sped.outputBytes ?? 0);
     const input = inputOf(ctx);
     try {
-      return await run(input, { output, messages: ctx.messages, onProgress: ctx.onProgress, signal: ctx.signal }, ctx.options as O, resume);
+      return await run(input, { output, messages: ctx.messages, onProgress: ctx.onProgress, signal: ctx.signal }, ctx.options as O, resume, ctx);
     } finally {
       input.stream.destroy();
     }
@@ -104,8 +104,9 @@ export const TASK_HANDLERS: Readonly<Record<string, TaskHandler>> = {
   // on the runner's pool: a local input is validated in byte ranges (the same report as one thread)
   'sped.validate': streamed<SpedValidateCommandOptions>((input, streams, o, ctx) =>
     spedValidateCommand(input, { ...streams, messages: streams.output }, { ...o, ...(ctx.pool ? { pool: ctx.pool } : {}) })),
-  'sped.stats': streamed<SpedStatsCommandOptions>(spedStatsCommand),
-  'sped.to-jsonl': resumableStream<SpedToJsonlCommandOptions>(spedToJsonlCommand),
+  // on the runner's pool: a local input is read in byte ranges (the same summary, the same bytes as one thread)
+  'sped.stats': streamed<SpedStatsCommandOptions>((input, streams, o, ctx) => spedStatsCommand(input, streams, { ...o, ...(ctx.pool ? { pool: ctx.pool } : {}) })),
+  'sped.to-jsonl': resumableStream<SpedToJsonlCommandOptions>((input, streams, o, resume, ctx) => spedToJsonlCommand(input, streams, { ...o, ...(ctx.pool ? { pool: ctx.pool } : {}) }, resume)),
   'sped.from-jsonl': streamed<SpedFromJsonlCommandOptions>(spedFromJsonlCommand),
   'sped.fix-totals': resumableStream<SpedFixTotalsCommandOptions>(spedFixTotalsCommand),
   'sped.to-csv': fromZeroOnMismatch(async (ctx, resume) => {

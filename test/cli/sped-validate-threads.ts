@@ -1,9 +1,10 @@
 // `fiscal sped validate FILE --threads 2` prints exactly what `--threads 1` prints (--json on stdout, findings on
-// stderr), on a file large enough to be validated in byte ranges by default, with findings in several ranges.
+// stderr), on a file large enough to be validated in byte ranges by default, with findings in several ranges; and
+// `sped stats` and `sped to-jsonl` the same way (the summary, the JSON Lines, the findings).
 // Workers run dist/pool/worker.js: `npm run build` first.
 import t from 'tap';
-import { rmSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { run } from '../helpers/cli.js';
 import { linesOf, setField, syntheticFile, writeTemp } from '../helpers/sped.js';
 import { validateSped } from '../../src/sped/validator.js';
@@ -21,6 +22,8 @@ const edits: [number, string][] = [
   [nth('C170', 0.4), setField(lines[nth('C170', 0.4)]!, 5, 'X')],
   [nth('C190', 0.8), '|ZZZZ|1|'],
   [nth('C990', 0), setField(lines[nth('C990', 0)]!, 2, '12')],
+  [nth('C170', 0.6), ''],
+  [nth('C170', 0.9), 'not a record'],
 ];
 for (const [i, line] of edits) lines[i] = line;
 const path = writeTemp('big.txt', Buffer.from(lines.map((l) => `${l}\r\n`).join(''), 'latin1'));
@@ -49,6 +52,30 @@ t.test('--threads 2 prints the same findings on stderr, in the same order', asyn
   const two = await run(['sped', 'validate', path, '--threads', '2', '--no-progress']);
   t.equal(two.code, one.code);
   t.equal(two.stderr, one.stderr);
+});
+
+t.test('sped stats --threads 2 prints the summary and findings --threads 1 prints', async (t) => {
+  for (const json of [['--json'], []]) {
+    const one = await run(['sped', 'stats', path, '--threads', '1', '--no-progress', ...json]);
+    const two = await run(['sped', 'stats', path, '--threads', '2', '--no-progress', ...json]);
+    t.equal(one.code, 1, 'the blank and garbage lines are findings');
+    t.equal(two.code, one.code);
+    t.equal(two.stdout, one.stdout, `the same summary${json.length ? ' (JSON)' : ''}`);
+    t.equal(two.stderr, one.stderr, 'the same findings');
+    t.match(one.stderr, /blank line/);
+  }
+});
+
+t.test('sped to-jsonl --threads 2 writes the bytes --threads 1 writes', async (t) => {
+  const dir = dirname(path);
+  const one = await run(['sped', 'to-jsonl', path, '--threads', '1', '--no-progress', '-o', join(dir, 'one.jsonl')]);
+  const two = await run(['sped', 'to-jsonl', path, '--threads', '2', '--no-progress', '-o', join(dir, 'two.jsonl')]);
+  t.equal(one.code, 1);
+  t.equal(two.code, one.code);
+  t.equal(two.stderr, one.stderr, 'the same findings and notes');
+  const a = readFileSync(join(dir, 'one.jsonl'));
+  t.ok(a.length > 20 << 20, `a large output (${a.length} bytes)`);
+  t.ok(readFileSync(join(dir, 'two.jsonl')).equals(a), 'the same JSON Lines, byte for byte');
 });
 
 t.test('--threads 0 is a usage error', async (t) => {

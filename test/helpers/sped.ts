@@ -78,3 +78,44 @@ export function prng(seed: number): () => number {
     return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+const VALUES = ['', '0', '1', 'X', '01', '55', '65', '02', '1,00', '-1', 'ZZZ', '31012026', '\xe7', '99999', '5102', 'NOPE'];
+const REGISTERS = ['C100', 'C170', 'C190', 'C001', 'C990', 'D100', 'E110', '0200', 'ZZZZ', 'C500', '9999', 'I200', 'I250', 'I150', 'C010', '9900', 'H010'];
+
+/**
+ * One to five edits of whole lines or fields: values and registers replaced, lines removed, repeated or moved
+ * (blocks and documents out of order), truncation, blank and garbage lines, odd bytes (accents, C1 controls), 9999
+ * removed. For the tests that a file read in byte ranges gives one thread's result.
+ */
+export function mutateLines(lines: readonly string[], rnd: () => number): string[] {
+  const out = [...lines];
+  const edits = 1 + Math.floor(rnd() * 5);
+  for (let k = 0; k < edits && out.length > 0; k++) {
+    const li = Math.floor(rnd() * out.length);
+    const kind = rnd();
+    const f = out[li]!.split('|');
+    if (kind < 0.35) {
+      f[1 + Math.floor(rnd() * Math.max(1, f.length - 2))] = VALUES[Math.floor(rnd() * VALUES.length)]!;
+      out[li] = f.join('|');
+    } else if (kind < 0.45) {
+      f[1] = REGISTERS[Math.floor(rnd() * REGISTERS.length)]!;
+      out[li] = f.join('|');
+    } else if (kind < 0.55) out.splice(li, 1);
+    else if (kind < 0.62) out.splice(li, 0, out[Math.floor(rnd() * out.length)]!);
+    else if (kind < 0.7) {
+      // a run of lines moved elsewhere: blocks and documents out of order
+      const moved = out.splice(li, 1 + Math.floor(rnd() * 30));
+      out.splice(Math.floor(rnd() * out.length), 0, ...moved);
+    } else if (kind < 0.75) out.length = li; // truncated
+    else if (kind < 0.8) out.splice(li, 0, '');
+    else if (kind < 0.85) out.splice(li, 0, 'not a record');
+    else if (kind < 0.9) {
+      const pos = Math.floor(rnd() * out[li]!.length);
+      out[li] = out[li]!.slice(0, pos) + '|\xe9\x80,'[Math.floor(rnd() * 4)]! + out[li]!.slice(pos + 1);
+    } else {
+      const end = out.findIndex((l) => l.startsWith('|9999|'));
+      if (end >= 0) out.splice(end, 1);
+    }
+  }
+  return out;
+}

@@ -10,7 +10,7 @@ import { createPool } from '../../src/pool/pool.js';
 import { validateSped, type ValidationResult } from '../../src/sped/validator.js';
 import type { RangeValidateOptions } from '../../src/sped/validate-ranges.js';
 import type { LayoutId } from '../../src/sped/layout.js';
-import { linesOf, prng, setField, syntheticFile, writeTemp } from '../helpers/sped.js';
+import { linesOf, mutateLines as mutate, prng, setField, syntheticFile, writeTemp } from '../helpers/sped.js';
 
 const pool = createPool({ threads: 2 });
 t.teardown(() => pool.close());
@@ -21,43 +21,6 @@ async function both(path: string, options: RangeValidateOptions = {}): Promise<{
   let plan = { ranges: 0, fallback: 'not told' as string | null };
   const two = await validateSped(path, { ...options, pool, onPlan: (p) => (plan = p) } as RangeValidateOptions);
   return { one, two, ...plan };
-}
-
-const VALUES = ['', '0', '1', 'X', '01', '55', '65', '02', '1,00', '-1', 'ZZZ', '31012026', '\xe7', '99999', '5102', 'NOPE'];
-const REGISTERS = ['C100', 'C170', 'C190', 'C001', 'C990', 'D100', 'E110', '0200', 'ZZZZ', 'C500', '9999', 'I200', 'I250', 'I150', 'C010', '9900', 'H010'];
-
-/** One to five edits of whole lines or fields (see the file comment). */
-function mutate(lines: readonly string[], rnd: () => number): string[] {
-  const out = [...lines];
-  const edits = 1 + Math.floor(rnd() * 5);
-  for (let k = 0; k < edits && out.length > 0; k++) {
-    const li = Math.floor(rnd() * out.length);
-    const kind = rnd();
-    const f = out[li]!.split('|');
-    if (kind < 0.35) {
-      f[1 + Math.floor(rnd() * Math.max(1, f.length - 2))] = VALUES[Math.floor(rnd() * VALUES.length)]!;
-      out[li] = f.join('|');
-    } else if (kind < 0.45) {
-      f[1] = REGISTERS[Math.floor(rnd() * REGISTERS.length)]!;
-      out[li] = f.join('|');
-    } else if (kind < 0.55) out.splice(li, 1);
-    else if (kind < 0.62) out.splice(li, 0, out[Math.floor(rnd() * out.length)]!);
-    else if (kind < 0.7) {
-      // a run of lines moved elsewhere: blocks and documents out of order
-      const moved = out.splice(li, 1 + Math.floor(rnd() * 30));
-      out.splice(Math.floor(rnd() * out.length), 0, ...moved);
-    } else if (kind < 0.75) out.length = li; // truncated
-    else if (kind < 0.8) out.splice(li, 0, '');
-    else if (kind < 0.85) out.splice(li, 0, 'not a record');
-    else if (kind < 0.9) {
-      const pos = Math.floor(rnd() * out[li]!.length);
-      out[li] = out[li]!.slice(0, pos) + '|\xe9\x80,'[Math.floor(rnd() * 4)]! + out[li]!.slice(pos + 1);
-    } else {
-      const end = out.findIndex((l) => l.startsWith('|9999|'));
-      if (end >= 0) out.splice(end, 1);
-    }
-  }
-  return out;
 }
 
 const LAYOUTS: LayoutId[] = ['efd-icms-ipi', 'efd-contribuicoes', 'ecd'];
