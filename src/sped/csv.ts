@@ -16,10 +16,11 @@ import { InvalidInputError, ioError, UsageError } from '../errors.js';
 import { Checkpoints, SpedCheckpointError, type ResumableOptions } from './checkpoint.js';
 import { forEachRecord, waitDrain, type ConvertOptions } from './drain.js';
 import { finding } from './findings.js';
-import { readFileSync } from 'node:fs';
-import { loadLayout, type FieldDef, type Layout, type LayoutId } from './layout.js';
+import { RowMaker, tableShape, type OpenRecord, type TableShape } from './csv-rows.js';
+export { parentKeys } from './csv-rows.js';
+import { loadLayout, type Layout } from './layout.js';
 import type { ParserState, SpedParser, SpedReadInfo, SpedSource } from './reader.js';
-import { parseSpedDate, type SpedRecord } from './record.js';
+import type { SpedRecord } from './record.js';
 
 export interface SpedToCsvOptions extends ConvertOptions, ResumableOptions {
   /** Field delimiter, one character (default `,`). */
@@ -55,31 +56,8 @@ interface Table {
   rows: number;
   /** The file's length when this run opened it (a resumed run appends). */
   base: number;
-  /** The layout version its field definitions were taken at (ECD's arrives with I010, after some records). */
-  version: string | null;
-  /** Per position (index = pos - 1): how to present the raw value. */
-  kinds: readonly ('decimal' | 'date' | 'raw')[];
-  /** The parent register whose line and keys lead each row (null: LINE only). */
-  parent: { code: string; level: number; keys: number } | null;
+  shape: TableShape;
 }
-
-type Kind = 'decimal' | 'date' | 'raw';
-
-/** The key fields of parent registers by layout (formats/sped/csv-keys.json). */
-let csvKeys: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>> | null = null;
-
-/** Key field names of a parent register, copied onto its children's rows (none when the table has none). */
-export function parentKeys(layout: LayoutId, register: string): readonly string[] {
-  csvKeys ??= JSON.parse(readFileSync(new URL('../../formats/sped/csv-keys.json', import.meta.url), 'utf8')) as Record<string, Record<string, string[]>>;
-  return csvKeys[layout]?.[register] ?? [];
-}
-
-/** The open record at each level (its line and presented key values), for the children's leading columns. */
-type OpenRecord = {
-  code: string;
-  line: number;
-  keys: string[] | null;
-};
 
 /** What a resumed to-csv needs besides the offsets (checkpoint.ts): the temporary folder and each file's length. */
 type CsvState = {
@@ -87,7 +65,7 @@ type CsvState = {
   /** The temporary folder inside `outDir` (its name). */
   dir: string;
   files: { register: string; version: string | null; rows: number; bytes: number }[];
-  opened: ({ code: string; line: number; keys: string[] | null } | null)[];
+  opened: (OpenRecord | null)[];
   findingCount: number;
   extraFindings: number;
 };
@@ -132,34 +110,19 @@ export async function spedToCsv(source: SpedSource, outDir: string, options: Spe
   let keep = resumed !== null;
 
   let layout: Layout | null = resumed?.parser.layout ? loadLayout(resumed.parser.layout) : null;
-  const opened: (OpenRecord | undefined)[] = resumed ? resumed.opened.map((o) => o ?? undefined) : [];
+  const rows = new RowMaker(options.decimalComma ?? false, resumed?.opened ?? []);
 
   /** A table's stream into `file`: a new file with its header, or (resumed) the file cut back to `base` bytes. */
   const table = (register: string, defs: SpedRecord['defs'], version: string | null, fieldCount: number, resume: { rows: number; base: number } | null): Table => {
-    const def = layout?.register(register);
-    const parentDef = def?.parent ? layout!.register(def.parent) : undefined;
-    const parent = def && parentDef && parentDef.level >= 2 ? { code: parentDef.code, level: def.level - 1, keys: parentKeys(layout!.id, parentDef.code).length } : null;
-    const header: string[] = ['LINE'];
-    if (parent) header.push('PARENT_LINE', ...parentKeys(layout!.id, parent.code).map((k) => `${parent.code}_${k}`));
-    const lead = header.length;
-    const kinds: Kind[] = ['raw'];
-    if (defs && defs.length > 1) {
-      const seen = new Set<string>();
-      for (const f of defs.slice(1)) {
-        header.push(seen.has(f.name) ? `${f.name}#${f.pos}` : f.name);
-        seen.add(f.name);
-        kinds.push(kindOf(f));
-      }
-    }
-    for (let pos = header.length - lead + 2; pos <= fieldCount; pos++) header.push(`#${pos}`);
+    const shape = tableShape(layout, register, defs, version, fieldCount);
     const file = join(tmp, `${register}.csv`);
     const out = resume ? createWriteStream(file, { flags: 'r+', start: resume.base }) : createWriteStream(file, { flags: 'wx' });
     // a resumed file has its BOM and header already
     const csv = stringify({ delimiter, bom: resume ? false : (options.bom ?? false) });
     csv.pipe(out);
-    const t: Table = { register, file, csv, out, done: finished(out), rows: resume?.rows ?? 0, base: resume?.base ?? 0, version, kinds, parent };
+    const t: Table = { register, file, csv, out, done: finished(out), rows: resume?.rows ?? 0, base: resume?.base ?? 0, shape };
     t.done.catch(() => {}); // observed in finishAll; avoid an unhandled rejection meanwhile
-    if (!resume) csv.write(header);
+    if (!resume) csv.write(shape.header);
     tables.set(register, t);
     return t;
   };
@@ -201,7 +164,7 @@ export async function spedToCsv(source: SpedSource, outDir: string, options: Spe
       await new Promise<void>((resolve, reject) => t.out.write(EMPTY, (err) => (err ? reject(err) : resolve())));
       const fd = (t.out as WriteStream & { fd: number }).fd;
       await new Promise<void>((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
-      files.push({ register: t.register, version: t.version, rows: t.rows, bytes: t.base + t.out.bytesWritten });
+      files.push({ register: t.register, version: t.shape.version, rows: t.rows, bytes: t.base + t.out.bytesWritten });
     }
     const dir = await fsp.open(tmp, 'r');
     try {
@@ -228,23 +191,10 @@ export async function spedToCsv(source: SpedSource, outDir: string, options: Spe
       parser: state,
       dir: basename(tmp),
       files,
-      opened: opened.map((o) => o ?? null),
+      opened: rows.opened.map((o) => o ?? null),
       findingCount: findingsBefore + findingsNow,
       extraFindings,
     } satisfies CsvState);
-  };
-
-  /** Notes the record as the open one of its level, with its key values when it is a parent with keys. */
-  const enter = (record: SpedRecord): void => {
-    const def = layout?.register(record.register);
-    if (!def) return;
-    const names = parentKeys(layout!.id, def.code);
-    const keys = names.length === 0 ? null : names.map((name) => {
-      const pos = record.position(name);
-      return pos === undefined ? '' : present(record.fields[pos - 1] ?? '', record.defs?.[pos - 1] ? kindOf(record.defs[pos - 1]!) : 'raw', options.decimalComma ?? false);
-    });
-    opened.length = def.level;
-    opened[def.level] = { code: def.code, line: record.line, keys };
   };
 
   const each = (record: SpedRecord, info: SpedReadInfo): Promise<void> | void => {
@@ -262,16 +212,7 @@ export async function spedToCsv(source: SpedSource, outDir: string, options: Spe
       }
       table = open(record, info);
     }
-    const row: string[] = [String(record.line)];
-    const parent = table.parent;
-    if (parent) {
-      const up = opened[parent.level];
-      const here = up !== undefined && up.code === parent.code ? up : null;
-      row.push(here ? String(here.line) : '');
-      for (let k = 0; k < parent.keys; k++) row.push(here?.keys?.[k] ?? '');
-    }
-    for (let i = 1; i < record.fields.length; i++) row.push(present(record.fields[i]!, table.kinds[i], options.decimalComma ?? false));
-    enter(record);
+    const row = rows.row(record, table.shape, layout);
     table.rows++;
     if (!table.csv.write(row)) return waitDrain(table.csv);
   };
@@ -316,16 +257,4 @@ export async function spedToCsv(source: SpedSource, outDir: string, options: Spe
     }
     if (ok || !keep) await fsp.rm(tmp, { recursive: true, force: true }).catch(() => {});
   }
-}
-
-function kindOf(def: FieldDef): Kind {
-  if (def.format === 'date') return 'date';
-  if (def.type === 'N' && def.decimals !== undefined && def.decimals > 0) return 'decimal';
-  return 'raw';
-}
-
-function present(raw: string, kind: Kind | undefined, decimalComma: boolean): string {
-  if (kind === 'decimal') return decimalComma ? raw : raw.replace(',', '.');
-  if (kind === 'date') return parseSpedDate(raw) ?? raw;
-  return raw;
 }

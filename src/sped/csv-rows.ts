@@ -1,0 +1,119 @@
+/**
+ * The rows of `spedToCsv`, apart from where they are written: a register's table shape (its header, how each
+ * field is presented, the parent whose line and keys lead each row) and the row of a record given the records
+ * open above it. Shared by the one-thread conversion (csv.ts) and the range job (csv-range-job.ts), so both make
+ * the same cells.
+ */
+import { readFileSync } from 'node:fs';
+import type { FieldDef, Layout, LayoutId } from './layout.js';
+import { parseSpedDate, type SpedRecord } from './record.js';
+
+export type Kind = 'decimal' | 'date' | 'raw';
+
+/** How a register's rows are made, fixed when its file is created (at its first record). */
+export interface TableShape {
+  register: string;
+  /** The layout version its field definitions were taken at (ECD's arrives with I010, after some records). */
+  version: string | null;
+  header: string[];
+  /** Per position (index = pos - 1): how to present the raw value. */
+  kinds: readonly Kind[];
+  /** The parent register whose line and keys lead each row (null: LINE only). */
+  parent: { code: string; level: number; keys: number } | null;
+}
+
+/** The key fields of parent registers by layout (formats/sped/csv-keys.json). */
+let csvKeys: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>> | null = null;
+
+/** Key field names of a parent register, copied onto its children's rows (none when the table has none). */
+export function parentKeys(layout: LayoutId, register: string): readonly string[] {
+  csvKeys ??= JSON.parse(readFileSync(new URL('../../formats/sped/csv-keys.json', import.meta.url), 'utf8')) as Record<string, Record<string, string[]>>;
+  return csvKeys[layout]?.[register] ?? [];
+}
+
+/** The shape of a register's table made at a record with `fieldCount` fields, with the definitions `defs` (of `version`). */
+export function tableShape(layout: Layout | null, register: string, defs: SpedRecord['defs'], version: string | null, fieldCount: number): TableShape {
+  const def = layout?.register(register);
+  const parentDef = def?.parent ? layout!.register(def.parent) : undefined;
+  const parent = def && parentDef && parentDef.level >= 2 ? { code: parentDef.code, level: def.level - 1, keys: parentKeys(layout!.id, parentDef.code).length } : null;
+  const header: string[] = ['LINE'];
+  if (parent) header.push('PARENT_LINE', ...parentKeys(layout!.id, parent.code).map((k) => `${parent.code}_${k}`));
+  const lead = header.length;
+  const kinds: Kind[] = ['raw'];
+  if (defs && defs.length > 1) {
+    const seen = new Set<string>();
+    for (const f of defs.slice(1)) {
+      header.push(seen.has(f.name) ? `${f.name}#${f.pos}` : f.name);
+      seen.add(f.name);
+      kinds.push(kindOf(f));
+    }
+  }
+  for (let pos = header.length - lead + 2; pos <= fieldCount; pos++) header.push(`#${pos}`);
+  return { register, version, header, kinds, parent };
+}
+
+/** The open record at a level (its line and presented key values), for its children's leading columns. */
+export type OpenRecord = {
+  code: string;
+  line: number;
+  keys: string[] | null;
+};
+
+/** Makes rows, keeping the record open at each level. */
+export class RowMaker {
+  /** The open record at each level (index = level). */
+  opened: (OpenRecord | undefined)[];
+  /** Levels from this one up were set by records this maker saw; a row that read a level below read the start state. */
+  localFrom = Infinity;
+  /** A row read a record open before the first record this maker saw. */
+  readInherited = false;
+
+  constructor(
+    private readonly decimalComma: boolean,
+    opened: readonly (OpenRecord | null | undefined)[] = [],
+  ) {
+    this.opened = opened.map((o) => o ?? undefined);
+  }
+
+  /** The row of `record` in a table of shape `shape`; then notes the record as the open one of its level. */
+  row(record: SpedRecord, shape: TableShape, layout: Layout | null): string[] {
+    const row: string[] = [String(record.line)];
+    const parent = shape.parent;
+    if (parent) {
+      if (parent.level < this.localFrom) this.readInherited = true;
+      const up = this.opened[parent.level];
+      const here = up !== undefined && up.code === parent.code ? up : null;
+      row.push(here ? String(here.line) : '');
+      for (let k = 0; k < parent.keys; k++) row.push(here?.keys?.[k] ?? '');
+    }
+    for (let i = 1; i < record.fields.length; i++) row.push(present(record.fields[i]!, shape.kinds[i], this.decimalComma));
+    this.enter(record, layout);
+    return row;
+  }
+
+  /** Notes the record as the open one of its level, with its key values when it is a parent with keys. */
+  private enter(record: SpedRecord, layout: Layout | null): void {
+    const def = layout?.register(record.register);
+    if (!def) return;
+    const names = parentKeys(layout!.id, def.code);
+    const keys = names.length === 0 ? null : names.map((name) => {
+      const pos = record.position(name);
+      return pos === undefined ? '' : present(record.fields[pos - 1] ?? '', record.defs?.[pos - 1] ? kindOf(record.defs[pos - 1]!) : 'raw', this.decimalComma);
+    });
+    this.opened.length = def.level;
+    this.opened[def.level] = { code: def.code, line: record.line, keys };
+    if (def.level < this.localFrom) this.localFrom = def.level;
+  }
+}
+
+export function kindOf(def: FieldDef): Kind {
+  if (def.format === 'date') return 'date';
+  if (def.type === 'N' && def.decimals !== undefined && def.decimals > 0) return 'decimal';
+  return 'raw';
+}
+
+export function present(raw: string, kind: Kind | undefined, decimalComma: boolean): string {
+  if (kind === 'decimal') return decimalComma ? raw : raw.replace(',', '.');
+  if (kind === 'date') return parseSpedDate(raw) ?? raw;
+  return raw;
+}
