@@ -158,13 +158,14 @@ export function registerSpedConvertCommands(sped: Command, ctx: CommandContext):
     .addOption(OPTIONS.bom())
     .addOption(OPTIONS.layout())
     .addOption(OPTIONS.progress())
-    .action((file: string, opts: CommonOptions & { outDir: string; delimiter: string; decimalComma?: boolean; bom?: boolean }) =>
+    .addOption(OPTIONS.threads())
+    .action((file: string, opts: CommonOptions & { outDir: string; delimiter: string; decimalComma?: boolean; bom?: boolean; threads?: number }) =>
       ctx.run(async () => {
         const layout = layoutOption(opts.layout);
         const input = await openInput(file, ctx.io.stdin);
         const progress = createProgress(input.size, opts.progress);
         try {
-          const outcome = await spedToCsvCommand(input, opts.outDir, { messages: stderr, onProgress: (b) => progress.update(b) }, { ...opts, layout });
+          const outcome = await spedToCsvCommand(withPath(input), opts.outDir, { messages: stderr, onProgress: (b) => progress.update(b) }, { ...opts, layout, threads: opts.threads ?? defaultThreads() });
           return outcome.exitCode;
         } finally {
           progress.stop();

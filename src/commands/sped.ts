@@ -255,14 +255,19 @@ export interface SpedToCsvCommandOptions {
   readonly decimalComma?: boolean;
   readonly bom?: boolean;
   readonly layout?: LayoutId;
+  /** More than 1 (or a pool of more) converts a local file in byte ranges on workers: the same files (not when resumable). */
+  readonly threads?: number;
+  readonly pool?: FiscalPool;
 }
 
 /** `sped to-csv`: one CSV per register into `outDir` (the streams' output is not used); findings to `messages`. */
 export async function spedToCsvCommand(input: CommandInput, outDir: string, streams: Omit<CommandStreams, 'output'>, o: SpedToCsvCommandOptions, resume?: ConversionResume): Promise<CommandOutcome> {
   const printer = new FindingPrinter(input.name, streams.messages);
   const run = resumable(input, printer, resume, streams.signal);
+  const ranged = rangedSource(input, o);
   const result = await named(input, () =>
-    spedToCsv(run.source, outDir, {
+    spedToCsv(resume ? run.source : ranged.source, outDir, {
+      ...ranged.threads,
       ...run.options,
       ...(o.layout ? { layout: o.layout } : {}),
       delimiter: o.delimiter ?? ',',

@@ -12,6 +12,7 @@ const JOBS: Record<string, () => Promise<JobFunction>> = {
   'pool.echo': () => import('./echo-job.js').then((m) => m.echoJob as JobFunction),
   'sped.validate-range': () => import('../sped/validate-range-job.js').then((m) => m.validateRangeJob as JobFunction),
   'sped.to-jsonl-range': () => import('../sped/jsonl-range-job.js').then((m) => m.jsonlRangeJob as JobFunction),
+  'sped.to-csv-range': () => import('../sped/csv-range-job.js').then((m) => m.csvRangeJob as JobFunction),
   'sped.stats-range': () => import('../sped/stats-range-job.js').then((m) => m.statsRangeJob as JobFunction),
   'sped.from-docs-extract': () => import('../sped/from-docs-job.js').then((m) => m.extractJob as JobFunction),
   'coupons.csv-chunk': () => import('../coupons/csv-job.js').then((m) => m.csvChunkJob as JobFunction),

@@ -4,11 +4,51 @@
  * open above it. Shared by the one-thread conversion (csv.ts) and the range job (csv-range-job.ts), so both make
  * the same cells.
  */
-import { readFileSync } from 'node:fs';
+import { promises as fsp, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { InvalidInputError, ioError } from '../errors.js';
+import { finding, type SpedFinding } from './findings.js';
 import type { FieldDef, Layout, LayoutId } from './layout.js';
 import { parseSpedDate, type SpedRecord } from './record.js';
 
 export type Kind = 'decimal' | 'date' | 'raw';
+
+/** A register code that can name a file. */
+export const REGISTER = /^[0-9A-Z]{4}$/;
+
+/** The finding for a record whose register code cannot name a file (the record is not written). */
+export function badRegisterFinding(register: string, line: number): SpedFinding {
+  return finding('SPED_LINE_FORMAT', `'${register.slice(0, 20)}' is not a register code; record not written`, { line });
+}
+
+/** The error that stops a run at the first register past `maxRegisters` distinct ones. */
+export function tooManyRegisters(maxRegisters: number, line: number): InvalidInputError {
+  return new InvalidInputError('CSV_TOO_MANY_REGISTERS', `line ${line}: more than ${maxRegisters} distinct registers; not a SPED file?`, line);
+}
+
+/** The temporary folder inside `outDir` the CSV files are written in before they are moved into place. */
+export async function csvTempDir(outDir: string): Promise<string> {
+  try {
+    return await fsp.mkdtemp(join(outDir, '.fiscal-csv-'));
+  } catch (err) {
+    throw ioError(err, outDir, 'write');
+  }
+}
+
+/** Moves each finished file into `outDir` as `REG.csv`, in order. */
+export async function moveIntoPlace(outDir: string, tables: Iterable<{ register: string; file: string; rows: number }>): Promise<{ register: string; path: string; rows: number }[]> {
+  const files: { register: string; path: string; rows: number }[] = [];
+  for (const t of tables) {
+    const path = join(outDir, `${t.register}.csv`);
+    try {
+      await fsp.rename(t.file, path);
+    } catch (err) {
+      throw ioError(err, path, 'write');
+    }
+    files.push({ register: t.register, path, rows: t.rows });
+  }
+  return files;
+}
 
 /** How a register's rows are made, fixed when its file is created (at its first record). */
 export interface TableShape {
@@ -65,8 +105,8 @@ export class RowMaker {
   opened: (OpenRecord | undefined)[];
   /** Levels from this one up were set by records this maker saw; a row that read a level below read the start state. */
   localFrom = Infinity;
-  /** A row read a record open before the first record this maker saw. */
-  readInherited = false;
+  /** The levels at which a row read a record open before the first record this maker saw (its start state). */
+  readsInherited = new Set<number>();
 
   constructor(
     private readonly decimalComma: boolean,
@@ -80,7 +120,7 @@ export class RowMaker {
     const row: string[] = [String(record.line)];
     const parent = shape.parent;
     if (parent) {
-      if (parent.level < this.localFrom) this.readInherited = true;
+      if (parent.level < this.localFrom) this.readsInherited.add(parent.level);
       const up = this.opened[parent.level];
       const here = up !== undefined && up.code === parent.code ? up : null;
       row.push(here ? String(here.line) : '');

@@ -12,13 +12,16 @@ import { basename, join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { stringify, type Stringifier } from 'csv-stringify';
 import { makeDir } from '../common/make-dir.js';
-import { InvalidInputError, ioError, UsageError } from '../errors.js';
+import { ioError, UsageError } from '../errors.js';
 import { Checkpoints, SpedCheckpointError, type ResumableOptions } from './checkpoint.js';
 import { forEachRecord, waitDrain, type ConvertOptions } from './drain.js';
-import { finding } from './findings.js';
-import { RowMaker, tableShape, type OpenRecord, type TableShape } from './csv-rows.js';
+import { badRegisterFinding, csvTempDir, moveIntoPlace, REGISTER, RowMaker, tableShape, tooManyRegisters, type OpenRecord, type TableShape } from './csv-rows.js';
 export { parentKeys } from './csv-rows.js';
 import { loadLayout, type Layout } from './layout.js';
+import { csvInRanges } from './csv-ranges.js';
+import { rangedSize } from './jsonl-ranges.js';
+import type { RangePlan } from './line-ranges.js';
+import { withPool, type FiscalPool } from '../pool/pool.js';
 import type { ParserState, SpedParser, SpedReadInfo, SpedSource } from './reader.js';
 import type { SpedRecord } from './record.js';
 
@@ -31,6 +34,16 @@ export interface SpedToCsvOptions extends ConvertOptions, ResumableOptions {
   bom?: boolean;
   /** Most distinct registers (files) accepted (default 1000). */
   maxRegisters?: number;
+  /**
+   * More than 1 (or a pool of more) converts a file path of 8 MiB or more in byte ranges on worker threads: the same
+   * files byte for byte (csv-ranges.ts). A checkpointed run stays on one thread. Default 1.
+   */
+  threads?: number;
+  pool?: FiscalPool;
+  /** @internal Bytes per range (default: the file over 8 × threads, 1 to 4 MiB); given, any size goes to ranges (tests). */
+  rangeBytes?: number;
+  /** @internal Told how the file was split (not called when it was converted on one thread). */
+  onPlan?: (plan: RangePlan) => void;
 }
 
 export interface SpedCsvFile {
@@ -44,8 +57,6 @@ export interface SpedToCsvResult {
   files: SpedCsvFile[];
   findingCount: number;
 }
-
-const REGISTER = /^[0-9A-Z]{4}$/;
 
 interface Table {
   register: string;
@@ -84,6 +95,15 @@ export async function spedToCsv(source: SpedSource, outDir: string, options: Spe
     throw new UsageError(`--delimiter must be one character other than a quote or a line break (got '${delimiter}')`, 'CSV_DELIMITER');
   }
   const maxRegisters = options.maxRegisters ?? 1000;
+  const threads = options.pool?.threads ?? options.threads ?? 1;
+  const checkpointed = options.onCheckpoint !== undefined || options.resumeFrom !== undefined;
+  if (typeof source === 'string' && threads > 1 && !checkpointed && options.start === undefined && options.end === undefined) {
+    const size = await rangedSize(source, options.rangeBytes);
+    if (size !== null) {
+      const ranged = await withPool(options, (pool) => csvInRanges(source, size, outDir, { ...options, delimiter }, pool));
+      if (ranged !== null) return ranged;
+    }
+  }
   const plan = await Checkpoints.open('sped.to-csv', source, options, {
     layout: options.layout ?? null,
     encoding: options.encoding ?? null,
@@ -98,11 +118,7 @@ export async function spedToCsv(source: SpedSource, outDir: string, options: Spe
   if (resumed) {
     tmp = join(outDir, resumed.dir);
   } else {
-    try {
-      tmp = await fsp.mkdtemp(join(outDir, '.fiscal-csv-'));
-    } catch (err) {
-      throw ioError(err, outDir, 'write');
-    }
+    tmp = await csvTempDir(outDir);
   }
   const tables = new Map<string, Table>();
   let extraFindings = resumed?.extraFindings ?? 0;
@@ -204,11 +220,11 @@ export async function spedToCsv(source: SpedSource, outDir: string, options: Spe
     if (!table) {
       if (!REGISTER.test(register)) {
         extraFindings++;
-        options.onFinding?.(finding('SPED_LINE_FORMAT', `'${register.slice(0, 20)}' is not a register code; record not written`, { line: record.line }));
+        options.onFinding?.(badRegisterFinding(register, record.line));
         return;
       }
       if (tables.size >= maxRegisters) {
-        throw new InvalidInputError('CSV_TOO_MANY_REGISTERS', `line ${record.line}: more than ${maxRegisters} distinct registers; not a SPED file?`, record.line);
+        throw tooManyRegisters(maxRegisters, record.line);
       }
       table = open(record, info);
     }
@@ -238,16 +254,7 @@ export async function spedToCsv(source: SpedSource, outDir: string, options: Spe
     } catch (err) {
       throw ioError(err, outDir, 'write');
     }
-    const files: SpedCsvFile[] = [];
-    for (const t of tables.values()) {
-      const path = join(outDir, `${t.register}.csv`);
-      try {
-        await fsp.rename(t.file, path);
-      } catch (err) {
-        throw ioError(err, path, 'write');
-      }
-      files.push({ register: t.register, path, rows: t.rows });
-    }
+    const files: SpedCsvFile[] = await moveIntoPlace(outDir, tables.values());
     ok = true;
     return { info, files, findingCount: findingsBefore + findingCount + extraFindings };
   } finally {

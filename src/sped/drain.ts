@@ -25,6 +25,8 @@ export interface RecordLoop {
   between?: (parser: SpedParser) => Promise<void> | void;
   /** Stops the loop (its reason thrown) between two slices once aborted. */
   signal?: AbortSignal;
+  /** Read the source (a path) up to this offset only (a byte range ending at a line start). */
+  until?: number;
 }
 
 /** Input slices parsed at a time before their records are handed out (the records waiting stay few). */
@@ -39,7 +41,7 @@ export async function forEachRecord(
   options: ConvertOptions,
   each: (record: SpedRecord, info: SpedReadInfo) => Promise<void> | void,
   loop: RecordLoop = {},
-): Promise<{ info: SpedReadInfo; findingCount: number }> {
+): Promise<{ info: SpedReadInfo; findingCount: number; parser: SpedParser }> {
   const findings: SpedFinding[] = [];
   let batch: SpedRecord[] = [];
   const parserOpts = parserOptions(options);
@@ -77,7 +79,7 @@ export async function forEachRecord(
     throw new UsageError('byte ranges (start/end) need a file path', 'SPED_RANGE_NEEDS_PATH');
   }
   const from = loop.from ? loop.from.scanner.offset : parserOpts.baseOffset;
-  for await (const chunk of readChunks(source, from)) {
+  for await (const chunk of readChunks(source, from, loop.until)) {
     loop.see?.(chunk);
     for (let at = 0; at < chunk.length && !parser.done; at += SLICE) {
       loop.signal?.throwIfAborted();
@@ -93,7 +95,7 @@ export async function forEachRecord(
   }
   parser.end();
   await drain();
-  return { info, findingCount };
+  return { info, findingCount, parser };
 }
 
 /** Notes the end of the first line of bytes seen in order: 'crlf', 'lf', or null before a line break. */

@@ -14,7 +14,7 @@ import { LineEndWatch, waitDrain } from './drain.js';
 import type { SpedFinding } from './findings.js';
 import type { JsonlRangeResult } from './jsonl-range-job.js';
 import type { JsonlState, SpedToJsonlOptions, SpedToJsonlResult } from './jsonl.js';
-import { MIN_PARALLEL_BYTES, runLineRanges, type LineRangeJob } from './line-ranges.js';
+import { MIN_PARALLEL_BYTES, readInfo, runLineRanges, type LineRangeJob, type LineRangeResult, type RangePlan, type RunLineRangesOptions } from './line-ranges.js';
 import { parserOptions, SpedParser, type ParserState, type SpedReadOptions } from './reader.js';
 
 /** Range sizes: about eight ranges per thread, small enough that the JSON of the ranges in flight stays tens of MiB. */
@@ -58,6 +58,30 @@ export function defaultRangeBytes(size: number, threads: number, min: number, ma
   return Math.min(max, Math.max(min, Math.ceil(size / (threads * 8))));
 }
 
+/** What every conversion in ranges gives `runLineRanges` (range sizes between `min` and `max` unless told). */
+export function rangeRun(
+  job: string,
+  pool: FiscalPool,
+  path: string,
+  size: number,
+  start: { from: ParserState; guess: ParserState },
+  options: SpedReadOptions & { rangeBytes?: number; signal?: AbortSignal; onPlan?: (plan: RangePlan) => void },
+  min: number,
+  max: number,
+): Pick<RunLineRangesOptions<LineRangeResult>, 'pool' | 'job' | 'path' | 'size' | 'rangeBytes' | 'from' | 'guess' | 'jobOptions' | 'signal' | 'onPlan'> {
+  return {
+    pool,
+    job,
+    path,
+    size,
+    rangeBytes: options.rangeBytes ?? defaultRangeBytes(size, pool.threads, min, max),
+    ...start,
+    jobOptions: readerShape(options),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onPlan ? { onPlan: options.onPlan } : {}),
+  };
+}
+
 export async function jsonlInRanges(
   path: string,
   size: number,
@@ -77,17 +101,8 @@ export async function jsonlInRanges(
   const { from, guess } = resumed ? { from: resumed.parser, guess: resumed.parser } : await startAndGuess(path, size, options);
   let outputBytes = plan?.from?.outputBytes ?? 0;
   const { state, totals } = await runLineRanges<JsonlRangeResult>({
-    pool,
-    job: 'sped.to-jsonl-range',
-    path,
-    size,
-    rangeBytes: options.rangeBytes ?? defaultRangeBytes(size, pool.threads, MIN_RANGE_BYTES, MAX_RANGE_BYTES),
-    from,
-    guess,
-    jobOptions: readerShape(options),
+    ...rangeRun('sped.to-jsonl-range', pool, path, size, { from, guess }, options, MIN_RANGE_BYTES, MAX_RANGE_BYTES),
     ...(resumed ? {} : { see: (chunk: Buffer) => lineEnd.see(chunk) }),
-    ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.onPlan ? { onPlan: options.onPlan } : {}),
     async emit(result, range, sums) {
       for (const f of result.findings) onFinding(f);
       if (result.bytes.length > 0) {
@@ -104,17 +119,7 @@ export async function jsonlInRanges(
     },
   });
   return {
-    info: {
-      layout: state.layout,
-      version: state.version,
-      encoding: state.scanner.encoding,
-      bytes: size,
-      lines: state.scanner.lines,
-      records: totals.records,
-      blankLines: totals.blankLines,
-      signature: totals.signature,
-      header: state.header,
-    },
+    info: readInfo(state, totals, size),
     lineEnd: lineEnd.value,
     findingCount,
   };

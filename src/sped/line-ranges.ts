@@ -19,7 +19,7 @@ import { ioError } from '../errors.js';
 import { mapInOrder, type FiscalPool } from '../pool/pool.js';
 import type { SpedFinding } from './findings.js';
 import type { LayoutId } from './layout.js';
-import type { ParserState } from './reader.js';
+import type { ParserState, SpedReadInfo } from './reader.js';
 import type { SignatureBlock, SpedEncoding } from './scanner.js';
 
 /** Files smaller than this are converted on one thread (a worker costs more than it saves), unless a range size is given. */
@@ -88,6 +88,16 @@ export interface RunLineRangesOptions<R extends LineRangeResult> {
    * state (output whose only line numbers are the findings': stats).
    */
   lineNumbers?: 'counted' | 'rebased';
+  /**
+   * Conversions with state beyond the reader's (to-csv: its tables and the records open above a line): what a job
+   * is given besides its range and reader state — the guess when `guessed` (at dispatch), the real state otherwise
+   * (a range run again at the merge).
+   */
+  extra?: (guessed: boolean) => Record<string, unknown>;
+  /** Whether a result made from a guess (given `extra`) holds in the merged state; false runs the range again. */
+  fits?: (result: R, extra: Record<string, unknown>) => boolean;
+  /** Whether a line start (bytes from `buf[i]`, at least 6 of them) may begin a range; default: any line. */
+  cutAt?: (buf: Buffer, i: number) => boolean;
   /** Told at the end: the ranges merged, and how many ran again because their guessed start was wrong. */
   onPlan?: (plan: RangePlan) => void;
 }
@@ -104,37 +114,38 @@ export async function runLineRanges<R extends LineRangeResult>(o: RunLineRangesO
   const totals: RangeTotals = { records: o.from.records, blankLines: o.from.scanner.blankLines, signature: null };
   let finished = false;
   const plan: RangePlan = { ranges: 0, reruns: 0 };
-  const pending = new Map<number, { range: LineRange; assumed: ParserState }>();
+  const pending = new Map<number, { range: LineRange; assumed: ParserState; extra: Record<string, unknown> }>();
   const rebased = o.lineNumbers === 'rebased';
-  const run = (range: LineRange, state: ParserState): Promise<R> =>
-    o.pool.run<R>(o.job, { ...o.jobOptions, ...range, path: o.path, state: withoutCounts(state, rebased) } satisfies LineRangeJob, { signal: o.signal });
+  const run = (range: LineRange, state: ParserState, extra: Record<string, unknown>): Promise<R> =>
+    o.pool.run<R>(o.job, { ...extra, ...o.jobOptions, ...range, path: o.path, state: withoutCounts(state, rebased) } satisfies LineRangeJob, { signal: o.signal });
   const ranges = rebased
     ? cutRanges(o.path, o.from.scanner.offset, o.size, o.rangeBytes, () => finished)
-    : lineRanges(o.path, o.from.scanner.offset, o.from.scanner.lines, o.size, o.rangeBytes, o.see, () => finished);
+    : lineRanges(o.path, o.from.scanner.offset, o.from.scanner.lines, o.size, o.rangeBytes, o.see, () => finished, o.cutAt);
   await mapInOrder(
     ranges,
     (range, i) => {
       o.signal?.throwIfAborted();
       const assumed = i === 0 ? o.from : guessAt(guess, range);
-      pending.set(i, { range, assumed });
-      return run(range, assumed);
+      const extra = o.extra?.(true) ?? {};
+      pending.set(i, { range, assumed, extra });
+      return run(range, assumed, extra);
     },
     async (first, i) => {
-      const { range, assumed } = pending.get(i)!;
+      const { range, assumed, extra } = pending.get(i)!;
       pending.delete(i);
       if (finished) return;
       let result = first;
       let done = range;
       plan.ranges++;
-      if (!sameStart(assumed, actual, rebased)) {
+      if (!sameStart(assumed, actual, rebased) || (o.fits !== undefined && !o.fits(result, extra))) {
         plan.reruns++;
-        result = await run(range, actual);
+        result = await run(range, actual, o.extra?.(false) ?? {});
       }
       if (!result.resumable && !range.last) {
         // the signature block (or an unfinished line) started in this range: the rest of the file is one range
         plan.reruns++;
         done = { ...range, end: o.size, last: true };
-        result = await run(done, actual);
+        result = await run(done, actual, o.extra?.(false) ?? {});
       }
       if (rebased) rebase(result, actual.scanner.lines);
       totals.records += result.state.records;
@@ -152,6 +163,21 @@ export async function runLineRanges<R extends LineRangeResult>(o: RunLineRangesO
 }
 
 /** The state a job is given: no records or blank lines counted yet (nor lines, when they are rebased). */
+/** The reader's summary of a file converted in ranges (what one thread's `parser.info` holds at the end). */
+export function readInfo(state: ParserState, totals: RangeTotals, size: number): SpedReadInfo {
+  return {
+    layout: state.layout,
+    version: state.version,
+    encoding: state.scanner.encoding,
+    bytes: size,
+    lines: state.scanner.lines,
+    records: totals.records,
+    blankLines: totals.blankLines,
+    signature: totals.signature,
+    header: state.header,
+  };
+}
+
 function withoutCounts(state: ParserState, rebased: boolean): ParserState {
   return { ...state, records: 0, scanner: { ...state.scanner, blankLines: 0, ...(rebased ? { lines: 0 } : {}) } };
 }
@@ -186,7 +212,8 @@ const PLAN_READ = 1 << 20;
 
 /**
  * The ranges of a file from `from` (a line start with `linesBefore` lines before it): each ends at the first line
- * start at or after `rangeBytes` past its start; the last runs to `size`. Reads the file once, counting line breaks.
+ * start at or after `rangeBytes` past its start (that `cutAt` accepts, when given); the last runs to `size`. Reads the
+ * file once, counting line breaks.
  * `stop()` ends the planning early (the merge needs no more ranges).
  */
 export async function* lineRanges(
@@ -197,6 +224,7 @@ export async function* lineRanges(
   rangeBytes: number,
   see?: (chunk: Buffer) => void,
   stop?: () => boolean,
+  cutAt?: (buf: Buffer, i: number) => boolean,
 ): AsyncGenerator<LineRange> {
   const handle = await openFile(path);
   const step = Math.max(1, Math.floor(rangeBytes));
@@ -227,6 +255,12 @@ export async function* lineRanges(
         lines++;
         const end = pos + nl + 1;
         if (end >= size) break;
+        if (cutAt !== undefined && !(nl + 7 <= bytesRead && cutAt(chunk, nl + 1))) {
+          // not a line a range may begin at (or too near the end of the read to tell): try the next one
+          target = end + 1;
+          i = nl + 1;
+          continue;
+        }
         yield { start, end, lines: startLines, last: false };
         start = end;
         startLines = lines;

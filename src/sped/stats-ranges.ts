@@ -5,7 +5,7 @@
  * findings in file order.
  */
 import { withPool } from '../pool/pool.js';
-import { defaultRangeBytes, rangedSize, readerShape, startAndGuess } from './jsonl-ranges.js';
+import { rangedSize, rangeRun, readerShape, startAndGuess } from './jsonl-ranges.js';
 import { loadLayout } from './layout.js';
 import { runLineRanges } from './line-ranges.js';
 import type { SpedFinding } from './findings.js';
@@ -27,17 +27,9 @@ export async function statsInRanges(path: string, options: SpedStatsOptions, rep
   let invalidLines = 0;
   const { state, totals } = await withPool(options, (pool) =>
     runLineRanges<StatsRangeResult>({
-      pool,
-      job: 'sped.stats-range',
-      path,
-      size,
-      rangeBytes: options.rangeBytes ?? defaultRangeBytes(size, pool.threads, MIN_RANGE_BYTES, MAX_RANGE_BYTES),
-      from,
-      guess,
-      jobOptions: reader,
+      ...rangeRun('sped.stats-range', pool, path, size, { from, guess }, { ...reader, ...(options.rangeBytes !== undefined ? { rangeBytes: options.rangeBytes } : {}), ...(options.onPlan ? { onPlan: options.onPlan } : {}) }, MIN_RANGE_BYTES, MAX_RANGE_BYTES),
       // its only line numbers are the findings': the planning pass need not read the file
       lineNumbers: 'rebased',
-      ...(options.onPlan ? { onPlan: options.onPlan } : {}),
       emit(result, range) {
         for (const f of result.findings) report(f);
         for (const [code, n] of result.entries) {

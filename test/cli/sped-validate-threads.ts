@@ -1,9 +1,10 @@
 // `fiscal sped validate FILE --threads 2` prints exactly what `--threads 1` prints (--json on stdout, findings on
 // stderr), on a file large enough to be validated in byte ranges by default, with findings in several ranges; and
-// `sped stats` and `sped to-jsonl` the same way (the summary, the JSON Lines, the findings).
+// `sped stats`, `sped to-jsonl` and `sped to-csv` the same way (the summary, the JSON Lines, the CSV files, the
+// findings).
 // Workers run dist/pool/worker.js: `npm run build` first.
-import t from 'tap';
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import t, { type Test } from 'tap';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { run } from '../helpers/cli.js';
 import { linesOf, setField, syntheticFile, writeTemp } from '../helpers/sped.js';
@@ -66,16 +67,31 @@ t.test('sped stats --threads 2 prints the summary and findings --threads 1 print
   }
 });
 
-t.test('sped to-jsonl --threads 2 writes the bytes --threads 1 writes', async (t) => {
+/** A command at one and two threads (`out`: where its output goes, per thread count): both exit 1, print the same findings. */
+async function oneAndTwo(t: Test, argv: (out: string) => string[]): Promise<void> {
   const dir = dirname(path);
-  const one = await run(['sped', 'to-jsonl', path, '--threads', '1', '--no-progress', '-o', join(dir, 'one.jsonl')]);
-  const two = await run(['sped', 'to-jsonl', path, '--threads', '2', '--no-progress', '-o', join(dir, 'two.jsonl')]);
+  const one = await run([...argv(join(dir, 'out-1')), '--threads', '1', '--no-progress']);
+  const two = await run([...argv(join(dir, 'out-2')), '--threads', '2', '--no-progress']);
   t.equal(one.code, 1);
   t.equal(two.code, one.code);
   t.equal(two.stderr, one.stderr, 'the same findings and notes');
-  const a = readFileSync(join(dir, 'one.jsonl'));
+}
+
+t.test('sped to-jsonl --threads 2 writes the bytes --threads 1 writes', async (t) => {
+  const dir = dirname(path);
+  await oneAndTwo(t, (out) => ['sped', 'to-jsonl', path, '-o', `${out}.jsonl`]);
+  const a = readFileSync(join(dir, 'out-1.jsonl'));
   t.ok(a.length > 20 << 20, `a large output (${a.length} bytes)`);
-  t.ok(readFileSync(join(dir, 'two.jsonl')).equals(a), 'the same JSON Lines, byte for byte');
+  t.ok(readFileSync(join(dir, 'out-2.jsonl')).equals(a), 'the same JSON Lines, byte for byte');
+});
+
+t.test('sped to-csv --threads 2 writes the files --threads 1 writes', async (t) => {
+  const dir = dirname(path);
+  await oneAndTwo(t, (out) => ['sped', 'to-csv', path, '--out-dir', `${out}-csv`]);
+  const names = readdirSync(join(dir, 'out-1-csv')).sort();
+  t.ok(names.includes('C170.csv') && names.length > 20, `one file per register (${names.length})`);
+  t.strictSame(readdirSync(join(dir, 'out-2-csv')).sort(), names, 'the same files');
+  for (const name of names) t.ok(readFileSync(join(dir, 'out-2-csv', name)).equals(readFileSync(join(dir, 'out-1-csv', name))), `${name}: the same bytes`);
 });
 
 t.test('--threads 0 is a usage error', async (t) => {

@@ -9,11 +9,14 @@ import { Readable } from 'node:stream';
 import { createPool } from '../../src/pool/pool.js';
 import { spedToJsonl, type SpedToJsonlOptions, type SpedToJsonlResult } from '../../src/sped/jsonl.js';
 import { spedStats, type SpedStatsOptions, type SpedStatsResult } from '../../src/sped/stats.js';
+import { spedToCsv, type SpedToCsvOptions } from '../../src/sped/csv.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { lineRanges, type RangePlan } from '../../src/sped/line-ranges.js';
 import type { SpedCheckpoint } from '../../src/sped/checkpoint.js';
 import type { SpedFinding } from '../../src/sped/findings.js';
 import type { LayoutId } from '../../src/sped/layout.js';
-import { collect, linesOf, mutateLines, prng, syntheticFile, writeTemp } from '../helpers/sped.js';
+import { collect, linesOf, mutateLines, prng, syntheticFile, tempDir, writeTemp } from '../helpers/sped.js';
 
 const pool = createPool({ threads: 2 });
 t.teardown(() => pool.close());
@@ -87,6 +90,57 @@ for (const layout of LAYOUTS) {
     t.equal(differing, 0, 'no mutant differs');
     t.ok(ranges > ROUNDS * 5, `in many ranges (${ranges}, ${reruns} run again)`);
     t.ok(withFindings >= ROUNDS / 3, `many mutants have findings (${withFindings})`);
+  });
+}
+
+/** A to-csv run: every file's bytes (in the order the result lists them), the findings, the result or the error. */
+async function csv(path: string, options: SpedToCsvOptions): Promise<{ files: [string, string][]; findings: SpedFinding[]; result: unknown; left: string[] }> {
+  const dir = tempDir('fiscal-csv-ranges-');
+  const findings: SpedFinding[] = [];
+  let result: unknown;
+  let files: [string, string][] = [];
+  try {
+    const r = await spedToCsv(path, dir, { ...options, onFinding: (f) => findings.push(f) });
+    files = r.files.map((f) => [basename(f.path), readFileSync(f.path, 'latin1')]);
+    result = { ...r, files: r.files.map((f) => ({ ...f, path: basename(f.path) })) };
+  } catch (err) {
+    result = { error: (err as Error).message, code: (err as { code?: string }).code };
+  }
+  return { files, findings, result, left: readdirSync(dir).filter((n) => !files.some(([f]) => f === n)) };
+}
+
+for (const layout of LAYOUTS) {
+  t.test(`${layout}: to-csv on two threads in many ranges = one thread, on ${ROUNDS / 2} mutants`, async (t) => {
+    const lines = linesOf(await syntheticFile({ layout, documents: 40, seed: 7, profile: 'realistic', products: 30, participants: 10, accounts: 20 }));
+    const rnd = prng(layout.length * 7727 + 5);
+    let differing = 0;
+    let ranges = 0;
+    let reruns = 0;
+    for (let round = 0; round < ROUNDS / 2 && differing <= 3; round++) {
+      const eol = rnd() < 0.3 ? '\n' : '\r\n';
+      let bytes = Buffer.from(mutateLines(lines, rnd).map((l) => `${l}${eol}`).join(''), rnd() < 0.2 ? 'utf8' : 'latin1');
+      if (rnd() < 0.15) bytes = Buffer.concat([bytes, Buffer.from('SBRCAAEPDR\x00\x01|C100|x\n|C100|', 'latin1')]);
+      const path = writeTemp('csv-mutant.txt', bytes);
+      const options: SpedToCsvOptions = {
+        ...(rnd() < 0.3 ? { delimiter: ';' } : {}),
+        ...(rnd() < 0.3 ? { decimalComma: true } : {}),
+        ...(rnd() < 0.3 ? { bom: true } : {}),
+        ...(rnd() < 0.1 ? { maxRegisters: 3 + Math.floor(rnd() * 20) } : {}),
+      };
+      let plan: RangePlan | null = null;
+      const one = await csv(path, options);
+      const two = await csv(path, { ...options, pool, rangeBytes: 1 + Math.floor(rnd() * 3000), onPlan: (p) => (plan = p) });
+      const same = t.strictSame(two.files, one.files, `round ${round}: the same files, byte for byte (${one.files.length})`) &&
+        t.strictSame(two.findings, one.findings, `round ${round}: the same findings`) &&
+        t.strictSame(two.result, one.result, `round ${round}: the same result`);
+      t.strictSame(two.left, [], 'no temporary folder left behind');
+      const p = plan as RangePlan | null;
+      ranges += p?.ranges ?? 0;
+      reruns += p?.reruns ?? 0;
+      if (!same) differing++;
+    }
+    t.equal(differing, 0, 'no mutant differs');
+    t.ok(ranges > ROUNDS * 2, `in many ranges (${ranges}, ${reruns} run again)`);
   });
 }
 
