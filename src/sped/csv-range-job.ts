@@ -79,7 +79,7 @@ export async function csvRangeJob(job: CsvRangeJob): Promise<CsvRangeResult> {
       part.rows++;
       part.csv.write(rows.row(record, part.shape, layout));
     },
-    { from: job.state, until: job.end },
+    { from: job.state, until: job.end, readSync: true },
   );
   const texts: Buffer[] = [];
   const out: CsvPart[] = [];

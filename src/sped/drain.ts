@@ -3,7 +3,7 @@
  * (never accumulated), the line end of a source noted as its bytes go by, and waiting for a stream's drain.
  */
 import type { Writable } from 'node:stream';
-import { readChunks } from './chunks.js';
+import { readChunks, readChunksSync } from './chunks.js';
 import type { SpedFinding } from './findings.js';
 import { UsageError } from '../errors.js';
 import { parserOptions, SpedParser, type ParserState, type SpedReadInfo, type SpedReadOptions, type SpedSource } from './reader.js';
@@ -27,6 +27,8 @@ export interface RecordLoop {
   signal?: AbortSignal;
   /** Read the source (a path) up to this offset only (a byte range ending at a line start). */
   until?: number;
+  /** Read a path synchronously (a pool job: see `readChunksSync`). */
+  readSync?: boolean;
 }
 
 /** Input slices parsed at a time before their records are handed out (the records waiting stay few). */
@@ -79,7 +81,8 @@ export async function forEachRecord(
     throw new UsageError('byte ranges (start/end) need a file path', 'SPED_RANGE_NEEDS_PATH');
   }
   const from = loop.from ? loop.from.scanner.offset : parserOpts.baseOffset;
-  for await (const chunk of readChunks(source, from, loop.until)) {
+  const chunks = loop.readSync && typeof source === 'string' ? readChunksSync(source, from, loop.until) : readChunks(source, from, loop.until);
+  for await (const chunk of chunks) {
     loop.see?.(chunk);
     for (let at = 0; at < chunk.length && !parser.done; at += SLICE) {
       loop.signal?.throwIfAborted();

@@ -3,7 +3,7 @@
  * is given (line-ranges.ts explains the cut and the merge).
  */
 import { ownedBytes, transferring } from '../pool/transfer.js';
-import { readChunks } from './chunks.js';
+import { readChunksSync } from './chunks.js';
 import type { SpedFinding } from './findings.js';
 import { JsonlBytes } from './jsonl-bytes.js';
 import type { LineRangeJob, LineRangeResult } from './line-ranges.js';
@@ -26,7 +26,7 @@ export async function jsonlRangeJob(job: LineRangeJob): Promise<JsonlRangeResult
   encoder = new JsonlBytes(parser, Math.max(1 << 16, Math.ceil((job.end - job.start) * JSONL_EXPANSION)));
   const json = encoder;
   parser.byteLine = (buf, start, end, line) => json.line(buf, start, end, line);
-  for await (const chunk of readChunks(job.path, job.start, job.end)) parser.push(chunk);
+  for (const chunk of readChunksSync(job.path, job.start, job.end)) parser.push(chunk);
   if (job.last) parser.end();
   const bytes = ownedBytes(json.detach());
   return transferring({ bytes, ...rangeOutcome(parser, findings) }, [bytes.buffer as ArrayBuffer]);

@@ -2,7 +2,7 @@
  * The pool job `sped.stats-range`: the register counts of one byte range of a SPED file, from the reader state the
  * job is given (line-ranges.ts explains the cut and the merge).
  */
-import { readChunks } from './chunks.js';
+import { readChunksSync } from './chunks.js';
 import type { SpedFinding } from './findings.js';
 import type { LineRangeJob, LineRangeResult } from './line-ranges.js';
 import { SpedScanner } from './scanner.js';
@@ -25,7 +25,7 @@ export async function statsRangeJob(job: LineRangeJob): Promise<StatsRangeResult
     onLine: (buf, start, end, line) => scan.line(buf, start, end, line, scanner.encoding),
   });
   scanner.restore(job.state.scanner);
-  for await (const chunk of readChunks(job.path, job.start, job.end)) scanner.push(chunk);
+  for (const chunk of readChunksSync(job.path, job.start, job.end)) scanner.push(chunk);
   if (job.last) scanner.end();
   return {
     entries: scan.counter.entries(),

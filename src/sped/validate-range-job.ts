@@ -3,7 +3,8 @@
  * (validate-ranges.ts explains the split and the merge).
  */
 import { loadLayout } from './layout.js';
-import { feedParser, parserOptions, SpedParser } from './reader.js';
+import { readChunksSync } from './chunks.js';
+import { parserOptions, SpedParser } from './reader.js';
 import type { RangeResult, RangeStart } from './range-state.js';
 import { SpedValidator } from './validator.js';
 
@@ -34,6 +35,11 @@ export async function validateRangeJob(job: ValidateRangeJob): Promise<RangeResu
   parser.info.version = job.from.version;
   parser.scanner.assumeEncoding(job.from.encoding);
   parser.byteLine = (buf, s, e, line) => validator.recordBytes(buf, s, e, line, parser.info.version, parser.scanner.encoding);
-  await feedParser(parser, job.path, options);
+  // read synchronously: the worker runs this range to its end before the next one queued to it (readChunksSync)
+  for (const chunk of readChunksSync(job.path, job.start > 0 ? job.start - 1 : 0)) {
+    parser.push(chunk);
+    if (parser.done) break;
+  }
+  parser.end();
   return validator.rangeResult(job.from, parser.info, parser.scanner);
 }
