@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 /**
  * One huge SPED file on all cores (issue 7): whole processes `fiscal sped validate FILE --threads 1` against
- * `--threads N` (default 2), and the same for `sped to-jsonl` and `sped stats`, alternating in one invocation, on
- * the realistic profile; medians, the ratios, each side's CPU seconds (user + system, every thread) and peak RSS.
- * Both sides' outputs (validate --json, the JSON Lines, stats --json) are compared byte for byte first (the run
- * stops if they differ).
+ * `--threads N` (default 2), and the same for `sped to-jsonl`, `sped stats` and `sped to-csv`, alternating in one
+ * invocation, on the realistic profile; medians, the ratios, each side's CPU seconds (user + system, every thread)
+ * and peak RSS. Both sides' outputs (validate --json, the JSON Lines, stats --json, the CSV files) are compared byte
+ * for byte first (the run stops if they differ).
  *
  *   npm run bench:pool:sped                                   1 GB efd-icms-ipi in bench/out/, 3 runs each
  *   node bench/pool-sped.mjs --size 200MB --runs 5 --dir /work/tmp-x [--layout ecd] [--threads 2] [--keep] [--no-write]
@@ -17,7 +17,7 @@
  */
 import { createHash } from 'node:crypto';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -74,13 +74,17 @@ const COMMANDS = [
   { name: 'validate', argv: (file) => ['sped', 'validate', file], check: (file) => ['sped', 'validate', file, '--json'] },
   { name: 'to-jsonl', argv: (file) => ['sped', 'to-jsonl', file], check: (file) => ['sped', 'to-jsonl', file] },
   { name: 'stats', argv: (file) => ['sped', 'stats', file], check: (file) => ['sped', 'stats', file, '--json'] },
+  // the CSV files go to a folder beside the input, removed after each run; their digest is over every file in name order
+  { name: 'to-csv', argv: (file) => ['sped', 'to-csv', file, '--out-dir', `${file}.csv`], check: (file) => ['sped', 'to-csv', file, '--out-dir', `${file}.csv`], dir: (file) => `${file}.csv` },
 ];
 
 /** One process of `cmd` (stdout to /dev/null): wall seconds, CPU seconds of all its threads, peak RSS (bytes). */
 async function commandRun(cmd, file, threads) {
   const usageFile = join(tmpdir(), `fiscal-bench-usage-${process.pid}-${Math.random().toString(36).slice(2)}`);
   const env = { ...process.env, BENCH_USAGE_FILE: usageFile, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${USAGE_PRELOAD}`.trim() };
+  if (cmd.dir) rmSync(cmd.dir(file), { recursive: true, force: true });
   const r = await runTimed([process.execPath, BIN, ...cmd.argv(file), '--threads', String(threads), '--no-progress'], { env });
+  if (cmd.dir) rmSync(cmd.dir(file), { recursive: true, force: true });
   if (r.code !== 0 && r.code !== 1) throw new Error(`${cmd.name} --threads ${threads} exited ${r.code}: ${r.stderr.slice(0, 300)}`);
   const [rssKiB, cpuMicros] = readFileSync(usageFile, 'utf8').trim().split(' ').map(Number);
   rmSync(usageFile);
@@ -89,6 +93,7 @@ async function commandRun(cmd, file, threads) {
 
 /** SHA-256 of the stdout of one run, streamed (the two sides must print the same bytes). */
 function outputDigest(cmd, file, threads) {
+  if (cmd.dir) rmSync(cmd.dir(file), { recursive: true, force: true });
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [BIN, ...cmd.check(file), '--threads', String(threads), '--no-progress'], { stdio: ['ignore', 'pipe', 'pipe'] });
     const hash = createHash('sha256');
@@ -97,8 +102,13 @@ function outputDigest(cmd, file, threads) {
     child.stderr.on('data', (d) => { if (stderr.length < 2000) stderr += d; });
     child.on('error', reject);
     child.on('close', (code) => {
-      if (code !== 0 && code !== 1) reject(new Error(`${cmd.name} --threads ${threads} exited ${code}: ${stderr.slice(0, 300)}`));
-      else resolvePromise(hash.digest('hex'));
+      if (code !== 0 && code !== 1) return reject(new Error(`${cmd.name} --threads ${threads} exited ${code}: ${stderr.slice(0, 300)}`));
+      if (cmd.dir) {
+        const dir = cmd.dir(file);
+        for (const name of readdirSync(dir).sort()) hash.update(name).update(readFileSync(join(dir, name)));
+        rmSync(dir, { recursive: true, force: true });
+      }
+      resolvePromise(hash.digest('hex'));
     });
   });
 }
@@ -146,7 +156,7 @@ async function main() {
   const ratio = ratios.validate;
   const body = [
     `\`node bench/pool-sped.mjs --size ${(o.size / 1e6).toFixed(0)}MB --runs ${o.runs} --layout ${o.layout}\` (whole processes \`fiscal sped CMD FILE --threads N\`, stdout to /dev/null, alternating;`,
-    `${availableParallelism()} cores, load average ${loadavg()[0].toFixed(1)} at the end; outputs identical at 1 and ${o.threads} threads: validate --json sha256 ${digests.validate.slice(0, 16)}…, JSON Lines ${digests['to-jsonl'].slice(0, 16)}…, stats --json ${digests.stats.slice(0, 16)}…):`,
+    `${availableParallelism()} cores, load average ${loadavg()[0].toFixed(1)} at the end; outputs identical at 1 and ${o.threads} threads: validate --json sha256 ${digests.validate.slice(0, 16)}…, JSON Lines ${digests['to-jsonl'].slice(0, 16)}…, stats --json ${digests.stats.slice(0, 16)}…, CSV files ${digests['to-csv'].slice(0, 16)}…):`,
     '',
     '| run | median wall | MB/s | median CPU (all threads) | peak RSS | 1 thread / N threads |',
     '| --- | --- | --- | --- | --- | --- |',
