@@ -8,6 +8,7 @@
  *
  *   npm run bench:pool:sped                                   1 GB efd-icms-ipi in bench/out/, 3 runs each
  *   node bench/pool-sped.mjs --size 200MB --runs 5 --dir /work/tmp-x [--layout ecd] [--threads 2] [--keep] [--no-write]
+ *     [--only validate,to-jsonl]   some of the commands (the page is then left alone)
  *
  * Target (issue 7): ≥ 1.7 × on a 2-core machine. Run it under `flock /tmp/bench.lock` on a shared machine: with
  * other processes on the cores the wall-time ratio is indicative only (the CPU seconds show the parallel
@@ -17,7 +18,7 @@
  */
 import { createHash } from 'node:crypto';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -50,9 +51,15 @@ function parseArgs(argv) {
     else if (a === '--dir') o.dir = resolve(v());
     else if (a === '--keep') o.keep = true;
     else if (a === '--no-write') o.write = false;
+    else if (a === '--only') o.only = v().split(',');
     else throw new Error(`unknown option ${a}`);
   }
   if (!(o.runs >= 1) || !(o.threads >= 2)) throw new Error('--runs must be ≥ 1 and --threads ≥ 2');
+  if (o.only) {
+    const unknown = o.only.filter((n) => !COMMANDS.some((c) => c.name === n));
+    if (unknown.length > 0) throw new Error(`--only: unknown command ${unknown.join(', ')} (${COMMANDS.map((c) => c.name).join(', ')})`);
+    o.write = false; // the page shows every command's figures of one run
+  }
   return o;
 }
 
@@ -101,11 +108,15 @@ function outputDigest(cmd, file, threads) {
     child.stdout.on('data', (d) => hash.update(d));
     child.stderr.on('data', (d) => { if (stderr.length < 2000) stderr += d; });
     child.on('error', reject);
-    child.on('close', (code) => {
+    child.on('close', async (code) => {
       if (code !== 0 && code !== 1) return reject(new Error(`${cmd.name} --threads ${threads} exited ${code}: ${stderr.slice(0, 300)}`));
       if (cmd.dir) {
+        // streamed: a large bench process would raise its children's peak RSS (Linux keeps the parent's across exec)
         const dir = cmd.dir(file);
-        for (const name of readdirSync(dir).sort()) hash.update(name).update(readFileSync(join(dir, name)));
+        for (const name of readdirSync(dir).sort()) {
+          hash.update(name);
+          for await (const chunk of createReadStream(join(dir, name))) hash.update(chunk);
+        }
         rmSync(dir, { recursive: true, force: true });
       }
       resolvePromise(hash.digest('hex'));
@@ -122,16 +133,17 @@ async function main() {
   const o = parseArgs(process.argv.slice(2));
   const file = await benchFile(o);
   spawnSync('cat', [file], { stdio: ['ignore', 'ignore', 'ignore'] }); // warm the page cache
+  const commands = o.only ? COMMANDS.filter((c) => o.only.includes(c.name)) : COMMANDS;
   const digests = {};
-  for (const cmd of COMMANDS) {
+  for (const cmd of commands) {
     const one = await outputDigest(cmd, file, 1);
     const many = await outputDigest(cmd, file, o.threads);
     if (one !== many) throw new Error(`${cmd.name} --threads ${o.threads} differs from --threads 1 (${many.slice(0, 12)} vs ${one.slice(0, 12)})`);
     digests[cmd.name] = one;
   }
-  const runs = Object.fromEntries(COMMANDS.map((c) => [c.name, { 1: [], [o.threads]: [] }]));
+  const runs = Object.fromEntries(commands.map((c) => [c.name, { 1: [], [o.threads]: [] }]));
   for (let i = 0; i < o.runs; i++) {
-    for (const cmd of COMMANDS) {
+    for (const cmd of commands) {
       // the two sides alternate which goes first
       for (const t of i % 2 === 0 ? [1, o.threads] : [o.threads, 1]) {
         const r = await commandRun(cmd, file, t);
@@ -145,7 +157,7 @@ async function main() {
   });
   const rows = [];
   const ratios = {};
-  for (const cmd of COMMANDS) {
+  for (const cmd of commands) {
     const a = stat(cmd.name, 1);
     const b = stat(cmd.name, o.threads);
     ratios[cmd.name] = a.seconds / b.seconds;
@@ -153,10 +165,10 @@ async function main() {
       `| \`sped ${cmd.name} --threads ${t}\` | ${s.seconds.toFixed(2)} s | ${(o.size / 1e6 / s.seconds).toFixed(0)} MB/s | ${s.cpu.toFixed(2)} s | ${(s.rss / 2 ** 20).toFixed(0)} MiB | ${ratio} |`;
     rows.push(row(1, a, ''), row(o.threads, b, `${ratios[cmd.name].toFixed(2)} × (CPU ${(b.cpu / a.cpu).toFixed(2)} ×)`));
   }
-  const ratio = ratios.validate;
+  const ratio = ratios.validate ?? NaN;
   const body = [
     `\`node bench/pool-sped.mjs --size ${(o.size / 1e6).toFixed(0)}MB --runs ${o.runs} --layout ${o.layout}\` (whole processes \`fiscal sped CMD FILE --threads N\`, stdout to /dev/null, alternating;`,
-    `${availableParallelism()} cores, load average ${loadavg()[0].toFixed(1)} at the end; outputs identical at 1 and ${o.threads} threads: validate --json sha256 ${digests.validate.slice(0, 16)}…, JSON Lines ${digests['to-jsonl'].slice(0, 16)}…, stats --json ${digests.stats.slice(0, 16)}…, CSV files ${digests['to-csv'].slice(0, 16)}…):`,
+    `${availableParallelism()} cores, load average ${loadavg()[0].toFixed(1)} at the end; outputs identical at 1 and ${o.threads} threads: ${commands.map((c) => `${c.name} sha256 ${digests[c.name].slice(0, 16)}…`).join(', ')}):`,
     '',
     '| run | median wall | MB/s | median CPU (all threads) | peak RSS | 1 thread / N threads |',
     '| --- | --- | --- | --- | --- | --- |',
