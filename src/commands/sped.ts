@@ -255,7 +255,7 @@ export interface SpedToCsvCommandOptions {
   readonly decimalComma?: boolean;
   readonly bom?: boolean;
   readonly layout?: LayoutId;
-  /** More than 1 (or a pool of more) converts a local file in byte ranges on workers: the same files (not when resumable). */
+  /** More than 1 (or a pool of more) converts a local file in byte ranges on workers: the same files. */
   readonly threads?: number;
   readonly pool?: FiscalPool;
 }

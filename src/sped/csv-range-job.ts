@@ -46,6 +46,8 @@ export interface CsvRangeResult extends LineRangeResult {
   localFrom: number;
   /** The levels at which a row read a record open before the range (the merge checks it was given the real ones). */
   readsInherited: number[];
+  /** Of the findings, those of records whose register code cannot name a file (the rest are the reader's). */
+  extraFindings: number;
 }
 
 export async function csvRangeJob(job: CsvRangeJob): Promise<CsvRangeResult> {
@@ -54,6 +56,7 @@ export async function csvRangeJob(job: CsvRangeJob): Promise<CsvRangeResult> {
   // each register's rows go through a stringifier as they come (as one thread's do): only their text is kept
   const parts = new Map<string, { shape: TableShape; firstLine: number; rows: number; csv: Stringifier; text: Buffer[] }>();
   const rows = new RowMaker(job.decimalComma, job.opened);
+  let extraFindings = 0;
   let layout: Layout | null = null;
   const { parser } = await forEachRecord(
     job.path,
@@ -65,6 +68,7 @@ export async function csvRangeJob(job: CsvRangeJob): Promise<CsvRangeResult> {
       if (part === undefined) {
         if (!REGISTER.test(register)) {
           findings.push(badRegisterFinding(register, record.line));
+          extraFindings++;
           return;
         }
         const had = known.has(register);
@@ -100,6 +104,7 @@ export async function csvRangeJob(job: CsvRangeJob): Promise<CsvRangeResult> {
       opened: rows.opened.map((o) => o ?? null),
       localFrom: rows.localFrom,
       readsInherited: [...rows.readsInherited],
+      extraFindings,
       ...rangeOutcome(parser, findings),
     },
     [bytes.buffer as ArrayBuffer],

@@ -9,23 +9,26 @@
  * - the tables: a register's cells are presented with the layout version its file was created at; a range that
  *   guessed another version for a register runs again with the real tables.
  * A file's header is the one made at its first record, which is in the first range that holds the register.
- * Checkpointed runs (a task's) stay on one thread.
+ * Checkpoints (a task's resumable run) are taken between two merged ranges in one thread's format (the files' lengths
+ * on disk, the records open, the reader's state), so either kind of run resumes the other's.
  */
 import { createWriteStream, promises as fsp, type WriteStream } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { stringify } from 'csv-stringify/sync';
 import { ioError } from '../errors.js';
 import type { FiscalPool } from '../pool/pool.js';
 import { makeDir } from '../common/make-dir.js';
-import { csvTempDir, moveIntoPlace, tooManyRegisters, type OpenRecord } from './csv-rows.js';
+import { csvTempDir, cutBackCsvFiles, flushToDisk, moveIntoPlace, syncDir, tooManyRegisters, type OpenRecord } from './csv-rows.js';
+import type { Checkpoints } from './checkpoint.js';
 import type { CsvRangeJob, CsvRangeResult } from './csv-range-job.js';
-import type { SpedCsvFile, SpedToCsvOptions, SpedToCsvResult } from './csv.js';
+import type { CsvState, SpedCsvFile, SpedToCsvOptions, SpedToCsvResult } from './csv.js';
+import type { ParserState } from './reader.js';
 import { waitDrain } from './drain.js';
 import type { SpedFinding } from './findings.js';
 import { rangeRun, startAndGuess } from './jsonl-ranges.js';
 import { loadLayout, type Layout } from './layout.js';
-import { readInfo, runLineRanges } from './line-ranges.js';
+import { readInfo, runLineRanges, type LineRange, type RangeTotals } from './line-ranges.js';
 
 /** Range sizes: rows of a range come back as one buffer, about the size of the range. */
 const MIN_RANGE_BYTES = 1 << 20;
@@ -38,6 +41,8 @@ interface CsvFile {
   done: Promise<void>;
   version: string | null;
   rows: number;
+  /** The file's length when this run opened it (a resumed run appends). */
+  base: number;
 }
 
 /**
@@ -60,8 +65,10 @@ export async function csvInRanges(
   outDir: string,
   options: SpedToCsvOptions & { delimiter: string; rangeBytes?: number },
   pool: FiscalPool,
+  plan: Checkpoints | null,
 ): Promise<SpedToCsvResult | null> {
-  const { from, guess } = await startAndGuess(path, size, options);
+  const resumed = plan?.state<CsvState>() ?? null;
+  const { from, guess } = resumed ? { from: resumed.parser, guess: resumed.parser } : await startAndGuess(path, size, options);
   const layoutId = options.layout ?? guess.layout;
   if (layoutId === null) return null;
   const layout = loadLayout(layoutId);
@@ -72,27 +79,52 @@ export async function csvInRanges(
   const bom = options.bom ?? false;
 
   await makeDir(outDir);
-  const tmp = await csvTempDir(outDir);
+  const tmp = resumed ? join(outDir, resumed.dir) : await csvTempDir(outDir);
+  /** True once this run made or resumed from a checkpoint: a failure then keeps the temporary folder. */
+  let keep = resumed !== null;
   const files = new Map<string, CsvFile>();
-  let opened: (OpenRecord | null)[] = [];
-  let findingCount = 0;
-  const report = (f: SpedFinding): void => {
-    findingCount++;
-    options.onFinding?.(f);
-  };
+  let opened: (OpenRecord | null)[] = resumed?.opened ?? [];
+  let readerFindings = resumed?.findingCount ?? 0;
+  let extraFindings = resumed?.extraFindings ?? 0;
+  const report = (f: SpedFinding): void => void options.onFinding?.(f);
   const tables = (): CsvRangeJob['tables'] => [...files.values()].map((f) => [f.register, f.version]);
 
-  const create = (register: string, version: string | null, header: string[]): CsvFile => {
+  /** A register's file: new with its header, or (resumed) the checkpoint's, appended to from its recorded length. */
+  const open = (register: string, version: string | null, header: string[] | null, resume: { rows: number; base: number } | null): CsvFile => {
     const file = join(tmp, `${register}.csv`);
-    const out = createWriteStream(file, { flags: 'wx' });
-    const f: CsvFile = { register, file, out, done: finished(out), version, rows: 0 };
+    const out = resume ? createWriteStream(file, { flags: 'r+', start: resume.base }) : createWriteStream(file, { flags: 'wx' });
+    const f: CsvFile = { register, file, out, done: finished(out), version, rows: resume?.rows ?? 0, base: resume?.base ?? 0 };
     f.done.catch(() => {}); // observed at the end; no unhandled rejection meanwhile
-    out.write(stringify([header], { delimiter: options.delimiter, bom }));
+    if (header !== null) out.write(stringify([header], { delimiter: options.delimiter, bom }));
     files.set(register, f);
     return f;
   };
 
+  /** Every file's bytes on disk, their lengths known, and the checkpoint recorded: the run can resume after `range`. */
+  const checkpoint = async (range: LineRange, at: ParserState, totals: RangeTotals): Promise<void> => {
+    const list: CsvState['files'] = [];
+    try {
+      for (const f of files.values()) {
+        await flushToDisk(f.out);
+        list.push({ register: f.register, version: f.version, rows: f.rows, bytes: f.base + f.out.bytesWritten });
+      }
+      await syncDir(tmp);
+    } catch (err) {
+      throw ioError(err, outDir, 'write');
+    }
+    keep = true;
+    const parser: ParserState = { ...at, records: totals.records, scanner: { ...at.scanner, blankLines: totals.blankLines } };
+    await plan!.take(range.end, at.scanner.lines + 1, 0, {
+      parser, dir: basename(tmp), files: list, opened, findingCount: readerFindings, extraFindings,
+    } satisfies CsvState);
+  };
+
+  let ok = false;
   try {
+    if (resumed) {
+      await cutBackCsvFiles(tmp, outDir, resumed.dir, resumed.files);
+      for (const f of resumed.files) open(f.register, f.version, null, { rows: f.rows, base: f.bytes });
+    }
     const { state, totals } = await runLineRanges<CsvRangeResult>({
       ...rangeRun('sped.to-csv-range', pool, path, size, { from, guess }, options, MIN_RANGE_BYTES, MAX_RANGE_BYTES),
       cutAt,
@@ -106,15 +138,17 @@ export async function csvInRanges(
           return f === undefined || f.version === p.version;
         });
       },
-      async emit(result, range) {
+      async emit(result, range, totals) {
         // past the limit of distinct registers the run stops at that register's first record, as one thread's does
         let count = files.size;
         const over = result.parts.find((p) => !files.has(p.register) && count++ >= maxRegisters);
         for (const f of result.findings) if (over === undefined || f.line === null || f.line <= over.firstLine) report(f);
         if (over !== undefined) throw tooManyRegisters(maxRegisters, over.firstLine);
+        readerFindings += result.findings.length - result.extraFindings;
+        extraFindings += result.extraFindings;
         const bytes = Buffer.from(result.bytes.buffer, result.bytes.byteOffset, result.bytes.byteLength);
         for (const p of result.parts) {
-          const f = files.get(p.register) ?? create(p.register, p.version, p.header);
+          const f = files.get(p.register) ?? open(p.register, p.version, p.header, null);
           f.rows += p.rows;
           if (!f.out.write(bytes.subarray(p.start, p.end))) await waitDrain(f.out);
         }
@@ -125,6 +159,7 @@ export async function csvInRanges(
           opened = next;
         }
         options.onProgress?.(range.end);
+        if (plan !== null && result.resumable && !range.last && plan.due(range.end)) await checkpoint(range, result.state, totals);
       },
     });
     try {
@@ -134,10 +169,11 @@ export async function csvInRanges(
       throw ioError(err, outDir, 'write');
     }
     const done: SpedCsvFile[] = await moveIntoPlace(outDir, files.values());
-    return { info: readInfo(state, totals, size), files: done, findingCount };
+    ok = true;
+    return { info: readInfo(state, totals, size), files: done, findingCount: readerFindings + extraFindings };
   } finally {
     for (const f of files.values()) f.out.destroy();
-    // emptied by the move, or a failed run's partial files
-    await fsp.rm(tmp, { recursive: true, force: true }).catch(() => {});
+    // emptied by the move; a failed run's partial files, unless a checkpoint needs them
+    if (ok || !keep) await fsp.rm(tmp, { recursive: true, force: true }).catch(() => {});
   }
 }

@@ -4,9 +4,10 @@
  * open above it. Shared by the one-thread conversion (csv.ts) and the range job (csv-range-job.ts), so both make
  * the same cells.
  */
-import { promises as fsp, readFileSync } from 'node:fs';
+import { fsync, promises as fsp, readFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidInputError, ioError } from '../errors.js';
+import { SpedCheckpointError } from './checkpoint.js';
 import { finding, type SpedFinding } from './findings.js';
 import type { FieldDef, Layout, LayoutId } from './layout.js';
 import { parseSpedDate, type SpedRecord } from './record.js';
@@ -32,6 +33,51 @@ export async function csvTempDir(outDir: string): Promise<string> {
     return await fsp.mkdtemp(join(outDir, '.fiscal-csv-'));
   } catch (err) {
     throw ioError(err, outDir, 'write');
+  }
+}
+
+/**
+ * A resumed run's files, as its checkpoint recorded them: each cut back to its length (a CSV file shorter than that,
+ * or a missing one, is a SpedCheckpointError), and any file made after the checkpoint removed.
+ */
+export async function cutBackCsvFiles(tmp: string, outDir: string, dirName: string, files: readonly { register: string; bytes: number }[]): Promise<void> {
+  let names: string[];
+  try {
+    names = await fsp.readdir(tmp);
+  } catch {
+    throw new SpedCheckpointError(`cannot resume into ${outDir}: the checkpoint's temporary folder ${dirName} is not there`);
+  }
+  const known = new Set(files.map((f) => `${f.register}.csv`));
+  for (const name of names) if (!known.has(name)) await fsp.rm(join(tmp, name), { force: true });
+  for (const f of files) {
+    const file = join(tmp, `${f.register}.csv`);
+    const size = await fsp.stat(file).then((st) => st.size, () => -1);
+    if (size < f.bytes) throw new SpedCheckpointError(`cannot resume into ${outDir}: ${dirName}/${f.register}.csv is shorter than the checkpoint's ${f.bytes} bytes (or missing)`);
+    try {
+      await fsp.truncate(file, f.bytes);
+    } catch (err) {
+      throw ioError(err, file, 'write');
+    }
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** Resolves once every byte written to `out` so far is written and on disk (fsync). */
+export async function flushToDisk(out: WriteStream): Promise<void> {
+  // written in order: the callback of an empty write comes after every byte before it is written
+  await new Promise<void>((resolve, reject) => out.write(EMPTY, (err) => (err ? reject(err) : resolve())));
+  const fd = (out as WriteStream & { fd: number }).fd;
+  await new Promise<void>((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
+}
+
+/** fsync of a directory: the files created in it are there after a crash. */
+export async function syncDir(dir: string): Promise<void> {
+  const handle = await fsp.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 

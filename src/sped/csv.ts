@@ -7,15 +7,15 @@
  * optional BOM. Everything is written into a temporary folder inside `outDir` and moved into place only when
  * the whole file was converted, so a failed run leaves no partial output.
  */
-import { createWriteStream, fsync, promises as fsp, type WriteStream } from 'node:fs';
+import { createWriteStream, promises as fsp, type WriteStream } from 'node:fs';
 import { basename, join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { stringify, type Stringifier } from 'csv-stringify';
 import { makeDir } from '../common/make-dir.js';
 import { ioError, UsageError } from '../errors.js';
-import { Checkpoints, SpedCheckpointError, type ResumableOptions } from './checkpoint.js';
+import { Checkpoints, type ResumableOptions } from './checkpoint.js';
 import { forEachRecord, waitDrain, type ConvertOptions } from './drain.js';
-import { badRegisterFinding, csvTempDir, moveIntoPlace, REGISTER, RowMaker, tableShape, tooManyRegisters, type OpenRecord, type TableShape } from './csv-rows.js';
+import { badRegisterFinding, csvTempDir, cutBackCsvFiles, flushToDisk, moveIntoPlace, syncDir, REGISTER, RowMaker, tableShape, tooManyRegisters, type OpenRecord, type TableShape } from './csv-rows.js';
 export { parentKeys } from './csv-rows.js';
 import { loadLayout, type Layout } from './layout.js';
 import { csvInRanges } from './csv-ranges.js';
@@ -36,7 +36,7 @@ export interface SpedToCsvOptions extends ConvertOptions, ResumableOptions {
   maxRegisters?: number;
   /**
    * More than 1 (or a pool of more) converts a file path of 8 MiB or more in byte ranges on worker threads: the same
-   * files byte for byte (csv-ranges.ts). A checkpointed run stays on one thread. Default 1.
+   * files byte for byte (csv-ranges.ts), checkpoints between ranges. Default 1.
    */
   threads?: number;
   pool?: FiscalPool;
@@ -71,7 +71,7 @@ interface Table {
 }
 
 /** What a resumed to-csv needs besides the offsets (checkpoint.ts): the temporary folder and each file's length. */
-type CsvState = {
+export type CsvState = {
   parser: ParserState;
   /** The temporary folder inside `outDir` (its name). */
   dir: string;
@@ -80,8 +80,6 @@ type CsvState = {
   findingCount: number;
   extraFindings: number;
 };
-
-const EMPTY = Buffer.alloc(0);
 
 /**
  * Converts a SPED file into one CSV per register inside `outDir` (created when missing). Resumable for a path input
@@ -95,15 +93,6 @@ export async function spedToCsv(source: SpedSource, outDir: string, options: Spe
     throw new UsageError(`--delimiter must be one character other than a quote or a line break (got '${delimiter}')`, 'CSV_DELIMITER');
   }
   const maxRegisters = options.maxRegisters ?? 1000;
-  const threads = options.pool?.threads ?? options.threads ?? 1;
-  const checkpointed = options.onCheckpoint !== undefined || options.resumeFrom !== undefined;
-  if (typeof source === 'string' && threads > 1 && !checkpointed && options.start === undefined && options.end === undefined) {
-    const size = await rangedSize(source, options.rangeBytes);
-    if (size !== null) {
-      const ranged = await withPool(options, (pool) => csvInRanges(source, size, outDir, { ...options, delimiter }, pool));
-      if (ranged !== null) return ranged;
-    }
-  }
   const plan = await Checkpoints.open('sped.to-csv', source, options, {
     layout: options.layout ?? null,
     encoding: options.encoding ?? null,
@@ -112,6 +101,14 @@ export async function spedToCsv(source: SpedSource, outDir: string, options: Spe
     decimalComma: options.decimalComma ?? false,
     bom: options.bom ?? false,
   });
+  const threads = options.pool?.threads ?? options.threads ?? 1;
+  if (typeof source === 'string' && threads > 1 && options.start === undefined && options.end === undefined) {
+    const size = await rangedSize(source, options.rangeBytes);
+    if (size !== null) {
+      const ranged = await withPool(options, (pool) => csvInRanges(source, size, outDir, { ...options, delimiter }, pool, plan));
+      if (ranged !== null) return ranged;
+    }
+  }
   const resumed = plan?.state<CsvState>() ?? null;
   await makeDir(outDir);
   let tmp: string;
@@ -147,25 +144,8 @@ export async function spedToCsv(source: SpedSource, outDir: string, options: Spe
 
   /** A resumed run: the files of the checkpoint cut back to their lengths, any file made after it removed. */
   const reopen = async (state: CsvState): Promise<void> => {
-    let names: string[];
-    try {
-      names = await fsp.readdir(tmp);
-    } catch {
-      throw new SpedCheckpointError(`cannot resume into ${outDir}: the checkpoint's temporary folder ${state.dir} is not there`);
-    }
-    const known = new Set(state.files.map((f) => `${f.register}.csv`));
-    for (const name of names) if (!known.has(name)) await fsp.rm(join(tmp, name), { force: true });
-    for (const f of state.files) {
-      const file = join(tmp, `${f.register}.csv`);
-      const size = await fsp.stat(file).then((st) => st.size, () => -1);
-      if (size < f.bytes) throw new SpedCheckpointError(`cannot resume into ${outDir}: ${state.dir}/${f.register}.csv is shorter than the checkpoint's ${f.bytes} bytes (or missing)`);
-      try {
-        await fsp.truncate(file, f.bytes);
-      } catch (err) {
-        throw ioError(err, file, 'write');
-      }
-      table(f.register, layout?.fieldsFor(f.register, f.version), f.version, 0, { rows: f.rows, base: f.bytes });
-    }
+    await cutBackCsvFiles(tmp, outDir, state.dir, state.files);
+    for (const f of state.files) table(f.register, layout?.fieldsFor(f.register, f.version), f.version, 0, { rows: f.rows, base: f.bytes });
   };
 
   /** Every table's bytes written and on disk (fsync), its length known: what a checkpoint records. */
@@ -176,18 +156,10 @@ export async function spedToCsv(source: SpedSource, outDir: string, options: Spe
         if (t.out.writableNeedDrain) await waitDrain(t.out);
         else await new Promise((resolve) => setImmediate(resolve));
       }
-      // written in order: the callback of an empty write comes after every byte before it is written
-      await new Promise<void>((resolve, reject) => t.out.write(EMPTY, (err) => (err ? reject(err) : resolve())));
-      const fd = (t.out as WriteStream & { fd: number }).fd;
-      await new Promise<void>((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
+      await flushToDisk(t.out);
       files.push({ register: t.register, version: t.shape.version, rows: t.rows, bytes: t.base + t.out.bytesWritten });
     }
-    const dir = await fsp.open(tmp, 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
+    await syncDir(tmp);
     return files;
   };
 

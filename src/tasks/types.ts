@@ -104,7 +104,8 @@ export const TASK_HANDLERS: Readonly<Record<string, TaskHandler>> = {
   // on the runner's pool: a local input is validated in byte ranges (the same report as one thread)
   'sped.validate': streamed<SpedValidateCommandOptions>((input, streams, o, ctx) =>
     spedValidateCommand(input, { ...streams, messages: streams.output }, { ...o, ...(ctx.pool ? { pool: ctx.pool } : {}) })),
-  // on the runner's pool: a local input is read in byte ranges (the same summary, the same bytes as one thread)
+  // on the runner's pool: a local input is read in byte ranges (the same summary, the same bytes as one thread;
+  // to-jsonl's and to-csv's checkpoints are taken between ranges)
   'sped.stats': streamed<SpedStatsCommandOptions>((input, streams, o, ctx) => spedStatsCommand(input, streams, { ...o, ...(ctx.pool ? { pool: ctx.pool } : {}) })),
   'sped.to-jsonl': resumableStream<SpedToJsonlCommandOptions>((input, streams, o, resume, ctx) => spedToJsonlCommand(input, streams, { ...o, ...(ctx.pool ? { pool: ctx.pool } : {}) }, resume)),
   'sped.from-jsonl': streamed<SpedFromJsonlCommandOptions>(spedFromJsonlCommand),
@@ -113,7 +114,8 @@ export const TASK_HANDLERS: Readonly<Record<string, TaskHandler>> = {
     if (resume.from === null) await fsp.rm(ctx.output.partialPath, { recursive: true, force: true });
     const input = inputOf(ctx);
     try {
-      return await spedToCsvCommand(input, ctx.output.partialPath, { messages: ctx.messages, onProgress: ctx.onProgress, signal: ctx.signal }, ctx.options as SpedToCsvCommandOptions, resume);
+      const options = { ...(ctx.options as SpedToCsvCommandOptions), ...(ctx.pool ? { pool: ctx.pool } : {}) };
+      return await spedToCsvCommand(input, ctx.output.partialPath, { messages: ctx.messages, onProgress: ctx.onProgress, signal: ctx.signal }, options, resume);
     } finally {
       input.stream.destroy();
     }

@@ -165,6 +165,37 @@ t.test('a run on threads resumes on one thread and the other way round: the same
   }
 });
 
+t.test('to-csv: a run on threads stopped after a checkpoint resumes on one thread and the other way round', async (t) => {
+  const bytes = await syntheticFile({ layout: 'efd-icms-ipi', documents: 400, seed: 10, profile: 'realistic', products: 60, participants: 20 });
+  const path = writeTemp('csv-resume.txt', bytes);
+  const clean = await csv(path, {});
+  for (const [first, second] of [[pool, undefined], [undefined, pool]] as const) {
+    const dir = tempDir('fiscal-csv-resume-');
+    const checkpoints: SpedCheckpoint[] = [];
+    const stop = new AbortController();
+    const threads = (p: typeof pool | undefined): SpedToCsvOptions => (p ? { pool: p, rangeBytes: 3000 } : {});
+    await t.rejects(
+      spedToCsv(path, dir, {
+        ...threads(first),
+        checkpointEveryBytes: 20_000,
+        signal: stop.signal,
+        onCheckpoint: async (cp) => {
+          checkpoints.push(cp);
+          if (checkpoints.length === 3) stop.abort(new Error('stopped'));
+        },
+      }),
+      /stopped/,
+      'the first run stops after its third checkpoint',
+    );
+    t.ok(readdirSync(dir).some((n) => n.startsWith('.fiscal-csv-')), 'its temporary folder is kept for the resumed run');
+    const r = await spedToCsv(path, dir, { ...threads(second), resumeFrom: checkpoints.at(-1)! });
+    const files = r.files.map((f) => [basename(f.path), readFileSync(f.path, 'latin1')]);
+    t.strictSame(files, clean.files, `${first ? 'threads' : 'one thread'} → ${second ? 'threads' : 'one thread'}: the clean run's files`);
+    t.strictSame({ ...r, files: r.files.map((f) => ({ ...f, path: basename(f.path) })) }, clean.result, 'and its result');
+    t.strictSame(readdirSync(dir).filter((n) => n.startsWith('.')), [], 'no temporary folder left');
+  }
+});
+
 t.test('streams and small files run on one thread', async (t) => {
   const bytes = await syntheticFile({ layout: 'efd-icms-ipi', documents: 30, seed: 8 });
   const path = writeTemp('small.txt', bytes);

@@ -16,6 +16,7 @@ import { spedToCsv } from '../../src/sped/csv.js';
 import { fixTotals } from '../../src/sped/fix-totals.js';
 import { openLedger } from '../../src/tasks/open-ledger.js';
 import { runTask, type TaskManifest } from '../../src/tasks/run-task.js';
+import { createPool } from '../../src/pool/pool.js';
 import { partialPathFor } from '../../src/tasks/io.js';
 import { MemoryLedger } from '../helpers/memory-ledger.js';
 import { stoppingAt } from '../helpers/stopping-ledger.js';
@@ -73,6 +74,36 @@ t.test('in process: an attempt stopped after its 2nd checkpoint, then the task a
       const again = await runTask(task, { ledger, leaseMs: 200, workDir });
       t.equal(again.reused, true, 'a third delivery reuses the manifest');
       t.equal(again.attempts, 2);
+    });
+  }
+});
+
+t.test('on a pool: an attempt on two threads stopped after a checkpoint resumes on one thread', async (t) => {
+  const dir = tempDir('fiscal-resume-pool-');
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const input = join(dir, 'efd.txt');
+  await bigFile(input, 10e6); // over 8 MiB: converted in byte ranges on the pool
+  checkpointBytesFor(t, 1 << 20);
+  const pool = createPool({ threads: 2 });
+  t.teardown(() => pool.close());
+  for (const type of ['sped.to-jsonl', 'sped.to-csv']) {
+    await t.test(type, async (t) => {
+      const ledger = new MemoryLedger();
+      const output = join(dir, `${type}.out`);
+      const task = { type, input, output };
+      const stop = new AbortController();
+      const workDir = join(dir, '.fiscal');
+      await t.rejects(runTask(task, { ledger: stoppingAt(ledger, 2, stop), signal: stop.signal, leaseMs: 200, workDir, pool }), { message: 'stopped after a checkpoint' });
+      const [entry] = await ledger.list();
+      const cp = (entry!.checkpoint as { sped: { inputOffset: number } }).sped;
+      t.ok(cp.inputOffset > 0, `the checkpoint of the run on threads is in the ledger (offset ${cp.inputOffset})`);
+      const m = await runTask(task, { ledger, leaseMs: 200, workDir });
+      t.equal(m.status, 'done');
+      t.equal(m.counts.resumedFromByte, cp.inputOffset, 'resumed on one thread from that checkpoint');
+      const clean = join(dir, `${type}.clean`);
+      await cleanRun(type, input, clean);
+      if (type === 'sped.to-csv') t.same(folderBytes(output), folderBytes(clean), 'the CSV files equal a clean run\'s');
+      else t.ok(readFileSync(output).equals(readFileSync(clean)), 'the output equals a clean run\'s, byte for byte');
     });
   }
 });
