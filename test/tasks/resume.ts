@@ -5,7 +5,7 @@
 // (after the ledger holds a checkpoint), then the same task again: byte-identical output, done once (attempts 2,
 // one completion, a third delivery reused), and the manifest records where it resumed (not from zero).
 // The child needs the built CLI (`npm run build`; `npm test` builds first).
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { spedToCsv } from '../../src/sped/csv.js';
 import { fixTotals } from '../../src/sped/fix-totals.js';
 import { openLedger } from '../../src/tasks/open-ledger.js';
 import { runTask, type TaskManifest } from '../../src/tasks/run-task.js';
-import { createPool } from '../../src/pool/pool.js';
+import { createPool, type FiscalPool } from '../../src/pool/pool.js';
 import { partialPathFor } from '../../src/tasks/io.js';
 import { MemoryLedger } from '../helpers/memory-ledger.js';
 import { stoppingAt } from '../helpers/stopping-ledger.js';
@@ -40,6 +40,35 @@ async function cleanRun(type: string, input: string, out: string): Promise<void>
 }
 
 
+/** The attempt stopped right after its 2nd checkpoint (`first` options), then the task again (`second`): checked done. */
+async function stopThenResume(
+  t: Test,
+  dir: string,
+  type: string,
+  input: string,
+  first: { pool?: FiscalPool } = {},
+): Promise<{ ledger: MemoryLedger; task: { type: string; input: string; output: string }; workDir: string; cp: { inputOffset: number }; m: TaskManifest }> {
+  const ledger = new MemoryLedger();
+  const output = join(dir, `${type}.out`);
+  const task = { type, input, output };
+  const stop = new AbortController();
+  const workDir = join(dir, '.fiscal');
+  await t.rejects(runTask(task, { ledger: stoppingAt(ledger, 2, stop), signal: stop.signal, leaseMs: 200, workDir, ...first }), { message: 'stopped after a checkpoint' });
+  const [entry] = await ledger.list();
+  t.equal(entry!.status, 'running', 'the stopped attempt left its claim running');
+  const cp = (entry!.checkpoint as { sped: { inputOffset: number } }).sped;
+  t.ok(cp.inputOffset > 0, `its checkpoint is in the ledger (offset ${cp.inputOffset})`);
+  t.notOk(existsSync(output), 'nothing at the target yet');
+  const m = await runTask(task, { ledger, leaseMs: 200, workDir });
+  t.equal(m.status, 'done');
+  t.equal(m.counts.resumedFromByte, cp.inputOffset, 'resumed from the recorded checkpoint');
+  const clean = join(dir, `${type}.clean`);
+  await cleanRun(type, input, clean);
+  if (type === 'sped.to-csv') t.same(folderBytes(output), folderBytes(clean), 'the CSV files equal a clean run\'s');
+  else t.ok(readFileSync(output).equals(readFileSync(clean)), 'the output equals a clean run\'s, byte for byte');
+  return { ledger, task, workDir, cp, m };
+}
+
 t.test('in process: an attempt stopped after its 2nd checkpoint, then the task again, resumes', async (t) => {
   const dir = tempDir('fiscal-resume-task-');
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -48,26 +77,8 @@ t.test('in process: an attempt stopped after its 2nd checkpoint, then the task a
   checkpointBytesFor(t, 1 << 20);
   for (const type of ['sped.to-jsonl', 'sped.fix-totals', 'sped.to-csv']) {
     await t.test(type, async (t) => {
-      const ledger = new MemoryLedger();
-      const output = join(dir, `${type}.out`);
-      const task = { type, input, output };
-      const stop = new AbortController();
-      const workDir = join(dir, '.fiscal');
-      await t.rejects(runTask(task, { ledger: stoppingAt(ledger, 2, stop), signal: stop.signal, leaseMs: 200, workDir }), { message: 'stopped after a checkpoint' });
-      const [entry] = await ledger.list();
-      t.equal(entry!.status, 'running', 'the stopped attempt left its claim running');
-      const cp = (entry!.checkpoint as { sped: { inputOffset: number } }).sped;
-      t.ok(cp.inputOffset > 0, `its checkpoint is in the ledger (offset ${cp.inputOffset})`);
-      t.notOk(existsSync(output), 'nothing at the target yet');
-
-      const m = await runTask(task, { ledger, leaseMs: 200, workDir });
-      t.equal(m.status, 'done');
+      const { ledger, task, workDir, m } = await stopThenResume(t, dir, type, input);
       t.equal(m.attempts, 2, 'attempts 2: the second took over the expired lease');
-      t.equal(m.counts.resumedFromByte, cp.inputOffset, 'resumed from the recorded checkpoint');
-      const clean = join(dir, `${type}.clean`);
-      await cleanRun(type, input, clean);
-      if (type === 'sped.to-csv') t.same(folderBytes(output), folderBytes(clean), 'the CSV files equal a clean run\'s');
-      else t.ok(readFileSync(output).equals(readFileSync(clean)), 'the output equals a clean run\'s, byte for byte');
       const done = await ledger.get(m.key!);
       t.equal(done!.status, 'done');
       t.equal(done!.checkpoint, null, 'no checkpoint left once done');
@@ -86,26 +97,7 @@ t.test('on a pool: an attempt on two threads stopped after a checkpoint resumes 
   checkpointBytesFor(t, 1 << 20);
   const pool = createPool({ threads: 2 });
   t.teardown(() => pool.close());
-  for (const type of ['sped.to-jsonl', 'sped.to-csv']) {
-    await t.test(type, async (t) => {
-      const ledger = new MemoryLedger();
-      const output = join(dir, `${type}.out`);
-      const task = { type, input, output };
-      const stop = new AbortController();
-      const workDir = join(dir, '.fiscal');
-      await t.rejects(runTask(task, { ledger: stoppingAt(ledger, 2, stop), signal: stop.signal, leaseMs: 200, workDir, pool }), { message: 'stopped after a checkpoint' });
-      const [entry] = await ledger.list();
-      const cp = (entry!.checkpoint as { sped: { inputOffset: number } }).sped;
-      t.ok(cp.inputOffset > 0, `the checkpoint of the run on threads is in the ledger (offset ${cp.inputOffset})`);
-      const m = await runTask(task, { ledger, leaseMs: 200, workDir });
-      t.equal(m.status, 'done');
-      t.equal(m.counts.resumedFromByte, cp.inputOffset, 'resumed on one thread from that checkpoint');
-      const clean = join(dir, `${type}.clean`);
-      await cleanRun(type, input, clean);
-      if (type === 'sped.to-csv') t.same(folderBytes(output), folderBytes(clean), 'the CSV files equal a clean run\'s');
-      else t.ok(readFileSync(output).equals(readFileSync(clean)), 'the output equals a clean run\'s, byte for byte');
-    });
-  }
+  for (const type of ['sped.to-jsonl', 'sped.to-csv']) await t.test(type, async (t) => void (await stopThenResume(t, dir, type, input, { pool })));
 });
 
 t.test('a recorded checkpoint that no longer fits is dropped: the attempt starts from zero', async (t) => {
