@@ -63,8 +63,6 @@ export const OPTIONS = {
   replace: () => new Option('--replace', "replace what Windows-1252 cannot hold with '?', '|' with '/', line breaks with a space"),
   schemas: () => new Option('--schemas <dir>', 'XSD folder for schema validation with xmllint (repeatable: e.g. PL_010_V1.30 and the CF-e folder)').argParser(collect),
   threads: () => new Option('--threads <n>', 'worker threads (default: the available cores; 1 runs in the main thread)').argParser(parsePositiveInt),
-  // sped stats scans at memory speed: its ranges on threads pay only where memory bandwidth grows with the cores
-  threadsDefaultOne: () => new Option('--threads <n>', 'worker threads that read a file in byte ranges (default 1: the scan runs at memory speed)').argParser(parsePositiveInt),
   ledger: () => new Option('--ledger <url>', 'the idempotency ledger: sqlite:PATH or postgres://user:password@host:5432/db (default: $FISCAL_LEDGER, else sqlite:.fiscal/ledger.db)'),
   queue: () => new Option('--queue <url>', 'the task queue: local:DIR or amqp://user:password@host:5672/vhost (default: $FISCAL_QUEUE, else local:.fiscal/queue)'),
   route: () => new Option('--route <route>', 'the queue route, the engine line the tasks are for (default: $FISCAL_ROUTE, else v<engine major>)'),

@@ -72,12 +72,12 @@ export function registerSpedConvertCommands(sped: Command, ctx: CommandContext):
     .addOption(OPTIONS.layout())
     .addOption(OPTIONS.output())
     .addOption(OPTIONS.progress())
-    .addOption(OPTIONS.threadsDefaultOne())
+    .addOption(OPTIONS.threads())
     .action((file: string, opts: CommonOptions & { json?: boolean; threads?: number }) =>
       ctx.run(async () => {
         const layout = layoutOption(opts.layout);
         const outcome = await withStreams(ctx, file, opts.output, opts.progress, (input, output, progress) =>
-          spedStatsCommand(withPath(input), { output: output.stream, messages: stderr, onProgress: progress }, { ...opts, layout, threads: opts.threads ?? 1 }),
+          spedStatsCommand(withPath(input), { output: output.stream, messages: stderr, onProgress: progress }, { ...opts, layout, threads: opts.threads ?? defaultThreads() }),
         );
         return outcome.exitCode;
       }),
