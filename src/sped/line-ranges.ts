@@ -1,8 +1,9 @@
 /**
  * One SPED file converted on several threads, with exactly the bytes of one thread: for the conversions whose
- * output at a line depends only on the reader's state there (to-jsonl, stats). That state is small — the byte
- * offset and number of the line, the encoding decision, whether |9999| was seen, the layout, version and 0000
- * record — so a range can start at any line start, not only at the records a validator can cut at.
+ * output at a line depends on the reader's state there (to-jsonl, stats) and, for to-csv, on a little more that
+ * the conversion checks itself (`extra`, `fits`). The reader's state is small — the byte offset and number of the
+ * line, the encoding decision, whether |9999| was seen, the layout, version and 0000 record — so a range can start
+ * at any line start (or at the lines `cutAt` accepts), not only at the records a validator can cut at.
  *
  * The main thread reads the file once, counting line breaks, and cuts it into ranges of about `rangeBytes` at
  * line starts: the number of each range's first line is then known, not guessed. The rest of a range's start
@@ -162,7 +163,6 @@ export async function runLineRanges<R extends LineRangeResult>(o: RunLineRangesO
   return { state: { ...actual, records: totals.records, scanner: { ...actual.scanner, blankLines: totals.blankLines } }, totals };
 }
 
-/** The state a job is given: no records or blank lines counted yet (nor lines, when they are rebased). */
 /** The reader's summary of a file converted in ranges (what one thread's `parser.info` holds at the end). */
 export function readInfo(state: ParserState, totals: RangeTotals, size: number): SpedReadInfo {
   return {
@@ -178,6 +178,7 @@ export function readInfo(state: ParserState, totals: RangeTotals, size: number):
   };
 }
 
+/** The state a job is given: no records or blank lines counted yet (nor lines, when they are rebased). */
 function withoutCounts(state: ParserState, rebased: boolean): ParserState {
   return { ...state, records: 0, scanner: { ...state.scanner, blankLines: 0, ...(rebased ? { lines: 0 } : {}) } };
 }
