@@ -61,7 +61,12 @@ export async function validateInRanges(path: string, options: RangeValidateOptio
 }
 
 /** `validateSped` with threads: ranges for a path on a pool, one thread otherwise. */
-export function validateWithPool(path: string, options: RangeValidateOptions & { threads?: number; pool?: FiscalPool }): Promise<ValidationResult> {
+export async function validateWithPool(path: string, options: RangeValidateOptions & { threads?: number; pool?: FiscalPool }): Promise<ValidationResult> {
+  // a small file goes to one thread before any worker is started for it (~40 ms of a short run)
+  if (options.pool === undefined && options.rangeBytes === undefined) {
+    const size = await fsp.stat(path).then((st) => st.size, () => null);
+    if (size !== null && size < MIN_PARALLEL_BYTES) return oneThread(path, options, 'small file');
+  }
   return withPool(options, (pool) => (pool.threads > 1 ? validateInRanges(path, options, pool) : validateOneThread(path, options)));
 }
 
