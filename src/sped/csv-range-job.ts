@@ -8,9 +8,8 @@ import { ownedBytes, transferring } from '../pool/transfer.js';
 import { badRegisterFinding, REGISTER, RowMaker, tableShape, type OpenRecord, type TableShape } from './csv-rows.js';
 import { forEachRecord } from './drain.js';
 import type { SpedFinding } from './findings.js';
-import { readerOptions, rangeOutcome } from './jsonl-range-job.js';
 import { loadLayout, type Layout } from './layout.js';
-import type { LineRangeJob, LineRangeResult } from './line-ranges.js';
+import { rangeOutcome, readerShape, type LineRangeJob, type LineRangeResult } from './line-ranges.js';
 
 export interface CsvRangeJob extends LineRangeJob {
   delimiter: string;
@@ -60,7 +59,7 @@ export async function csvRangeJob(job: CsvRangeJob): Promise<CsvRangeResult> {
   let layout: Layout | null = null;
   const { parser } = await forEachRecord(
     job.path,
-    { ...readerOptions(job), onFinding: (f) => findings.push(f) },
+    { ...readerShape(job), onFinding: (f) => findings.push(f) },
     (record, info) => {
       const register = record.register;
       if (layout === null && info.layout !== null) layout = loadLayout(info.layout);

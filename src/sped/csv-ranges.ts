@@ -26,9 +26,8 @@ import type { CsvState, SpedCsvFile, SpedToCsvOptions, SpedToCsvResult } from '.
 import type { ParserState } from './reader.js';
 import { waitDrain } from './drain.js';
 import type { SpedFinding } from './findings.js';
-import { rangeRun, startAndGuess } from './jsonl-ranges.js';
 import { loadLayout, type Layout } from './layout.js';
-import { readInfo, runLineRanges, type LineRange, type RangeTotals } from './line-ranges.js';
+import { rangeRun, readInfo, runLineRanges, startAndGuess, type LineRange, type RangeTotals } from './line-ranges.js';
 
 /** Range sizes: rows of a range come back as one buffer, about the size of the range. */
 const MIN_RANGE_BYTES = 1 << 20;

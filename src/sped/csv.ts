@@ -19,8 +19,7 @@ import { badRegisterFinding, csvTempDir, cutBackCsvFiles, flushToDisk, moveIntoP
 export { parentKeys } from './csv-rows.js';
 import { loadLayout, type Layout } from './layout.js';
 import { csvInRanges } from './csv-ranges.js';
-import { rangedSize } from './jsonl-ranges.js';
-import type { RangePlan } from './line-ranges.js';
+import { rangedSize, type RangePlan } from './line-ranges.js';
 import { withPool, type FiscalPool } from '../pool/pool.js';
 import type { ParserState, SpedParser, SpedReadInfo, SpedSource } from './reader.js';
 import type { SpedRecord } from './record.js';

@@ -6,7 +6,7 @@ import { ownedBytes, transferring } from '../pool/transfer.js';
 import { readChunksSync } from './chunks.js';
 import type { SpedFinding } from './findings.js';
 import { JsonlBytes } from './jsonl-bytes.js';
-import type { LineRangeJob, LineRangeResult } from './line-ranges.js';
+import { rangeOutcome, readerShape, type LineRangeJob, type LineRangeResult } from './line-ranges.js';
 import { parserOptions, SpedParser } from './reader.js';
 
 /** Output bytes per input byte a range's buffer is first sized for. */
@@ -20,7 +20,7 @@ export interface JsonlRangeResult extends LineRangeResult {
 export async function jsonlRangeJob(job: LineRangeJob): Promise<JsonlRangeResult> {
   const findings: SpedFinding[] = [];
   let encoder: JsonlBytes | null = null;
-  const parser = new SpedParser((fields, line) => encoder!.record(fields, line), (f) => findings.push(f), parserOptions(readerOptions(job)));
+  const parser = new SpedParser((fields, line) => encoder!.record(fields, line), (f) => findings.push(f), parserOptions(readerShape(job)));
   parser.restore(job.state);
   // sized for the range's whole output (JSON Lines run 3 to 5 times the SPED bytes), so it seldom grows
   encoder = new JsonlBytes(parser, Math.max(1 << 16, Math.ceil((job.end - job.start) * JSONL_EXPANSION)));
@@ -30,24 +30,4 @@ export async function jsonlRangeJob(job: LineRangeJob): Promise<JsonlRangeResult
   if (job.last) parser.end();
   const bytes = ownedBytes(json.detach());
   return transferring({ bytes, ...rangeOutcome(parser, findings) }, [bytes.buffer as ArrayBuffer]);
-}
-
-/** The reader options a range job shares with the run it belongs to. */
-export function readerOptions(job: LineRangeJob): { layout?: LineRangeJob['layout']; encoding?: LineRangeJob['encoding']; maxLineBytes?: number } {
-  return {
-    ...(job.layout !== undefined ? { layout: job.layout } : {}),
-    ...(job.encoding !== undefined ? { encoding: job.encoding } : {}),
-    ...(job.maxLineBytes !== undefined ? { maxLineBytes: job.maxLineBytes } : {}),
-  };
-}
-
-/** The state a parser ends a range in, and whether a run can go on from it. */
-export function rangeOutcome(parser: SpedParser, findings: SpedFinding[]): LineRangeResult {
-  const { layout, version, records, header, signature } = parser.info;
-  return {
-    state: { scanner: parser.scanner.current(), layout, version, records, header: header === null ? null : [...header] },
-    resumable: parser.scanner.snapshot() !== null,
-    signature,
-    findings,
-  };
 }

@@ -18,9 +18,10 @@
 import { promises as fsp } from 'node:fs';
 import { ioError } from '../errors.js';
 import { mapInOrder, type FiscalPool } from '../pool/pool.js';
+import { readChunks } from './chunks.js';
 import type { SpedFinding } from './findings.js';
 import type { LayoutId } from './layout.js';
-import type { ParserState, SpedReadInfo } from './reader.js';
+import { parserOptions, SpedParser, type ParserState, type SpedReadInfo, type SpedReadOptions } from './reader.js';
 import type { SignatureBlock, SpedEncoding } from './scanner.js';
 
 /** Files smaller than this are converted on one thread (a worker costs more than it saves), unless a range size is given. */
@@ -329,4 +330,77 @@ function countLineBreaks(buf: Buffer, from: number, to: number): number {
   let n = 0;
   for (let i = buf.indexOf(10, from); i >= 0 && i < to; i = buf.indexOf(10, i + 1)) n++;
   return n;
+}
+
+/** The head read to guess the later ranges' layout, version and encoding. */
+const PEEK_BYTES = 1 << 20;
+
+/** The size of `path` when it is worth converting in ranges, else null (one thread). */
+export async function rangedSize(path: string, rangeBytes: number | undefined): Promise<number | null> {
+  let size: number;
+  try {
+    size = (await fsp.stat(path)).size;
+  } catch (err) {
+    throw ioError(err, path, 'open');
+  }
+  if (size === 0 || (rangeBytes === undefined && size < MIN_PARALLEL_BYTES)) return null;
+  return size;
+}
+
+/** A fresh reader's state, and a guess for the state past the head (its layout, version, 0000 and encoding). */
+export async function startAndGuess(path: string, size: number, options: SpedReadOptions): Promise<{ from: ParserState; guess: ParserState }> {
+  const parser = new SpedParser(() => {}, () => {}, parserOptions(readerShape(options)));
+  const from = parser.snapshot()!;
+  for await (const chunk of readChunks(path, 0, Math.min(size, PEEK_BYTES))) parser.push(chunk);
+  const head = parser.snapshot() ?? from;
+  // a |9999| in the head ends a small file: the ranges after it are run again from the real state either way
+  return { from, guess: { ...head, scanner: { ...head.scanner, ended: false } } };
+}
+
+/** The options every range's reader is built with. */
+export function readerShape(options: SpedReadOptions): Pick<LineRangeJob, 'layout' | 'encoding' | 'maxLineBytes'> {
+  return {
+    ...(options.layout !== undefined ? { layout: options.layout } : {}),
+    ...(options.encoding !== undefined ? { encoding: options.encoding } : {}),
+    ...(options.maxLineBytes !== undefined ? { maxLineBytes: options.maxLineBytes } : {}),
+  };
+}
+
+export function defaultRangeBytes(size: number, threads: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, Math.ceil(size / (threads * 8))));
+}
+
+/** What every conversion in ranges gives `runLineRanges` (range sizes between `min` and `max` unless told). */
+export function rangeRun(
+  job: string,
+  pool: FiscalPool,
+  path: string,
+  size: number,
+  start: { from: ParserState; guess: ParserState },
+  options: SpedReadOptions & { rangeBytes?: number; signal?: AbortSignal; onPlan?: (plan: RangePlan) => void },
+  min: number,
+  max: number,
+): Pick<RunLineRangesOptions<LineRangeResult>, 'pool' | 'job' | 'path' | 'size' | 'rangeBytes' | 'from' | 'guess' | 'jobOptions' | 'signal' | 'onPlan'> {
+  return {
+    pool,
+    job,
+    path,
+    size,
+    rangeBytes: options.rangeBytes ?? defaultRangeBytes(size, pool.threads, min, max),
+    ...start,
+    jobOptions: readerShape(options),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onPlan ? { onPlan: options.onPlan } : {}),
+  };
+}
+
+/** The state a parser ends a range in, and whether a run can go on from it. */
+export function rangeOutcome(parser: SpedParser, findings: SpedFinding[]): LineRangeResult {
+  const { layout, version, records, header, signature } = parser.info;
+  return {
+    state: { scanner: parser.scanner.current(), layout, version, records, header: header === null ? null : [...header] },
+    resumable: parser.scanner.snapshot() !== null,
+    signature,
+    findings,
+  };
 }

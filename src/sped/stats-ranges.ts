@@ -5,9 +5,8 @@
  * findings in file order.
  */
 import { withPool } from '../pool/pool.js';
-import { rangedSize, rangeRun, readerShape, startAndGuess } from './jsonl-ranges.js';
 import { loadLayout } from './layout.js';
-import { runLineRanges } from './line-ranges.js';
+import { rangedSize, rangeRun, runLineRanges, startAndGuess } from './line-ranges.js';
 import type { SpedFinding } from './findings.js';
 import type { StatsRangeResult } from './stats-range-job.js';
 import { MAX_KEYS, type SpedStatsOptions, type StatsTally } from './stats.js';
@@ -20,14 +19,13 @@ const MAX_RANGE_BYTES = 32 << 20;
 export async function statsInRanges(path: string, options: SpedStatsOptions, report: (f: SpedFinding) => void): Promise<StatsTally | null> {
   const size = await rangedSize(path, options.rangeBytes);
   if (size === null) return null;
-  const reader = readerShape({ ...(options.layout ? { layout: options.layout } : {}), ...(options.maxLineBytes !== undefined ? { maxLineBytes: options.maxLineBytes } : {}) });
-  const { from, guess } = await startAndGuess(path, size, reader);
+  const { from, guess } = await startAndGuess(path, size, options);
   const counts = new Map<string, number>();
   let overflow = 0;
   let invalidLines = 0;
   const { state, totals } = await withPool(options, (pool) =>
     runLineRanges<StatsRangeResult>({
-      ...rangeRun('sped.stats-range', pool, path, size, { from, guess }, { ...reader, ...(options.rangeBytes !== undefined ? { rangeBytes: options.rangeBytes } : {}), ...(options.onPlan ? { onPlan: options.onPlan } : {}) }, MIN_RANGE_BYTES, MAX_RANGE_BYTES),
+      ...rangeRun('sped.stats-range', pool, path, size, { from, guess }, options, MIN_RANGE_BYTES, MAX_RANGE_BYTES),
       // its only line numbers are the findings': the planning pass need not read the file
       lineNumbers: 'rebased',
       emit(result, range) {

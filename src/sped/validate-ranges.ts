@@ -28,8 +28,9 @@ import { splitLine } from './record.js';
 import type { ValidateRangeJob } from './validate-range-job.js';
 import { SpedValidator, validateOneThread, type ValidateOptions, type ValidationResult } from './validator.js';
 
-/** Files smaller than this are validated on one thread (a worker costs more than it saves), unless `rangeBytes` is given. */
-export const MIN_PARALLEL_BYTES = 8 << 20;
+// files smaller than this are validated on one thread (a worker costs more than it saves), unless `rangeBytes` is given
+import { MIN_PARALLEL_BYTES } from './line-ranges.js';
+export { MIN_PARALLEL_BYTES };
 /** Default range size: about eight ranges per thread (load balance), within these bounds. */
 const MIN_RANGE_BYTES = 4 << 20;
 const MAX_RANGE_BYTES = 32 << 20;
