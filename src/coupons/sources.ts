@@ -10,9 +10,11 @@ import type { Readable } from 'node:stream';
 import { ioError } from '../errors.js';
 import { readConcatenated, readXmlSources, walkTree, type ConcatenatedPosition, type WalkedFile, type XmlDeferredFile, type XmlSourceItem } from '../nfe/source.js';
 import type { CouponPosition } from './checkpoint.js';
+import { zipCsvEntries, type ZipCsvEntry } from './zip-csv.js';
 
 export type SourceUnit =
-  | { readonly kind: 'csv'; readonly index: number; readonly path: string }
+  /** A CSV export: a file (`path`), or an entry of a zip (`path` is `archive.zip!entry.csv`, `zip` names both). */
+  | { readonly kind: 'csv'; readonly index: number; readonly path: string; readonly zip?: { readonly archive: string; readonly entry: ZipCsvEntry } }
   | { readonly kind: 'plain'; readonly index: number; readonly path: string }
   | { readonly kind: 'xml'; readonly index: number; readonly sources: string | AsyncIterable<string> };
 
@@ -26,11 +28,24 @@ export async function* sourceUnits(list: readonly string[], o: { readonly asCsv:
     if (o.asCsv || (src !== '-' && isCsvPath(src))) yield { kind: 'csv', index, path: src };
     else if (src !== '-' && (await statOf(src))?.isDirectory()) yield* directoryUnits(index, src, o.signal);
     else if (await isPlainFile(src)) yield { kind: 'plain', index, path: src };
-    else yield { kind: 'xml', index, sources: src }; // stdin, a zip, or what cannot be read (readXmlDocuments reports it)
+    else {
+      yield { kind: 'xml', index, sources: src }; // stdin, a zip, or what cannot be read (readXmlDocuments reports it)
+      if (isZipPath(src)) yield* zipCsvUnits(index, src);
+    }
   }
 }
 
-/** A directory tree: its CSV files one by one, the XML and zip files between them as one reading each. */
+const isZipPath = (p: string): boolean => p !== '-' && /\.zip$/i.test(p);
+
+/** The CSV entries of a zip, read after its XML entries (one reading of the archive for those). */
+async function* zipCsvUnits(index: number, archive: string): AsyncGenerator<SourceUnit> {
+  for (const entry of await zipCsvEntries(archive)) yield { kind: 'csv', index, path: `${archive}!${entry.name}`, zip: { archive, entry } };
+}
+
+/**
+ * A directory tree: its CSV files one by one, the XML and zip files between them as one reading each; a zip that
+ * holds CSV exports ends its reading, and its CSV entries follow it.
+ */
 async function* directoryUnits(index: number, dir: string, signal?: AbortSignal): AsyncGenerator<SourceUnit> {
   const walk = walkTree(dir, isCouponFileName, signal);
   let next = await walk.next();
@@ -41,18 +56,30 @@ async function* directoryUnits(index: number, dir: string, signal?: AbortSignal)
       next = await walk.next();
       continue;
     }
-    // the files up to the next CSV one (an unreadable directory by its name: readXmlDocuments reports it)
+    // the files up to the next CSV one, or up to a zip with CSV entries included (an unreadable directory by its
+    // name: readXmlDocuments reports it)
+    let csvOfZip: SourceUnit[] = [];
     async function* run(): AsyncGenerator<string> {
       while (!next.done && !isCsv(next.value)) {
         const f = next.value;
-        yield 'path' in f ? f.path : f.dir;
         next = await walk.next();
+        if (!('path' in f)) {
+          yield f.dir;
+          continue;
+        }
+        yield f.path;
+        if (isZipPath(f.path)) {
+          for await (const u of zipCsvUnits(index, f.path)) csvOfZip.push(u);
+          if (csvOfZip.length > 0) return;
+        }
       }
     }
     const sources = run();
     yield { kind: 'xml', index, sources };
+    yield* csvOfZip;
     // a consumer that stopped early (a cancelled run) leaves the run unread: nothing more to walk then
-    if (!next.done && !isCsv(next.value)) return;
+    if (csvOfZip.length === 0 && !next.done && !isCsv(next.value)) return;
+    csvOfZip = [];
   }
 }
 

@@ -21,6 +21,7 @@ import type { CountedDocument, CouponReadOptions } from './extract-job.js';
 import { mk } from './from-xml.js';
 import { KeyStore } from './key-store.js';
 import { openStream, SourceCounter, sourceUnits, xmlItems, type SourceUnit } from './sources.js';
+import { openZipEntry, type ZipCsvEntry } from './zip-csv.js';
 import type { CouponFinding } from './types.js';
 
 export interface SummarizeCouponsOptions {
@@ -170,10 +171,31 @@ export async function summarizeCoupons(sources: string | readonly string[], opti
   const readOptions: CouponReadOptions = { ...(options.verify ? { verify: true } : {}), ...(options.maxDepth !== undefined ? { maxDepth: options.maxDepth } : {}) };
   const counter = new SourceCounter(position);
   // a CSV export: parsed on the pool's workers in chunks when there are workers, else here
-  const readCsv = async (pool: FiscalPool, u: { index: number; path: string }): Promise<void> => {
+  const readCsv = async (pool: FiscalPool, u: Extract<SourceUnit, { kind: 'csv' }>): Promise<void> => {
     const mapping = options.mapping;
     if (!mapping) throw new UsageError(`${u.path}: a CSV source needs --mapping FILE (docs/coupons.md)`, 'COUPON_MAPPING');
+    if (u.zip) return readZippedCsv(pool, u, u.zip);
     const stream = u.path === '-' ? (options.stdin ?? process.stdin) : await openStream(u.path);
+    await readCsvStream(pool, u, mapping, stream);
+  };
+  /**
+   * A CSV entry of a zip: an entry that cannot be read (encrypted, damaged) is a finding, as it is for XML
+   * entries; the coupons read before the damage stay counted, and the run goes on with the next source.
+   */
+  const readZippedCsv = async (pool: FiscalPool, u: { index: number; path: string }, zip: { archive: string; entry: ZipCsvEntry }): Promise<void> => {
+    const unreadable = (why: string): void => report(mk('NFE_ZIP_ERROR', u.path, `zip entry cannot be read: ${why}`));
+    if (zip.entry.encrypted) return unreadable('encrypted');
+    const stream = await openZipEntry(zip.archive, zip.entry.name);
+    let failure: Error | null = null;
+    stream.once('error', (err: Error) => (failure = err));
+    try {
+      await readCsvStream(pool, u, options.mapping!, stream);
+    } catch (err) {
+      if (failure === null) throw err;
+      unreadable((failure as Error).message);
+    }
+  };
+  const readCsvStream = async (pool: FiscalPool, u: { index: number; path: string }, mapping: CsvMapping, stream: Readable): Promise<void> => {
     const coupon = async (events: readonly CountedEvent[], findings: readonly CouponFinding[]): Promise<void> => {
       options.signal?.throwIfAborted();
       const n = counter.next(u.index);

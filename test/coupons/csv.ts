@@ -19,6 +19,7 @@ import type { CouponFinding } from '../../src/coupons/types.js';
 import { run } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { cfe, money, oracleItems } from '../helpers/coupons.js';
+import { writeZip } from '../helpers/zip.js';
 
 const ITEM_MAPPING = {
   rows: 'item', delimiter: ';', decimalComma: true, encoding: 'windows-1252', dateFormat: 'DD/MM/YYYY',
@@ -225,4 +226,51 @@ t.test('on worker threads, cut into small chunks: the same coupons, findings and
     t.equal(runs[2]!.json, runs[0]!.json, `round ${round}: 3 threads`);
     t.same(runs[2]!.findings, runs[0]!.findings);
   }
+});
+
+t.test('CSV exports inside a zip: read after the zip\'s XML entries, as a source and inside a tree; a damaged entry is a finding', async (t) => {
+  const dir = tempDir('coupons-csv-zip-');
+  const mapping = parseCsvMapping(ITEM_MAPPING);
+  const zip = join(dir, 'day.zip');
+  const csv = iconv.encode(exportOf([3, 4, 1]), 'windows-1252');
+  if (!writeZip(zip, [['sat/1.xml', cfe(1).xml], ['pos/day-05.csv', csv], ['sat/5.xml', cfe(5).xml], ['readme.txt', 'x']])) {
+    t.comment('python3 zipfile is needed to write the zip: not run');
+    return;
+  }
+  const findings: CouponFinding[] = [];
+  const zipped = await summarizeCoupons(zip, { mapping, onFinding: (f) => findings.push(f) });
+  t.equal(zipped.totals.read, 5, '2 XML entries, then 3 CSV coupons');
+  t.equal(zipped.totals.coupons, 4);
+  t.match(findings, [{ code: 'COUPON_DUPLICATE', key: cfe(1).key, source: /day\.zip!pos\/day-05\.csv:\d+$/ }]);
+  // the same as the entries given one by one in that order
+  writeFileSync(join(dir, 'day-05.csv'), csv);
+  writeFileSync(join(dir, 'sat.xml'), [cfe(1).xml, cfe(5).xml].join('\n'));
+  const listed = await summarizeCoupons([join(dir, 'sat.xml'), join(dir, 'day-05.csv')], { mapping });
+  t.equal(summaryJson(zipped), summaryJson(listed));
+  writeFileSync(join(dir, 'map.json'), JSON.stringify(ITEM_MAPPING));
+  for (const threads of [1, 2]) {
+    const cli = await run(['coupons', 'summary', zip, '--mapping', join(dir, 'map.json'), '--json', '--threads', String(threads)]);
+    t.equal(cli.code, 0, `--threads ${threads}`);
+    t.equal(cli.stdout, summaryJson(zipped));
+  }
+  // inside a tree: the zip's CSV entries come right after it, before the files that follow it in the walk
+  const tree = join(dir, 'tree');
+  mkdirSync(tree);
+  writeZip(join(tree, 'a.zip'), [['1.xml', cfe(1).xml], ['pos.csv', iconv.encode(exportOf([3]), 'windows-1252')]]);
+  writeFileSync(join(tree, 'b.xml'), cfe(3).xml);
+  const order: string[] = [];
+  const walked = await summarizeCoupons(tree, { mapping, onFinding: (f) => order.push(`${f.code} ${f.source}`) });
+  t.equal(walked.totals.read, 3);
+  t.same(order, [`COUPON_DUPLICATE ${join(tree, 'b.xml')}`], 'the zip\'s CSV coupon 3 was counted before b.xml');
+  // an entry whose declared size is smaller than what it inflates to: yauzl fails it, the run goes on
+  const damaged = join(dir, 'damaged.zip');
+  writeZip(damaged, [['pos.csv', csv], ['z.xml', cfe(7).xml]]);
+  const bytes = readFileSync(damaged);
+  const central = bytes.indexOf(Buffer.from('PK\x01\x02', 'latin1'));
+  bytes.writeUInt32LE(40, central + 24); // the central directory's uncompressed size of pos.csv
+  writeFileSync(damaged, bytes);
+  const got: CouponFinding[] = [];
+  const s = await summarizeCoupons([damaged, join(dir, 'sat.xml')], { mapping, onFinding: (f) => got.push(f) });
+  t.match(got.find((f) => f.code === 'NFE_ZIP_ERROR'), { source: `${damaged}!pos.csv`, message: /zip entry cannot be read: too many bytes/ });
+  t.equal(s.totals.coupons, 3, 'z.xml, then 1 and 5 from the next source');
 });

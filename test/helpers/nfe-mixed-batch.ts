@@ -5,7 +5,6 @@
  * duplicate — and a signed cancellation event for one of the notes (to-csv's events pass). Written as a
  * directory tree, a zip of the same files, and the same documents concatenated for stdin.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { loadCertificate } from '../../src/nfe/cert.js';
@@ -13,6 +12,7 @@ import { generateNfeXml } from '../../src/nfe/generate.js';
 import { signXml } from '../../src/nfe/sign.js';
 import { TEST_CNPJ, makeTestCerts } from './certs.js';
 import { envEventoXml } from './sign-fixtures.js';
+import { writeZip } from './zip.js';
 
 /** The byte cap the tests pass (`--max-bytes`, `maxBytes`): the `big` note is over it. */
 export const MIXED_MAX_BYTES = 60_000;
@@ -70,14 +70,6 @@ export function writeMixedBatch(root: string, notes = 40): MixedBatch {
     writeFileSync(join(dir, name), xml);
   }
   let zip: string | null = join(root, 'notes.zip');
-  const script = `import zipfile,sys,json
-z=zipfile.ZipFile(sys.argv[1],'w',zipfile.ZIP_DEFLATED)
-for n,d in json.load(sys.stdin): z.writestr(n,d)
-z.close()`;
-  try {
-    execFileSync('python3', ['-c', script, zip], { input: JSON.stringify(docs) });
-  } catch {
-    zip = null;
-  }
+  if (!writeZip(zip, docs)) zip = null;
   return { dir, zip, stdin: Buffer.from(docs.map(([, xml]) => xml).join('\n')), documents: docs.length };
 }

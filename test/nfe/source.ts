@@ -1,10 +1,10 @@
 import t from 'tap';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { detectEncoding, readXmlDocuments, zipEntryNameProblem, type XmlSourceItem } from '../../src/nfe/source.js';
 import { generateNfeXml } from '../../src/nfe/generate.js';
+import { writeZip } from '../helpers/zip.js';
 
 async function collect(src: string | string[], opts = {}): Promise<XmlSourceItem[]> {
   const out: XmlSourceItem[] = [];
@@ -37,17 +37,8 @@ t.test('directory tree sorted, zip entries streamed, refused names and bombs are
 
   // build a zip with python's zipfile (writes `../` names verbatim), as an attacker would
   const zip = join(dir, 'batch.zip');
-  const script = `import zipfile,sys
-z=zipfile.ZipFile(sys.argv[1],'w',zipfile.ZIP_DEFLATED)
-z.writestr('ok/1.xml','<NFe/>')
-z.writestr('../evil.xml','<NFe/>')
-z.writestr('/abs.xml','<NFe/>')
-z.writestr('bomb.xml','<a>'+'0'*5000000+'</a>')
-z.writestr('readme.txt','x')
-z.close()`;
-  try {
-    execFileSync('python3', ['-c', script, zip]);
-  } catch {
+  const made = writeZip(zip, [['ok/1.xml', '<NFe/>'], ['../evil.xml', '<NFe/>'], ['/abs.xml', '<NFe/>'], ['bomb.xml', `<a>${'0'.repeat(5_000_000)}</a>`], ['readme.txt', 'x']]);
+  if (!made) {
     t.comment('python3 not available to build the zip: zip checks not run');
     return;
   }
@@ -78,20 +69,6 @@ t.test('entry names and encodings', async (t) => {
   t.equal(detectEncoding(Buffer.from('<?xml version="1.0" encoding="EBCDIC"?><a/>')), 'unsupported:ebcdic');
 });
 
-/** Builds a zip with python's zipfile; false when python3 is not there. */
-function makeZip(path: string, entries: [string, string][]): boolean {
-  const script = `import zipfile,sys,json
-z=zipfile.ZipFile(sys.argv[1],'w',zipfile.ZIP_DEFLATED)
-for n,d in json.load(sys.stdin): z.writestr(n,d)
-z.close()`;
-  try {
-    execFileSync('python3', ['-c', script, path], { input: JSON.stringify(entries) });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 t.test('read-ahead: nested trees and zips in input order, failures at their place, same bytes whatever the limits', async (t) => {
   const xml = (n: number): string => generateNfeXml(n, { items: 1 + (n % 9) * 7 });
   const tree: Record<string, unknown> = {};
@@ -103,7 +80,7 @@ t.test('read-ahead: nested trees and zips in input order, failures at their plac
     tree[`2026-0${m}`] = month;
   }
   const dir = t.testdir(tree as Parameters<typeof t.testdir>[0]);
-  const zipOk = makeZip(join(dir, '2026-02', 'lote.zip'), [['x/1.xml', xml(7)], ['../evil.xml', '<NFe/>'], ['x/2.xml', xml(8)], ['x/3.xml', xml(9)]]);
+  const zipOk = writeZip(join(dir, '2026-02', 'lote.zip'), [['x/1.xml', xml(7)], ['../evil.xml', '<NFe/>'], ['x/2.xml', xml(8)], ['x/3.xml', xml(9)]]);
   writeFileSync(join(dir, '2026-03', 'broken.zip'), 'PK not a zip');
   const reference = await collect(dir, { readAhead: 1, maxDocumentBytes: 200_000 });
   const summary = (items: XmlSourceItem[]): string[] => items.map((d) => `${d.source.slice(dir.length + 1)} ${d.ok ? d.bytes.length : d.finding.code}`);
@@ -150,7 +127,7 @@ t.test('read-ahead: stopping early (--fail-fast) closes every file handle', { sk
   const dir = t.testdir(files);
   const entries: [string, string][] = Object.entries(files);
   const zip = join(dir, '..', `${dir.split('/').pop()}.zip`);
-  const zipOk = makeZip(zip, entries);
+  const zipOk = writeZip(zip, entries);
   // handles on this test's own files only: a handle some earlier test leaked, closed by the garbage collector in
   // between, must not change the count
   const fds = (): number =>
