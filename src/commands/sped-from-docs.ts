@@ -8,7 +8,7 @@ import type { FiscalPool } from '../pool/pool.js';
 import { EXIT_FINDINGS, EXIT_OK } from '../errors.js';
 import { loadCompany, parseCompany, type Company } from '../sped/from-docs-company.js';
 import { formatDocFinding, type DocFinding, type FromDocsLayout } from '../sped/from-docs-extract.js';
-import { spedFromDocs, type FromDocsSummary } from '../sped/from-docs.js';
+import { spedFromDocs, type FromDocsCheckpointOptions, type FromDocsSummary } from '../sped/from-docs.js';
 import type { CommandOutcome, CommandStreams, FindingCounts } from './types.js';
 
 const MAX_PRINTED = 1000;
@@ -28,6 +28,8 @@ export interface SpedFromDocsCommandOptions {
   /** Worker threads the documents are parsed on (default: the available cores; 1 = this thread), or a pool to run on. */
   readonly threads?: number;
   readonly pool?: FiscalPool;
+  /** Resumable runs (the `sped.from-docs` task; not a CLI flag): see FromDocsOptions.checkpoints. */
+  readonly checkpoints?: FromDocsCheckpointOptions;
 }
 
 /** The summary line: what was booked and the apuration (ICMS, or PIS and COFINS). */
@@ -62,6 +64,7 @@ export async function spedFromDocsCommand(
     ...(o.maxDepth ? { maxDepth: o.maxDepth } : {}),
     ...(o.budgetMb ? { budgetBytes: o.budgetMb * 1024 * 1024 } : {}),
     ...(o.tempDir ? { tempDir: o.tempDir } : {}),
+    ...(o.checkpoints ? { checkpoints: o.checkpoints } : {}),
     ...(src.stdin ? { stdin: src.stdin } : {}),
     ...(streams.signal ? { signal: streams.signal } : {}),
     ...(streams.onProgress ? { onProgress: streams.onProgress } : {}),
@@ -70,7 +73,7 @@ export async function spedFromDocsCommand(
   streams.messages.write(`${formatFromDocsSummary(s, s.findings)}\n`);
   return {
     exitCode: s.findings.errors > 0 ? EXIT_FINDINGS : EXIT_OK,
-    counts: { documents: s.documents, notes: s.notes, cancelledNotes: s.cancelledNotes, coupons: s.coupons, cancelledCoupons: s.cancelledCoupons, duplicates: s.duplicates, lines: s.lines },
+    counts: { documents: s.documents, notes: s.notes, cancelledNotes: s.cancelledNotes, coupons: s.coupons, cancelledCoupons: s.cancelledCoupons, duplicates: s.duplicates, lines: s.lines, ...(s.resumedFromDocument > 0 ? { resumedFromDocument: s.resumedFromDocument } : {}) },
     findings: { ...s.findings },
   };
 }

@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ownCopy } from '../common/own-copy.js';
+import { makeDurable, readCheckpointState, snapshotSqlite, writeCheckpointState } from '../common/sqlite-checkpoint.js';
 
 /** `sale`: counted, `data` its contribution; `cancelled`: counted as cancelled; `pending`: a cancellation waits for its sale. */
 export type KeyState = 'sale' | 'cancelled' | 'pending';
@@ -62,9 +63,7 @@ export class KeyStore {
     this.#durable = options.path !== undefined;
     if (options.path !== undefined) {
       const db = new Database(options.path);
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
-      db.exec('CREATE TABLE IF NOT EXISTS checkpoint (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL)');
+      makeDurable(db);
       this.#open(db);
     }
   }
@@ -84,8 +83,7 @@ export class KeyStore {
   /** The state of the last commit of a durable store, or null (a new file). */
   checkpoint(): string | null {
     if (!this.#durable || !this.#db) return null;
-    const row = this.#db.prepare<[], { state: string }>('SELECT state FROM checkpoint WHERE id = 1').get();
-    return row ? row.state : null;
+    return readCheckpointState(this.#db);
   }
 
   /**
@@ -96,20 +94,12 @@ export class KeyStore {
   commit(state: string): void {
     if (!this.#durable || !this.#db) throw new Error('commit needs a durable key store (path)');
     const db = this.#db;
-    this.#write(db, () => db.prepare('INSERT OR REPLACE INTO checkpoint (id, state) VALUES (1, ?)').run(state));
+    this.#write(db, () => writeCheckpointState(db, state));
   }
 
-  /**
-   * Copies a durable store's file as of its last commit (VACUUM INTO: a consistent snapshot even while another
-   * process still writes the original) to a new file `to`, which a resumed run then owns alone.
-   */
+  /** Copies a durable store's file as of its last commit (snapshotSqlite), for a resumed run to own. */
   static snapshot(from: string, to: string): void {
-    const db = new Database(from, { readonly: true, fileMustExist: true });
-    try {
-      db.prepare('VACUUM INTO ?').run(to);
-    } finally {
-      db.close();
-    }
+    snapshotSqlite(from, to);
   }
 
   /** Keys written to disk so far (a key rewritten counts once per spill). */

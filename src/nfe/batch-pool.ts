@@ -102,6 +102,11 @@ export interface PooledRun<R> {
    * documents, say); given the read-ahead that keeps every worker fed and the signal that stops the reading.
    */
   readonly read?: (readAhead: number, signal: AbortSignal, deferFiles: boolean) => AsyncGenerator<XmlSourceItem | XmlDeferredFile>;
+  /**
+   * Items at the start of the reading to pass over (a run resumed after them): read again, since the order of a
+   * reading never changes, but neither parsed nor emitted nor counted. Default 0.
+   */
+  readonly skip?: number;
   /** What one job takes at most on worker threads (default JOB_LIMITS). */
   readonly limits?: { readonly documents: number; readonly bytes: number };
   /** Reading, progress, cancellation, and the pool (`threads`, `pool`). */
@@ -136,9 +141,10 @@ export async function runPooledDocuments<R>(spec: PooledRun<R>): Promise<void> {
       // on workers, files are read by the job (the main thread's open/fstat/read/close round trips bounded a
       // batch of many small files); a `select` needs the bytes here
       const deferFiles = workers && !select;
-      const read = spec.read
+      const reading = spec.read
         ? spec.read(readAhead, stop.signal, deferFiles)
         : readXmlSources(spec.sources, { ...readOptionsOf(options), readAhead, signal: stop.signal, deferFiles });
+      const read = spec.skip ? afterItems(reading, spec.skip) : reading;
       const groups = groupItems(select ? filtered(read, select) : read, workers ? (spec.limits ?? JOB_LIMITS) : { documents: 1, bytes: 1 }, workers, stop);
       await mapInOrder(
         groups,
@@ -204,4 +210,10 @@ export async function withNfePool<T>(options: NfePoolOptions, body: (pool: Fisca
 async function* filtered(items: AsyncGenerator<XmlSourceItem | XmlDeferredFile>, select: (item: XmlSourceItem) => boolean): AsyncGenerator<XmlSourceItem | XmlDeferredFile> {
   // never deferred: a run with a `select` reads its files here
   for await (const item of items) if (item.ok === 'deferred' || select(item)) yield item;
+}
+
+/** The items of a reading after its first `n`. */
+async function* afterItems<T>(items: AsyncGenerator<T>, n: number): AsyncGenerator<T> {
+  let seen = 0;
+  for await (const item of items) if (++seen > n) yield item;
 }

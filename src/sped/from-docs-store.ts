@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { makeDurable, readCheckpointState, writeCheckpointState } from '../common/sqlite-checkpoint.js';
 import type { StoredGroup } from './from-docs-analytic.js';
 import type { CouponEntry, NoteEntry } from './from-docs-extract.js';
 import type { StoredPisCofins } from './from-docs-pis-cofins.js';
@@ -39,29 +40,43 @@ const BATCH = 2000;
 /** The outcome of adding an entry: new, or a duplicate of a key already stored (with where it was seen). */
 export type AddResult = { duplicate: false } | { duplicate: true; first: string };
 
+export interface FromDocsStoreOptions {
+  tempDir?: string;
+  budgetBytes?: number;
+  /**
+   * A durable store at this file (a resumable run): WAL, fsynced commits, and entries committed only with a
+   * checkpoint (`commit`), so the file always holds the state at one checkpoint, never a mix. The file is the
+   * caller's: it stays after `close`. Without it the store is a throwaway database in a temporary folder.
+   */
+  path?: string;
+}
+
 export class FromDocsStore {
-  private readonly dir: string;
+  /** The temporary folder of a throwaway store; null for a durable one. */
+  private readonly dir: string | null;
   private readonly db: Database.Database;
   private pending = 0;
   private readonly st: Record<string, Database.Statement>;
 
-  constructor(options: { tempDir?: string; budgetBytes?: number } = {}) {
-    this.dir = mkdtempSync(join(options.tempDir ?? tmpdir(), 'fiscal-from-docs-'));
-    this.db = new Database(join(this.dir, 'docs.sqlite'));
+  constructor(options: FromDocsStoreOptions = {}) {
+    this.dir = options.path === undefined ? mkdtempSync(join(options.tempDir ?? tmpdir(), 'fiscal-from-docs-')) : null;
+    this.db = new Database(options.path ?? join(this.dir!, 'docs.sqlite'));
     const kib = Math.max(1024, Math.floor((options.budgetBytes ?? DEFAULT_BUDGET_BYTES) / 1024));
-    this.db.pragma('journal_mode = OFF');
-    this.db.pragma('synchronous = OFF');
+    if (options.path === undefined) {
+      this.db.pragma('journal_mode = OFF');
+      this.db.pragma('synchronous = OFF');
+    } else makeDurable(this.db);
     this.db.pragma('temp_store = FILE');
     this.db.pragma(`cache_size = -${kib}`);
     this.db.exec(`
-      CREATE TABLE notes (key TEXT PRIMARY KEY, sort TEXT NOT NULL, source TEXT NOT NULL, payload TEXT NOT NULL);
-      CREATE TABLE refs (note TEXT NOT NULL, kind TEXT NOT NULL, code TEXT NOT NULL, unit TEXT);
-      CREATE INDEX refs_note ON refs (note);
-      CREATE TABLE parts (code TEXT PRIMARY KEY, record TEXT NOT NULL);
-      CREATE TABLE items (code TEXT PRIMARY KEY, unit TEXT NOT NULL, record TEXT NOT NULL);
-      CREATE TABLE convs (code TEXT NOT NULL, unit TEXT NOT NULL, factor TEXT NOT NULL, PRIMARY KEY (code, unit));
-      CREATE TABLE coupons (key TEXT PRIMARY KEY, sort TEXT NOT NULL, source TEXT NOT NULL, payload TEXT NOT NULL);
-      CREATE TABLE cancels (key TEXT PRIMARY KEY);
+      CREATE TABLE IF NOT EXISTS notes (key TEXT PRIMARY KEY, sort TEXT NOT NULL, source TEXT NOT NULL, payload TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS refs (note TEXT NOT NULL, kind TEXT NOT NULL, code TEXT NOT NULL, unit TEXT);
+      CREATE INDEX IF NOT EXISTS refs_note ON refs (note);
+      CREATE TABLE IF NOT EXISTS parts (code TEXT PRIMARY KEY, record TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS items (code TEXT PRIMARY KEY, unit TEXT NOT NULL, record TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS convs (code TEXT NOT NULL, unit TEXT NOT NULL, factor TEXT NOT NULL, PRIMARY KEY (code, unit));
+      CREATE TABLE IF NOT EXISTS coupons (key TEXT PRIMARY KEY, sort TEXT NOT NULL, source TEXT NOT NULL, payload TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS cancels (key TEXT PRIMARY KEY);
     `);
     this.st = {
       noteIns: this.db.prepare('INSERT INTO notes (key, sort, source, payload) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO NOTHING'),
@@ -80,11 +95,25 @@ export class FromDocsStore {
     this.db.exec('BEGIN');
   }
 
+  /** A throwaway store commits every BATCH changes; a durable one only with its checkpoints. */
   private tick(): void {
-    if (++this.pending < BATCH) return;
+    if (this.dir === null || ++this.pending < BATCH) return;
     this.db.exec('COMMIT');
     this.db.exec('BEGIN');
     this.pending = 0;
+  }
+
+  /** A durable store: the state of its last checkpoint, or null (a new file). */
+  checkpoint(): string | null {
+    return this.dir === null ? readCheckpointState(this.db) : null;
+  }
+
+  /** A durable store: commits what was added since the last checkpoint together with `state`, fsynced. */
+  commit(state: string): void {
+    if (this.dir !== null) throw new Error('commit needs a durable from-docs store (path)');
+    writeCheckpointState(this.db, state);
+    this.db.exec('COMMIT');
+    this.db.exec('BEGIN');
   }
 
   addNote(n: NoteEntry): AddResult {
@@ -196,13 +225,13 @@ export class FromDocsStore {
     return { notes: n('notes'), coupons: n('coupons'), cancels: n('cancels') };
   }
 
-  /** Closes the database and removes its folder. */
+  /** Closes the database; a throwaway store's folder is removed (what a durable one did not commit is dropped). */
   close(): void {
     try {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
       this.db.close();
     } finally {
-      rmSync(this.dir, { recursive: true, force: true });
+      if (this.dir !== null) rmSync(this.dir, { recursive: true, force: true });
     }
   }
 }

@@ -41,10 +41,54 @@ export interface FromDocsOptions extends Pick<NfeBatchOptions, 'maxBytes' | 'max
   onFinding?: (f: DocFinding) => void;
   /** Documents read so far. */
   onProgress?: (documents: number) => void;
+  /**
+   * Checkpoints (a resumable run, the `sped.from-docs` task): the store in a durable file, committed with the
+   * run's state every so many documents and once all are read; with `resume`, the run continues from the file's
+   * last checkpoint. Findings reported before that checkpoint are not reported again (their counts are kept).
+   */
+  checkpoints?: FromDocsCheckpointOptions;
+}
+
+export interface FromDocsCheckpointOptions {
+  /** The durable store's file: new (a first attempt) or a snapshot of an earlier attempt's (to resume). */
+  readonly path: string;
+  /** Continue from the file's last checkpoint when it has one (else from the start). */
+  readonly resume: boolean;
+  /** Documents between two checkpoints (default 50,000). */
+  readonly every?: number;
+  /** Called after each checkpoint is in the file (fsynced): the caller records it. */
+  readonly onCheckpoint: (at: { readonly documents: number; readonly loaded: boolean }) => Promise<void>;
+}
+
+/** Documents between two checkpoints unless told otherwise. */
+export const DEFAULT_FROM_DOCS_CHECKPOINT_EVERY = 50_000;
+const CHECKPOINT_VERSION = 1;
+
+/** What a checkpoint holds beside the store's entries: the documents read (in input order), the counters. */
+interface FromDocsCheckpointState {
+  readonly version: typeof CHECKPOINT_VERSION;
+  readonly documents: number;
+  readonly duplicates: number;
+  readonly findings: { readonly errors: number; readonly warnings: number };
+  /** Every document was read: what is left is writing the file from the store. */
+  readonly loaded: boolean;
+}
+
+function parseCheckpointState(text: string | null): FromDocsCheckpointState | null {
+  if (text === null) return null;
+  try {
+    const v = JSON.parse(text) as Partial<FromDocsCheckpointState>;
+    if (v.version !== CHECKPOINT_VERSION || typeof v.documents !== 'number' || typeof v.duplicates !== 'number' || !v.findings || typeof v.loaded !== 'boolean') return null;
+    return v as FromDocsCheckpointState;
+  } catch {
+    return null;
+  }
 }
 
 export interface FromDocsSummary {
   documents: number;
+  /** With `checkpoints.resume`: the documents the run did not read again (0 otherwise). */
+  resumedFromDocument: number;
   /** C100s written (regular, cancelled and denied). */
   notes: number;
   cancelledNotes: number;
@@ -83,15 +127,23 @@ export async function spedFromDocs(sources: string | readonly string[], output: 
   if (layoutId === 'efd-contribuicoes' && company.purpose === '1' && !company.contribuicoes.previousReceipt) {
     throw new UsageError('company: $.contribuicoes.previousReceipt: a substitute EFD-Contribuições (purpose 1) names the receipt of the file it replaces', 'FROMDOCS_COMPANY');
   }
-  const findings = { errors: 0, warnings: 0 };
-  const report = (f: DocFinding): void => {
-    findings[f.severity === 'error' ? 'errors' : 'warnings']++;
-    options.onFinding?.(f);
-  };
-  const store = new FromDocsStore({ ...(options.tempDir ? { tempDir: options.tempDir } : {}), ...(options.budgetBytes ? { budgetBytes: options.budgetBytes } : {}) });
+  const cps = options.checkpoints;
+  const store = new FromDocsStore({ ...(options.tempDir ? { tempDir: options.tempDir } : {}), ...(options.budgetBytes ? { budgetBytes: options.budgetBytes } : {}), ...(cps ? { path: cps.path } : {}) });
   try {
-    let duplicates = 0;
+    const from = cps?.resume ? parseCheckpointState(store.checkpoint()) : null;
+    const findings = { ...(from?.findings ?? { errors: 0, warnings: 0 }) };
+    const report = (f: DocFinding): void => {
+      findings[f.severity === 'error' ? 'errors' : 'warnings']++;
+      options.onFinding?.(f);
+    };
+    let duplicates = from?.duplicates ?? 0;
+    const skipped = from?.documents ?? 0;
     const counter = { documents: 0, stopped: false };
+    const checkpoint = async (loaded: boolean): Promise<void> => {
+      const state: FromDocsCheckpointState = { version: CHECKPOINT_VERSION, documents: skipped + counter.documents, duplicates, findings: { ...findings }, loaded };
+      store.commit(JSON.stringify(state));
+      await cps!.onCheckpoint({ documents: state.documents, loaded });
+    };
     const take = (got: Extracted): void => {
       for (const f of got.findings) report(f);
       for (const n of got.notes) {
@@ -110,24 +162,35 @@ export async function spedFromDocs(sources: string | readonly string[], output: 
       }
       for (const k of got.cancels) store.addCancel(k);
     };
-    // parse and extract on the pool's workers (in input order); store here
-    const { onFinding: _f, onProgress, company: _c, period: _p, tempDir: _t, budgetBytes: _b, layout: _l, ...batch } = options;
-    await runPooledDocuments<Extracted>({
-      sources,
-      options: { ...batch, ...(onProgress ? { onProgress } : {}) },
-      job: 'sped.from-docs-extract',
-      payload: { layout: layoutId, company, period, version, ...(options.maxDepth !== undefined ? { maxDepth: options.maxDepth } : {}) },
-      counter,
-      emit: async (got) => {
-        take(got);
-        return false;
-      },
-    });
-    const documents = counter.documents;
+    if (!from?.loaded) {
+      // parse and extract on the pool's workers (in input order); store here
+      const { onFinding: _f, onProgress, company: _c, period: _p, tempDir: _t, budgetBytes: _b, layout: _l, checkpoints: _k, ...batch } = options;
+      const every = cps?.every ?? DEFAULT_FROM_DOCS_CHECKPOINT_EVERY;
+      let last = 0;
+      await runPooledDocuments<Extracted>({
+        sources,
+        // resumed: the documents before the checkpoint are passed over (read again, not parsed)
+        skip: skipped,
+        options: { ...batch, ...(onProgress ? { onProgress: (n: number) => onProgress(skipped + n) } : {}) },
+        job: 'sped.from-docs-extract',
+        payload: { layout: layoutId, company, period, version, ...(options.maxDepth !== undefined ? { maxDepth: options.maxDepth } : {}) },
+        counter,
+        emit: async (got) => {
+          take(got);
+          if (cps && counter.documents - last >= every) {
+            last = counter.documents;
+            await checkpoint(false);
+          }
+          return false;
+        },
+      });
+      if (cps) await checkpoint(true);
+    }
+    const documents = skipped + counter.documents;
     store.seal();
     const context = { layout, version, records, company, period };
     const written = layoutId === 'efd-contribuicoes' ? await writeContribuicoes(store, output, context) : await writeIcmsIpi(store, output, context);
-    return { documents, duplicates, findings, layout: layoutId, ...written };
+    return { documents, resumedFromDocument: skipped, duplicates, findings, layout: layoutId, ...written };
   } finally {
     store.close();
   }

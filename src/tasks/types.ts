@@ -17,9 +17,9 @@ import {
   type SpedFixTotalsCommandOptions, type SpedFromJsonlCommandOptions, type SpedStatsCommandOptions, type SpedToCsvCommandOptions,
   type SpedToJsonlCommandOptions, type SpedValidateCommandOptions, type ConversionCheckpoint, type ConversionResume,
 } from '../commands/sped.js';
-import { spedFromDocsCommand, type SpedFromDocsCommandOptions } from '../commands/sped-from-docs.js';
 import type { CommandInput, CommandOutcome, CommandStreams } from '../commands/types.js';
 import { couponsSummaryTask } from './coupons-task.js';
+import { spedFromDocsTask } from './from-docs-task.js';
 import { positiveEnv } from './env.js';
 import type { TaskHandler, TaskHandlerContext } from './handler.js';
 import type { JsonValue } from './ledger.js';
@@ -120,8 +120,9 @@ export const TASK_HANDLERS: Readonly<Record<string, TaskHandler>> = {
       input.stream.destroy();
     }
   }),
-  // the input (an XML file or a .zip) is the one source; the company comes inline in the options
-  'sped.from-docs': batch<SpedFromDocsCommandOptions>(spedFromDocsCommand),
+  // the input (an XML file or a .zip) is the one source; the company comes inline in the options; resumable
+  // (from-docs-task.ts)
+  'sped.from-docs': spedFromDocsTask,
   'nfe.to-jsonl': batch(nfeToJsonlCommand),
   'nfe.to-csv': batch<NfeToCsvCommandOptions>(nfeToCsvCommand),
   // like `fiscal nfe validate -o FILE`: findings, the summary line and JSON findings all go to the output

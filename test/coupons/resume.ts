@@ -19,7 +19,7 @@ import { loadCsvMapping } from '../../src/coupons/csv-mapping.js';
 import { openLedger } from '../../src/tasks/open-ledger.js';
 import { runTask } from '../../src/tasks/run-task.js';
 import { MemoryLedger } from '../helpers/memory-ledger.js';
-import { stoppingAt } from '../helpers/stopping-ledger.js';
+import { envForTest, stopAfterCheckpoint } from '../helpers/stopping-ledger.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { cfe, cfeCancel } from '../helpers/coupons.js';
 import { writeZip } from '../helpers/zip.js';
@@ -119,16 +119,11 @@ t.test('the task: stopped after its 2nd checkpoint, then again: resumed, a clean
   const dir = tempDir('coupons-resume-task-');
   const input = join(dir, 'day.xml');
   writeFileSync(input, stream().join('\n'));
-  const prev = process.env.FISCAL_CHECKPOINT_DOCUMENTS;
-  process.env.FISCAL_CHECKPOINT_DOCUMENTS = '100';
-  t.teardown(() => { if (prev === undefined) delete process.env.FISCAL_CHECKPOINT_DOCUMENTS; else process.env.FISCAL_CHECKPOINT_DOCUMENTS = prev; });
+  envForTest(t, 'FISCAL_CHECKPOINT_DOCUMENTS', '100');
   const task = { type: 'coupons.summary', input, output: join(dir, 'summary.json'), options: { json: true } };
-  const ledger = new MemoryLedger();
   const workDir = join(dir, '.fiscal');
-  const stop = new AbortController();
-  await t.rejects(runTask(task, { ledger: stoppingAt(ledger, 2, stop), signal: stop.signal, leaseMs: 200, workDir }), { message: 'stopped after a checkpoint' });
-  const [entry] = await ledger.list();
-  const cp = (entry!.checkpoint as { coupons: { db: string; read: number } }).coupons;
+  const { ledger, checkpoint } = await stopAfterCheckpoint(t, task, 2, workDir);
+  const cp = (checkpoint as { coupons: { db: string; read: number } }).coupons;
   t.equal(cp.read, 200, 'the ledger holds the 2nd checkpoint');
   t.same(keyFiles(dir).filter((n) => !n.endsWith('-wal') && !n.endsWith('-shm')), [cp.db], 'the file it names is kept');
 
