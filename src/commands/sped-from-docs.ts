@@ -39,7 +39,7 @@ export function formatFromDocsSummary(s: FromDocsSummary, findings: FindingCount
       ? `ICMS debits ${s.apuration.debits}, credits ${s.apuration.credits}, due ${s.apuration.due}`
       : '';
   return (
-    `from-docs: ${s.documents} documents; ${s.notes} C100 (${s.cancelledNotes} cancelled), ${s.coupons} CF-e (${s.cancelledCoupons} cancelled), ` +
+    `from-docs: ${s.documents} documents; ${s.notes} C100 (${s.cancelledNotes} cancelled${s.unusedNumbers > 0 ? `, ${s.unusedNumbers} unused numbers` : ''}), ${s.coupons} CF-e (${s.cancelledCoupons} cancelled), ` +
     `${s.duplicates} duplicates; ${apuration}; ${s.lines} lines; ${findings.errors} errors, ${findings.warnings} warnings`
   );
 }

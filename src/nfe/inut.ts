@@ -7,7 +7,7 @@
 import { isValidCnpj } from '../common/check-digits.js';
 import { o, s, type Obj } from './csv-fields.js';
 import type { NfeFindingCode, Severity } from './findings.js';
-import type { NfeKind } from './types.js';
+import type { InutKind } from './types.js';
 
 /** cStat of a homologated inutilização (Manual de Orientação do Contribuinte, tabela de códigos de status). */
 export const INUT_HOMOLOGATED = '102';
@@ -43,7 +43,7 @@ const NUMBER = /^[1-9]\d{0,8}$/;
 const RANGE_FIELDS = ['cUF', 'ano', 'CNPJ', 'mod', 'serie', 'nNFIni', 'nNFFin'] as const;
 
 /** The request and answer of an inutilização document (`root` is the value of its root element). */
-export function readInut(kind: NfeKind, root: Obj, base: string): InutFacts {
+export function readInut(kind: InutKind, root: Obj, base: string): InutFacts {
   const problems: InutProblem[] = [];
   const add = (code: NfeFindingCode, path: string, message: string, severity: Severity = 'error'): void => void problems.push({ code, severity, path, message });
   const need = (g: Obj, name: string, path: string): string => {

@@ -604,7 +604,9 @@ export const NFE_KINDS: readonly NfeKind[] = [
 ];
 
 /** The kinds of the inutilização (unused number ranges). */
-export const INUT_KINDS: readonly NfeKind[] = ['procInutNFe', 'inutNFe', 'retInutNFe'];
+export type InutKind = 'procInutNFe' | 'inutNFe' | 'retInutNFe';
+export const INUT_KINDS: readonly InutKind[] = ['procInutNFe', 'inutNFe', 'retInutNFe'];
+export const isInutKind = (kind: string | null): kind is InutKind => (INUT_KINDS as readonly string[]).includes(kind ?? '');
 
 /**
  * Root element names that are another spelling of a kind: the schema's processed inutilização is `ProcInutNFe`,

@@ -12,6 +12,7 @@ import { compareDecimals, isDecimal } from './decimal.js';
 import { finding, type NfeFinding } from './findings.js';
 import type { ParsedNfe } from './parse.js';
 import { readInut } from './inut.js';
+import { isInutKind } from './types.js';
 import { computeTotals } from './totals.js';
 import { validateCfe } from '../coupons/cfe/validate.js';
 
@@ -97,12 +98,8 @@ export function validateNfe(parsed: ParsedNfe): NfeFinding[] {
     case 'resNFe':
       key(ctx, s(root.chNFe), `${base}/chNFe`);
       break;
-    case 'procInutNFe':
-    case 'inutNFe':
-    case 'retInutNFe':
-      for (const p of readInut(parsed.kind, root, base).problems) ctx.add(p.code, p.path, p.message, p.severity);
-      break;
     default:
+      if (isInutKind(parsed.kind)) for (const p of readInut(parsed.kind, root, base).problems) ctx.add(p.code, p.path, p.message, p.severity);
       break;
   }
   return ctx.findings;

@@ -45,9 +45,11 @@ export interface FromDocsOptions extends Pick<NfeBatchOptions, 'maxBytes' | 'max
 
 export interface FromDocsSummary {
   documents: number;
-  /** C100s written (regular, cancelled and denied). */
+  /** C100s written (regular, cancelled, denied and unused numbers). */
   notes: number;
   cancelledNotes: number;
+  /** C100 COD_SIT 05 written, one per unused number of a homologated inutilização. */
+  unusedNumbers: number;
   coupons: number;
   cancelledCoupons: number;
   duplicates: number;
@@ -108,6 +110,13 @@ export async function spedFromDocs(sources: string | readonly string[], output: 
           report({ code: 'FROMDOCS_DUPLICATE', severity: 'warning', source: c.source, message: `CF-e ${c.key} already read from ${r.first}: counted once` });
         }
       }
+      for (const u of got.unused) {
+        const r = store.addUnused(u);
+        if (r.duplicates > 0) {
+          duplicates += r.duplicates;
+          report({ code: 'FROMDOCS_DUPLICATE', severity: 'warning', source: u.source, message: `${r.duplicates} of the unused numbers ${u.first}–${u.last} of series ${u.serie} (model ${u.model}) already read from ${r.first ?? '?'}: counted once` });
+        }
+      }
       for (const k of got.cancels) store.addCancel(k);
     };
     // parse and extract on the pool's workers (in input order); store here
@@ -125,6 +134,10 @@ export async function spedFromDocs(sources: string | readonly string[], output: 
     });
     const documents = counter.documents;
     store.seal();
+    for (const c of store.conflicts()) {
+      const [model, serie, number] = c.number.split('|');
+      report({ code: 'FROMDOCS_UNUSED_CONFLICT', severity: 'warning', source: c.unusedSource, message: `number ${number} of series ${serie} (model ${model}) is voided here but note ${c.noteKey} (${c.noteSource}) was issued with it: the note is booked, the unused number is not` });
+    }
     const context = { layout, version, records, company, period };
     const written = layoutId === 'efd-contribuicoes' ? await writeContribuicoes(store, output, context) : await writeIcmsIpi(store, output, context);
     return { documents, duplicates, findings, layout: layoutId, ...written };
