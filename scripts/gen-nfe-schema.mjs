@@ -24,6 +24,7 @@ const FILES = [
   'nfe_v4.00.xsd',
   'procNFe_v4.00.xsd',
   'enviNFe_v4.00.xsd',
+  'leiauteInutNFe_v4.00.xsd',
 ];
 // Document roots and their schema types (resNFe has an anonymous type: its element is used directly).
 const ROOTS = {
@@ -36,6 +37,11 @@ const ROOTS = {
   retEvento: 'TRetEvento',
   retEnvEvento: 'TRetEnvEvento',
   resNFe: '#resNFe',
+  // inutilização: the processed request (its schema's root is spelled ProcInutNFe; archives also write procInutNFe), the request, the answer
+  ProcInutNFe: 'TProcInutNFe',
+  procInutNFe: 'TProcInutNFe',
+  inutNFe: 'TInutNFe',
+  retInutNFe: 'TRetInutNFe',
 };
 
 const { types, compileRoots } = createCompiler(loadXsd(xsdDir, FILES));

@@ -91,8 +91,10 @@ export { DOCUMENT_COLUMNS as NFE_DOCUMENT_COLUMNS, ITEM_COLUMNS as NFE_ITEM_COLU
 export type { CsvFilter as NfeCsvFilter, EventIndex } from './nfe/csv.js';
 export { parseAccessKey, buildAccessKey, checkKeyAgainstDocument, AccessKeyError } from './nfe/key.js';
 export type { AccessKeyParts, ParsedAccessKey, KeyProblem, KeyDocumentFields, KeyFinding } from './nfe/key.js';
-export { generateNfe, generateNfeXml, generateNfeBatch } from './nfe/generate.js';
-export type { GenerateOptions as NfeGenerateOptions } from './nfe/generate.js';
+export { generateNfe, generateNfeXml, generateNfeBatch, generateInutNFeXml, generateProcInutNFeXml } from './nfe/generate.js';
+export type { GenerateOptions as NfeGenerateOptions, InutOptions, InutAnswer } from './nfe/generate.js';
+export { readInut, INUT_HOMOLOGATED } from './nfe/inut.js';
+export type { InutFacts, InutRange, InutProblem } from './nfe/inut.js';
 export { signXml, SignError } from './nfe/sign.js';
 export type { SignOptions } from './nfe/sign.js';
 export { verifyXml, loadTrustStore } from './nfe/verify.js';
@@ -105,12 +107,13 @@ export { tokenize, XmlSyntaxError, DEFAULT_MAX_DEPTH } from './nfe/xml-tokens.js
 export type { TokenDoc, XmlToken, TokenizeOptions } from './nfe/xml-tokens.js';
 export { buildQrCode, addQrCodeToXml, checkQrCode, qrFieldsFromXml, qrCodeUrls, QrCodeError } from './nfe/qrcode.js';
 export type { QrVersion, QrDocumentFields, QrBuildOptions, QrCheckFinding } from './nfe/qrcode.js';
-export { NFE_KINDS, ICMS_VARIANTS } from './nfe/types.js';
+export { NFE_KINDS, ICMS_VARIANTS, INUT_KINDS, isInutKind, ROOT_ALIASES as NFE_ROOT_ALIASES, ROOT_ELEMENTS as NFE_ROOT_ELEMENTS } from './nfe/types.js';
 export type {
   NfeDocument, NfeKind, DocumentKind, AnyDocument, NfeProc, NFe, InfNFe, Ide, Emit, Dest, Endereco, Det, Prod, Imposto,
   Icms, IcmsDetail, IcmsVariant, Ipi, Ii, Pis, PisDetail, Cofins, CofinsDetail, IcmsUfDest, IbsCbs, Total, IcmsTot,
   IbsCbsTot, Transp, Cobr, Pag, DetPag, InfAdic, InfRespTec, InfNFeSupl, ProtNFe, InfProt, Evento, InfEvento,
   InfEventoRet, RetEvento, ProcEventoNFe, EnviNFe, EnvEvento, ResNFe, Group as NfeGroup,
+  InutKind, ProcInutNFe, InutNFe, InfInut, RetInutNFe, InfInutRet,
 } from './nfe/types.js';
 
 // Tasks: the idempotency ledger (SQLite for one machine, PostgreSQL for fleets)

@@ -41,7 +41,7 @@ export function formatFromDocsSummary(s: FromDocsSummary, findings: FindingCount
       ? `ICMS debits ${s.apuration.debits}, credits ${s.apuration.credits}, due ${s.apuration.due}`
       : '';
   return (
-    `from-docs: ${s.documents} documents; ${s.notes} C100 (${s.cancelledNotes} cancelled), ${s.coupons} CF-e (${s.cancelledCoupons} cancelled), ` +
+    `from-docs: ${s.documents} documents; ${s.notes} C100 (${s.cancelledNotes} cancelled${s.unusedNumbers > 0 ? `, ${s.unusedNumbers} unused numbers` : ''}), ${s.coupons} CF-e (${s.cancelledCoupons} cancelled), ` +
     `${s.duplicates} duplicates; ${apuration}; ${s.lines} lines; ${findings.errors} errors, ${findings.warnings} warnings`
   );
 }
@@ -73,7 +73,7 @@ export async function spedFromDocsCommand(
   streams.messages.write(`${formatFromDocsSummary(s, s.findings)}\n`);
   return {
     exitCode: s.findings.errors > 0 ? EXIT_FINDINGS : EXIT_OK,
-    counts: { documents: s.documents, notes: s.notes, cancelledNotes: s.cancelledNotes, coupons: s.coupons, cancelledCoupons: s.cancelledCoupons, duplicates: s.duplicates, lines: s.lines, ...(s.resumedFromDocument > 0 ? { resumedFromDocument: s.resumedFromDocument } : {}) },
+    counts: { documents: s.documents, notes: s.notes, cancelledNotes: s.cancelledNotes, unusedNumbers: s.unusedNumbers, coupons: s.coupons, cancelledCoupons: s.cancelledCoupons, duplicates: s.duplicates, lines: s.lines, ...(s.resumedFromDocument > 0 ? { resumedFromDocument: s.resumedFromDocument } : {}) },
     findings: { ...s.findings },
   };
 }

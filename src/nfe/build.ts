@@ -14,7 +14,7 @@ import { AccessKeyError, buildAccessKey } from './key.js';
 import { ATTRIBUTE_PREFIX, TEXT_PROPERTY } from './parse.js';
 import { childrenByName, nfeSchema } from './schema.js';
 import { computeTotals } from './totals.js';
-import type { NfeDocument } from './types.js';
+import { ROOT_ELEMENTS, type NfeDocument, type NfeKind } from './types.js';
 
 export const NFE_NAMESPACE = 'http://www.portalfiscal.inf.br/nfe';
 export const DSIG_NAMESPACE = 'http://www.w3.org/2000/09/xmldsig#';
@@ -240,5 +240,7 @@ export function buildNfe(doc: NfeDocument | Record<string, unknown>, options: Bu
     else if (rootName === 'resNFe' && typeof root.chNFe === 'string') key = root.chNFe;
   }
   const decl = options.declaration === false ? '' : '<?xml version="1.0" encoding="UTF-8"?>';
-  return { xml: decl + serializeElement(rootName, root), key, findings };
+  // a kind whose schema element is spelled otherwise (procInutNFe → ProcInutNFe) is written as the schema says
+  const element = ROOT_ELEMENTS[rootName as NfeKind] ?? rootName;
+  return { xml: decl + serializeElement(element, root), key, findings };
 }

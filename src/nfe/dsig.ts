@@ -69,9 +69,12 @@ export function unitDate(doc: TokenDoc, unit: SignedUnit): { text: string; date:
     case 'infEvento':
       text = pathText(doc, unit.idx, ['dhEvento']);
       break;
-    case 'infInut':
-      text = pathText(doc, unit.idx, ['dhRecbto']);
+    case 'infInut': {
+      // the request has no date: in a procInutNFe, when SEFAZ received it (retInutNFe/infInut/dhRecbto)
+      const proc = (doc.tokens[unit.parent] as StartToken).parent;
+      text = proc === -1 ? undefined : pathText(doc, proc, ['retInutNFe', 'infInut', 'dhRecbto']);
       break;
+    }
     case 'infCFe': {
       const d = pathText(doc, unit.idx, ['ide', 'dEmi']);
       const h = pathText(doc, unit.idx, ['ide', 'hEmi']) ?? '000000';

@@ -8,7 +8,7 @@
 import { cnpjCheckDigits } from '../common/check-digits.js';
 import { buildNfe, completeNote } from './build.js';
 import { multiplyDecimals, percentOf, sumDecimals } from './decimal.js';
-import type { Det, NFe } from './types.js';
+import type { Det, InutNFe, NFe, NfeDocument, RetInutNFe } from './types.js';
 import { mulberry32 } from '../common/prng.js';
 
 export interface GenerateOptions {
@@ -187,4 +187,83 @@ export function* generateNfeBatch(count: number, firstSeed = 1, options: Generat
     const b = buildNfe(generateNfe(seed, options));
     yield { seed, key: b.key ?? '', xml: b.xml };
   }
+}
+
+// --- inutilização (unused number ranges) -------------------------------------------------------------------
+
+export interface InutOptions {
+  /** The issuer's CNPJ (14 characters). */
+  readonly cnpj: string;
+  /** First and last number of the range (1 to 999999999); `last` defaults to `first`. */
+  readonly first: number;
+  readonly last?: number;
+  /** 55 (default) or 65. */
+  readonly model?: '55' | '65';
+  /** Default '1'. */
+  readonly serie?: string;
+  /** UF code (default '35'). */
+  readonly cUF?: string;
+  /** Year of the inutilização, 2 digits; default the year of `dhRecbto`. */
+  readonly ano?: string;
+  /** Default '2' (homologation). */
+  readonly tpAmb?: '1' | '2';
+  /** The justification (15 to 255 characters). */
+  readonly xJust?: string;
+}
+
+export interface InutAnswer {
+  /** 102 homologates (default); anything else is a refusal. */
+  readonly cStat?: string;
+  readonly xMotivo?: string;
+  /** When SEFAZ received it (`YYYY-MM-DDThh:mm:ss-03:00`), default 2026-03-10T09:00:00-03:00. */
+  readonly dhRecbto?: string;
+  /** Default derived from the range (15 digits). */
+  readonly nProt?: string;
+}
+
+const DEFAULT_RECBTO = '2026-03-10T09:00:00-03:00';
+
+/** The infInut fields of a range, in schema order, with its Id. */
+function infInut(o: InutOptions, ano: string): InutNFe['infInut'] {
+  const mod = o.model ?? '55';
+  const serie = o.serie ?? '1';
+  const cUF = o.cUF ?? '35';
+  const first = String(o.first);
+  const last = String(o.last ?? o.first);
+  return {
+    '@Id': `ID${cUF}${ano}${o.cnpj}${mod}${serie.padStart(3, '0')}${first.padStart(9, '0')}${last.padStart(9, '0')}`,
+    tpAmb: o.tpAmb ?? '2', xServ: 'INUTILIZAR', cUF, ano, CNPJ: o.cnpj, mod, serie, nNFIni: first, nNFFin: last,
+    xJust: o.xJust ?? 'Numeracao pulada por falha do sistema emissor',
+  };
+}
+
+/**
+ * The unsigned request to void a range (`<inutNFe>`, leiaute 4.00, compact, with the XML declaration); sign it
+ * with `signXml` (the schema requires the Signature) and wrap it with `generateProcInutNFeXml`.
+ */
+export function generateInutNFeXml(options: InutOptions, answer: InutAnswer = {}): string {
+  const ano = options.ano ?? (answer.dhRecbto ?? DEFAULT_RECBTO).slice(2, 4);
+  return buildNfe({ inutNFe: { '@versao': '4.00', infInut: infInut(options, ano) } }).xml;
+}
+
+/**
+ * The processed inutilização (`<ProcInutNFe>`): the request as given (signed or not: its bytes are kept) and
+ * SEFAZ's answer for the same range.
+ */
+export function generateProcInutNFeXml(inutXml: string, options: InutOptions, answer: InutAnswer = {}): string {
+  const dhRecbto = answer.dhRecbto ?? DEFAULT_RECBTO;
+  const req = infInut(options, options.ano ?? dhRecbto.slice(2, 4));
+  const cStat = answer.cStat ?? '102';
+  const ret: RetInutNFe = {
+    '@versao': '4.00',
+    infInut: {
+      tpAmb: req.tpAmb, verAplic: 'SP_NFE_PL009_V4', cStat, xMotivo: answer.xMotivo ?? (cStat === '102' ? 'Inutilizacao de numero homologado' : `status ${cStat}`),
+      cUF: req.cUF, ano: req.ano, CNPJ: req.CNPJ, mod: req.mod, serie: req.serie, nNFIni: req.nNFIni, nNFFin: req.nNFFin, dhRecbto,
+      ...(cStat === '102' ? { nProt: answer.nProt ?? `1${req.cUF}${dhRecbto.slice(2, 4)}${req.nNFIni.padStart(10, '0')}` } : {}),
+    },
+  };
+  const shell = buildNfe({ procInutNFe: { '@versao': '4.00', inutNFe: { '@versao': '4.00', infInut: req }, retInutNFe: ret } } as NfeDocument).xml;
+  // the request's own bytes (its signature covers them), the rest from the builder
+  const inner = inutXml.replace(/^<\?xml[^>]*\?>/, '');
+  return shell.replace(/<inutNFe[\s>][\s\S]*<\/inutNFe>/, () => inner);
 }

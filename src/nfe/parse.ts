@@ -8,7 +8,7 @@ import iconv from 'iconv-lite';
 import { ownCopy } from '../common/own-copy.js';
 import { finding, type NfeFinding } from './findings.js';
 import { detectEncoding, readXmlDocuments, type ReadXmlOptions, type XmlEncoding, type XmlSourceItem } from './source.js';
-import type { AnyDocument, DocumentKind, NfeDocument, NfeKind } from './types.js';
+import { NFE_KINDS, ROOT_ALIASES, type AnyDocument, type DocumentKind, type NfeDocument, type NfeKind } from './types.js';
 import { describeCfe, isCfeKind } from '../coupons/cfe/model.js';
 import { TreeError, buildTree } from './tree.js';
 import { DEFAULT_MAX_DEPTH, XmlSyntaxError, tokenize, type TokenDoc } from './xml-tokens.js';
@@ -67,7 +67,7 @@ export function decodeDocument(bytes: Buffer, encoding: XmlEncoding, source: str
 
 // --- parse ------------------------------------------------------------------------------------------------
 
-const KINDS = new Set<string>(['nfeProc', 'NFe', 'enviNFe', 'procEventoNFe', 'envEvento', 'evento', 'retEvento', 'retEnvEvento', 'resNFe']);
+const KINDS = new Set<string>(NFE_KINDS);
 const WRAPPERS = new Set(['Envelope', 'Body', 'nfeDadosMsg', 'nfeResultMsg', 'nfeRecepcaoEventoResult', 'nfeAutorizacaoLoteResult', 'nfeDistDFeInteresseResponse', 'nfeDistDFeInteresseResult', 'retDistDFeInt']);
 
 type Obj = Record<string, unknown>;
@@ -120,11 +120,12 @@ export function parseNfeText(text: string, source: string, options: ParseOptions
     const doc = { [rootName]: rootValue } as AnyDocument;
     return { source, kind: rootName, key: facts.key, keys: facts.key ? [facts.key] : [], version: facts.version, wrappers, doc, findings };
   }
-  if (!KINDS.has(rootName) || !isObj(rootValue)) {
-    findings.push(finding('NFE_UNKNOWN_ROOT', source, `root element <${rootName}> is not an NF-e or CF-e document (${[...KINDS, 'CFe', 'CFeCanc'].join(', ')})`, { path: `/${[...wrappers, rootName].join('/')}` }));
+  const kindName = ROOT_ALIASES[rootName] ?? rootName;
+  if (!KINDS.has(kindName) || !isObj(rootValue)) {
+    findings.push(finding('NFE_UNKNOWN_ROOT', source, `root element <${rootName}> is not an NF-e or CF-e document (${[...KINDS, ...Object.keys(ROOT_ALIASES), 'CFe', 'CFeCanc'].join(', ')})`, { path: `/${[...wrappers, rootName].join('/')}` }));
     return failed(source, findings);
   }
-  const kind = rootName as NfeKind;
+  const kind = kindName as NfeKind;
   const doc = { [kind]: rootValue } as NfeDocument;
   const { keys, eventKey, version } = describe(kind, rootValue);
   return { source, kind, key: keys[0] ?? eventKey, keys, version, wrappers, doc, findings };

@@ -22,28 +22,23 @@ export const XMLLINT_INSTALL = 'apt-get install -y libxml2-utils';
  */
 export function schemaFileFor(kind: DocumentKind, version: string | null): string | null {
   const v = version !== null && /^\d\.\d\d$/.test(version) ? version : '4.00';
-  switch (kind) {
-    case 'NFe':
-      return `nfe_v${v}.xsd`;
-    case 'nfeProc':
-      return `procNFe_v${v}.xsd`;
-    case 'enviNFe':
-      return `enviNFe_v${v}.xsd`;
-    case 'procEventoNFe':
-      return 'procEventoNFe_v1.00.xsd';
-    case 'envEvento':
-      return 'envEvento_v1.00.xsd';
-    case 'retEnvEvento':
-      return 'retEnvEvento_v1.00.xsd';
-    case 'resNFe':
-      return 'resNFe_v1.01.xsd';
-    case 'CFe':
-      // the layout of the SAT's output (CfeDadosVendaSAT), by versaoDadosEnt: 0.07 -> _0007, 0.08 -> _0008
-      return version !== null && /^\d\.\d\d$/.test(version) ? `CfeDadosVendaSAT_${version.replace('.', '').padStart(4, '0')}.xsd` : 'CfeDadosVendaSAT_0008.xsd';
-    default:
-      return null;
+  const byVersion = VERSIONED_SCHEMAS[kind];
+  if (byVersion) return `${byVersion}_v${v}.xsd`;
+  if (kind === 'CFe') {
+    // the layout of the SAT's output (CfeDadosVendaSAT), by versaoDadosEnt: 0.07 -> _0007, 0.08 -> _0008
+    return version !== null && /^\d\.\d\d$/.test(version) ? `CfeDadosVendaSAT_${version.replace('.', '').padStart(4, '0')}.xsd` : 'CfeDadosVendaSAT_0008.xsd';
   }
+  return FIXED_SCHEMAS[kind] ?? null;
 }
+
+/** Kinds whose schema file carries the document's versao (4.00, 3.10): `{name}_v{versao}.xsd`. */
+const VERSIONED_SCHEMAS: Partial<Record<DocumentKind, string>> = {
+  NFe: 'nfe', nfeProc: 'procNFe', enviNFe: 'enviNFe', procInutNFe: 'procInutNFe', inutNFe: 'inutNFe', retInutNFe: 'retInutNFe',
+};
+/** Kinds with one schema file whatever their version. */
+const FIXED_SCHEMAS: Partial<Record<DocumentKind, string>> = {
+  procEventoNFe: 'procEventoNFe_v1.00.xsd', envEvento: 'envEvento_v1.00.xsd', retEnvEvento: 'retEnvEvento_v1.00.xsd', resNFe: 'resNFe_v1.01.xsd',
+};
 
 /** Finds the xmllint binary on PATH (or XMLLINT). */
 export function findXmllint(): string | null {

@@ -540,9 +540,82 @@ export interface ResNFe extends Group {
   cSitNFe: Text;
 }
 
-export type NfeKind = 'nfeProc' | 'NFe' | 'enviNFe' | 'procEventoNFe' | 'envEvento' | 'evento' | 'retEvento' | 'retEnvEvento' | 'resNFe';
+/** The request to void a range of unused numbers (inutilização, leiaute 4.00): signed by the issuer. */
+export interface InfInut extends Group {
+  /** `ID` + cUF + ano + CNPJ + mod + serie (3) + nNFIni (9) + nNFFin (9): 41 digits. */
+  '@Id': Text;
+  tpAmb: Text;
+  xServ: Text;
+  cUF: Text;
+  /** The year of the inutilização, 2 digits. */
+  ano: Text;
+  CNPJ: Text;
+  mod: Text;
+  serie: Text;
+  nNFIni: Text;
+  nNFFin: Text;
+  xJust: Text;
+}
 
-export const NFE_KINDS: readonly NfeKind[] = ['nfeProc', 'NFe', 'enviNFe', 'procEventoNFe', 'envEvento', 'evento', 'retEvento', 'retEnvEvento', 'resNFe'];
+export interface InutNFe extends Group {
+  '@versao': Text;
+  infInut: InfInut;
+  Signature?: Group;
+}
+
+/** SEFAZ's answer: cStat 102 homologates the inutilização; the range is repeated when it is. */
+export interface InfInutRet extends Group {
+  '@Id'?: Text;
+  tpAmb: Text;
+  verAplic: Text;
+  cStat: Text;
+  xMotivo: Text;
+  cUF: Text;
+  ano?: Text;
+  CNPJ?: Text;
+  mod?: Text;
+  serie?: Text;
+  nNFIni?: Text;
+  nNFFin?: Text;
+  dhRecbto: Text;
+  nProt?: Text;
+}
+
+export interface RetInutNFe extends Group {
+  '@versao': Text;
+  infInut: InfInutRet;
+  Signature?: Group;
+}
+
+/** The processed inutilização: the request and its answer (procInutNFe_v4.00.xsd, root element `ProcInutNFe`). */
+export interface ProcInutNFe extends Group {
+  '@versao': Text;
+  inutNFe: InutNFe;
+  retInutNFe: RetInutNFe;
+}
+
+export type NfeKind =
+  | 'nfeProc' | 'NFe' | 'enviNFe' | 'procEventoNFe' | 'envEvento' | 'evento' | 'retEvento' | 'retEnvEvento' | 'resNFe'
+  | 'procInutNFe' | 'inutNFe' | 'retInutNFe';
+
+export const NFE_KINDS: readonly NfeKind[] = [
+  'nfeProc', 'NFe', 'enviNFe', 'procEventoNFe', 'envEvento', 'evento', 'retEvento', 'retEnvEvento', 'resNFe',
+  'procInutNFe', 'inutNFe', 'retInutNFe',
+];
+
+/** The kinds of the inutilização (unused number ranges). */
+export type InutKind = 'procInutNFe' | 'inutNFe' | 'retInutNFe';
+export const INUT_KINDS: readonly InutKind[] = ['procInutNFe', 'inutNFe', 'retInutNFe'];
+export const isInutKind = (kind: string | null): kind is InutKind => (INUT_KINDS as readonly string[]).includes(kind ?? '');
+
+/**
+ * Root element names that are another spelling of a kind: the schema's processed inutilização is `ProcInutNFe`,
+ * archives write both. The model always names it by the kind (`{ procInutNFe: … }`).
+ */
+export const ROOT_ALIASES: Readonly<Record<string, NfeKind>> = { ProcInutNFe: 'procInutNFe' };
+
+/** The element a kind is written as when it is not the kind itself (the schema's spelling). */
+export const ROOT_ELEMENTS: Readonly<Partial<Record<NfeKind, string>>> = { procInutNFe: 'ProcInutNFe' };
 
 /** Every document kind the reader knows: NF-e's and CF-e SAT's (src/coupons/cfe/types.ts). */
 export type DocumentKind = NfeKind | CfeKind;
@@ -560,4 +633,7 @@ export type NfeDocument =
   | { evento: Evento }
   | { retEvento: RetEvento }
   | { retEnvEvento: Group }
-  | { resNFe: ResNFe };
+  | { resNFe: ResNFe }
+  | { procInutNFe: ProcInutNFe }
+  | { inutNFe: InutNFe }
+  | { retInutNFe: RetInutNFe };

@@ -3,6 +3,7 @@
  * the element concerned (`/nfeProc/NFe/infNFe/det[3]/prod/NCM`, 1-based positions):
  * required groups (NFE_MISSING), formats (NFE_FORMAT), key check digit (NFE_KEY_CHECK_DIGIT), key vs ide/emit
  * and protocol (NFE_KEY_MISMATCH), totals vs items (NFE_TOTALS_MISMATCH), cancelled notes (NFE_CANCELLED);
+ * for an inutilização its range, Id and answer (inut.ts: NFE_INUT_MISMATCH, NFE_INUT_NOT_HOMOLOGATED);
  * for a CF-e SAT its key against ide/emit (src/coupons/cfe/validate.ts).
  * XSD validation is separate (schema-validate.ts).
  */
@@ -10,6 +11,8 @@ import { accessKeyCheckDigit, isValidCnpj, isValidCpf } from '../common/check-di
 import { compareDecimals, isDecimal } from './decimal.js';
 import { finding, type NfeFinding } from './findings.js';
 import type { ParsedNfe } from './parse.js';
+import { readInut } from './inut.js';
+import { isInutKind } from './types.js';
 import { computeTotals } from './totals.js';
 import { validateCfe } from '../coupons/cfe/validate.js';
 
@@ -96,6 +99,7 @@ export function validateNfe(parsed: ParsedNfe): NfeFinding[] {
       key(ctx, s(root.chNFe), `${base}/chNFe`);
       break;
     default:
+      if (isInutKind(parsed.kind)) for (const p of readInut(parsed.kind, root, base).problems) ctx.add(p.code, p.path, p.message, p.severity);
       break;
   }
   return ctx.findings;

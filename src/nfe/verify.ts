@@ -303,7 +303,7 @@ export function verifyXml(xml: string | Uint8Array, options: VerifyOptions = {})
     if (!hasSigSibling) findings.push({ code: 'NFE_UNSIGNED', message: `${u.element}${u.id ? ` ${u.id}` : ''} is not signed`, where: u.element });
   }
   if (units.length === 0 && sigs.length === 0) {
-    findings.push({ code: 'NFE_UNSIGNED', message: `no signed element (infNFe, infEvento, infCFe) and no Signature in <${rootName}>` });
+    findings.push({ code: 'NFE_UNSIGNED', message: `no signed element (infNFe, infEvento, infInut, infCFe) and no Signature in <${rootName}>` });
   }
 
   const protocol = checkProtocol(doc, units, nfeDigest, findings);

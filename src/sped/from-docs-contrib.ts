@@ -21,6 +21,8 @@ import { SpedWriter } from './writer.js';
 export interface ContribWritten {
   notes: number;
   cancelledNotes: number;
+  /** C100 COD_SIT 05 written, one per unused number. */
+  unusedNumbers: number;
   coupons: number;
   cancelledCoupons: number;
   contributions: { pis: ContributionSummary; cofins: ContributionSummary };
@@ -73,7 +75,7 @@ export async function writeContribuicoes(store: FromDocsStore, output: Writable,
 
   await put(records.make('C010', { CNPJ: c.cnpj, IND_ESCRI: CONTRIB_RULES.records.establishmentBookkeeping }));
   const apuration = new ContribApuration(c.contribuicoes.regime);
-  const { notes, cancelledNotes } = await putNotes(store, records, put, CONTRIB_RULES.cancelled.c100Fields, async (note) => {
+  const { notes, cancelledNotes, unusedNumbers } = await putNotes(store, records, put, CONTRIB_RULES.cancelled.c100Fields, async (note) => {
     const exit = note.c100[records.at('C100', 'IND_OPER')] === '1';
     const nfce = note.c100[records.at('C100', 'COD_MOD')] === '65';
     for (const s of note.pisCofins ?? []) {
@@ -95,7 +97,7 @@ export async function writeContribuicoes(store: FromDocsStore, output: Writable,
   for (const r of m.lines) await put(r);
   const summary = await writer.finish();
   return {
-    notes, cancelledNotes, ...counts, contributions: m.summary,
+    notes, cancelledNotes, unusedNumbers, ...counts, contributions: m.summary,
     lines: summary.lines, bytes: summary.bytes, registers: Object.fromEntries(summary.registers), replaced: summary.replaced,
   };
 }

@@ -52,7 +52,26 @@ export interface NoteEntry {
   pisCofins?: StoredPisCofins[];
   participant: { code: string; record: string[] } | null;
   items: ItemEntry[];
+  /** A note of own issue: `model|serie|number`, what an unused number of the same numbering would be. */
+  number?: string;
 }
+
+/** A homologated range of unused numbers of own issue (inutilização): one C100 COD_SIT 05 per number. */
+export interface UnusedEntry {
+  source: string;
+  model: string;
+  serie: string;
+  first: number;
+  last: number;
+  /** ISO day of SEFAZ's dhRecbto, for the order. */
+  isoDay: string;
+  /** The C100 of each number, NUM_DOC at `numberAt` left to fill. */
+  c100: string[];
+  numberAt: number;
+}
+
+/** The numbering a C100 of own issue belongs to (`model|serie|number`, as written in the document). */
+export const numberingKey = (model: string, serie: string, number: string | number): string => `${model}|${serie}|${number}`;
 
 export interface CouponEntry {
   key: string;
@@ -73,6 +92,7 @@ export interface CouponEntry {
 export interface Extracted {
   notes: NoteEntry[];
   coupons: CouponEntry[];
+  unused: UnusedEntry[];
   /** Keys cancelled by this document (events, CFeCanc). */
   cancels: string[];
   findings: DocFinding[];

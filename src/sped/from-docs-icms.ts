@@ -17,6 +17,8 @@ import { SpedWriter } from './writer.js';
 export interface IcmsWritten {
   notes: number;
   cancelledNotes: number;
+  /** C100 COD_SIT 05 written, one per unused number. */
+  unusedNumbers: number;
   coupons: number;
   cancelledCoupons: number;
   /** E110: debits, credits and the ICMS to pay ('.' decimals). */
@@ -66,7 +68,7 @@ export async function writeIcmsIpi(store: FromDocsStore, output: Writable, w: Wr
   await putTables(store, records, put);
 
   const apuration = new Apuration(w.layout);
-  const { notes, cancelledNotes } = await putNotes(store, records, put, C100_KEPT, async (note) => {
+  const { notes, cancelledNotes, unusedNumbers } = await putNotes(store, records, put, C100_KEPT, async (note) => {
     for (const s of note.groups) {
       const g = loadGroup(s);
       apuration.add(g);
@@ -101,7 +103,7 @@ export async function writeIcmsIpi(store: FromDocsStore, output: Writable, w: Wr
   await put(records.make('1010', ind));
   const summary = await writer.finish();
   return {
-    notes, cancelledNotes, coupons, cancelledCoupons,
+    notes, cancelledNotes, unusedNumbers, coupons, cancelledCoupons,
     apuration: { debits: apuration.debits.format('.', 2), credits: apuration.credits.format('.', 2), due: due.format('.', 2), creditToCarry: carry.format('.', 2) },
     lines: summary.lines, bytes: summary.bytes, registers: Object.fromEntries(summary.registers), replaced: summary.replaced,
   };

@@ -4,7 +4,7 @@ import { list, o, s, type Obj } from '../nfe/csv-fields.js';
 import { variantOf } from '../nfe/totals.js';
 import { Decimal } from '../common/decimal.js';
 import { AnalyticGroups, cstIcms, dec, money, rateOf, reducesBase, storeGroup } from './from-docs-analytic.js';
-import { fail, inPeriod, warn, type ExtractContext, type Extracted, type ItemEntry } from './from-docs-entries.js';
+import { fail, inPeriod, numberingKey, warn, type ExtractContext, type Extracted, type ItemEntry } from './from-docs-entries.js';
 import { c170Taxes, entryTaxes, itemTaxes, PisCofinsGroups, storePisCofins } from './from-docs-pis-cofins.js';
 import { CONTRIB_RULES, entryCfop, FROM_DOCS_RULES } from './from-docs-rules.js';
 import { spedDate } from './from-docs-records.js';
@@ -184,7 +184,7 @@ export function extractNote(nfe: Obj, prot: Obj, appended: boolean, source: stri
   if (perUnit) out.findings.push(warn('FROMDOCS_UNSUPPORTED', source, `note ${key} item ${perUnit}: PIS/COFINS per unit of product (CST 03) is booked in C170 but not added to M210/M610`));
   const sortNum = number.padStart(9, '0');
   out.notes.push({
-    key, source, status, c100, c170, participant: part, items,
+    key, source, status, c100, c170, participant: part, items, ...(own ? { number: numberingKey(model, serie, number) } : {}),
     sort: `${oper}|${(dhES || dhEmi).slice(0, 10)}|${model}|${serie.padStart(3, '0')}|${sortNum}|${key}`,
     groups: contrib ? [] : groups.list().map(storeGroup),
     ...(contrib ? { pisCofins: pisCofins.list().map(storePisCofins) } : {}),

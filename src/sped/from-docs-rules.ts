@@ -8,6 +8,7 @@ export interface FromDocsRules {
   guide: string;
   protocolStatus: { authorized: string[]; cancelled: string[]; denied: string[]; source: string };
   deniedUntil: { lastDay: string; source: string };
+  unusedNumbers: { homologated: string; c100: Record<string, string>; maxNumbers: number; source: string };
   itemsRequired: { ownIssue: boolean; thirdParty: boolean; source: string };
   entryCfop: { firstDigit: Record<string, string>; source: string };
   csosnToCst: { default: string; source: string };
@@ -22,6 +23,7 @@ export interface ContribRules {
   guide: string;
   records: { '55': string[]; '65': string[]; '59': string[]; establishmentBookkeeping: string; source: string };
   cancelled: { c100Fields: string[]; source: string };
+  unusedNumbers: { booked: boolean; source: string };
   cfeRatesAreFractions: { value: boolean; source: string };
   cst: { taxed: string[]; credit: string[]; untaxed: string[]; source: string };
   entryCst: Record<ContribRegime, Record<string, string>> & { otherwise: string; source: string };

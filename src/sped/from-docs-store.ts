@@ -12,12 +12,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeDurable, readCheckpointState, writeCheckpointState } from '../common/sqlite-checkpoint.js';
 import type { StoredGroup } from './from-docs-analytic.js';
-import type { CouponEntry, NoteEntry } from './from-docs-extract.js';
+import type { CouponEntry, NoteEntry, UnusedEntry } from './from-docs-extract.js';
+import { numberingKey } from './from-docs-entries.js';
 import type { StoredPisCofins } from './from-docs-pis-cofins.js';
 
 /** What the store keeps of a note (JSON). */
 export interface StoredNote {
-  status: NoteEntry['status'];
+  /** `unused`: a number of a homologated inutilização (its C100 is already cut to the COD_SIT 05 fields). */
+  status: NoteEntry['status'] | 'unused';
   c100: string[];
   c170: string[][];
   groups: StoredGroup[];
@@ -51,6 +53,17 @@ export interface FromDocsStoreOptions {
   path?: string;
 }
 
+/** An unused number that is also the number of a note of own issue read in the same run. */
+export interface UnusedConflict {
+  number: string;
+  unusedSource: string;
+  noteKey: string;
+  noteSource: string;
+}
+
+/** Keys of the unused numbers in the notes table (a note's key is its 44-character access key: they never meet). */
+const UNUSED_PREFIX = 'unused:';
+
 export class FromDocsStore {
   /** The temporary folder of a throwaway store; null for a durable one. */
   private readonly dir: string | null;
@@ -69,7 +82,8 @@ export class FromDocsStore {
     this.db.pragma('temp_store = FILE');
     this.db.pragma(`cache_size = -${kib}`);
     this.db.exec(`
-      CREATE TABLE IF NOT EXISTS notes (key TEXT PRIMARY KEY, sort TEXT NOT NULL, source TEXT NOT NULL, payload TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS notes (key TEXT PRIMARY KEY, sort TEXT NOT NULL, source TEXT NOT NULL, payload TEXT NOT NULL, num TEXT);
+      CREATE INDEX IF NOT EXISTS notes_num ON notes (num);
       CREATE TABLE IF NOT EXISTS refs (note TEXT NOT NULL, kind TEXT NOT NULL, code TEXT NOT NULL, unit TEXT);
       CREATE INDEX IF NOT EXISTS refs_note ON refs (note);
       CREATE TABLE IF NOT EXISTS parts (code TEXT PRIMARY KEY, record TEXT NOT NULL);
@@ -79,7 +93,7 @@ export class FromDocsStore {
       CREATE TABLE IF NOT EXISTS cancels (key TEXT PRIMARY KEY);
     `);
     this.st = {
-      noteIns: this.db.prepare('INSERT INTO notes (key, sort, source, payload) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO NOTHING'),
+      noteIns: this.db.prepare('INSERT INTO notes (key, sort, source, payload, num) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING'),
       noteGet: this.db.prepare('SELECT source, payload FROM notes WHERE key = ?'),
       noteSet: this.db.prepare('UPDATE notes SET sort = ?, payload = ? WHERE key = ?'),
       refsDel: this.db.prepare('DELETE FROM refs WHERE note = ?'),
@@ -124,7 +138,7 @@ export class FromDocsStore {
       this.st.itemIns!.run(it.code, it.inventoryUnit, JSON.stringify(it.record));
       if (it.factor !== null) this.st.convIns!.run(it.code, it.unit, it.factor);
     }
-    if (this.st.noteIns!.run(n.key, n.sort, n.source, payload).changes === 1) {
+    if (this.st.noteIns!.run(n.key, n.sort, n.source, payload, n.number ?? null).changes === 1) {
       this.refs(n);
       return { duplicate: false };
     }
@@ -150,6 +164,36 @@ export class FromDocsStore {
     const old = this.st.couponGet!.get(c.key) as { source: string; payload: string };
     if (payload < old.payload) this.st.couponSet!.run(sort, payload, c.key);
     return { duplicate: true, first: old.source };
+  }
+
+  /**
+   * Every number of a range of unused numbers, each its C100 (sorted among the exits of own issue by the day
+   * SEFAZ voided it). Returns how many were already stored and where the first of them was seen.
+   */
+  addUnused(u: UnusedEntry): { duplicates: number; first: string | null } {
+    let duplicates = 0;
+    let first: string | null = null;
+    for (let n = u.first; n <= u.last; n++) {
+      this.tick();
+      const num = numberingKey(u.model, u.serie, n);
+      const c100 = [...u.c100];
+      c100[u.numberAt] = String(n);
+      const payload = JSON.stringify({ status: 'unused', c100, c170: [], groups: [] } satisfies StoredNote);
+      const sort = `1|${u.isoDay}|${u.model}|${u.serie.padStart(3, '0')}|${String(n).padStart(9, '0')}|`;
+      if (this.st.noteIns!.run(UNUSED_PREFIX + num, sort, u.source, payload, num).changes === 1) continue;
+      duplicates++;
+      first ??= (this.st.noteGet!.get(UNUSED_PREFIX + num) as { source: string }).source;
+    }
+    return { duplicates, first };
+  }
+
+  /** Unused numbers that a note of own issue of this run also carries (sealed store): reported, and not written. */
+  *conflicts(): Generator<UnusedConflict> {
+    const q = this.db.prepare(`
+      SELECT u.num AS number, u.source AS unusedSource, n.key AS noteKey, n.source AS noteSource FROM notes u
+      JOIN notes n ON n.num = u.num AND n.key NOT LIKE '${UNUSED_PREFIX}%'
+      WHERE u.key LIKE '${UNUSED_PREFIX}%' ORDER BY u.sort, n.key`);
+    yield* q.iterate() as Iterable<UnusedConflict>;
   }
 
   addCancel(key: string): void {
@@ -206,7 +250,11 @@ export class FromDocsStore {
 
   /** The notes in file order, with whether a separate event cancelled them. */
   *notes(): Generator<{ key: string; note: StoredNote; cancelledByEvent: boolean }> {
-    const q = this.db.prepare(`SELECT n.key, n.payload, EXISTS (SELECT 1 FROM cancels c WHERE c.key = n.key) AS cancelled FROM notes n ORDER BY n.sort`);
+    // an unused number that a note of own issue also carries is left out (the note is written; conflicts() reports it)
+    const q = this.db.prepare(`
+      SELECT n.key, n.payload, EXISTS (SELECT 1 FROM cancels c WHERE c.key = n.key) AS cancelled FROM notes n
+      WHERE n.key NOT LIKE '${UNUSED_PREFIX}%' OR NOT EXISTS (SELECT 1 FROM notes m WHERE m.num = n.num AND m.key NOT LIKE '${UNUSED_PREFIX}%')
+      ORDER BY n.sort`);
     for (const row of q.iterate() as Iterable<{ key: string; payload: string; cancelled: number }>) {
       yield { key: row.key, note: JSON.parse(row.payload) as StoredNote, cancelledByEvent: row.cancelled === 1 };
     }

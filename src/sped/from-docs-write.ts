@@ -78,7 +78,7 @@ export function* satDays<G>(
 
 /**
  * The C100s in file order: a cancelled (COD_SIT 02) or denied (04) one cut down to the `kept` fields without
- * children; a regular one with its C170 items, then what `children` writes of it (the analytic records).
+ * children, an unused number (05) as stored; a regular one with its C170 items, then what `children` writes of it (the analytic records).
  */
 export async function putNotes(
   store: FromDocsStore,
@@ -86,11 +86,17 @@ export async function putNotes(
   put: Put,
   kept: readonly string[],
   children: (note: StoredNote) => Promise<void>,
-): Promise<{ notes: number; cancelledNotes: number }> {
+): Promise<{ notes: number; cancelledNotes: number; unusedNumbers: number }> {
   let notes = 0;
   let cancelledNotes = 0;
+  let unusedNumbers = 0;
   for (const { note, cancelledByEvent } of store.notes()) {
     notes++;
+    if (note.status === 'unused') {
+      unusedNumbers++;
+      await put(note.c100);
+      continue;
+    }
     const cancelled = cancelledByEvent || note.status === 'cancelled';
     if (cancelled || note.status === 'denied') {
       if (cancelled) cancelledNotes++;
@@ -101,5 +107,5 @@ export async function putNotes(
     for (const item of note.c170) await put(item);
     await children(note);
   }
-  return { notes, cancelledNotes };
+  return { notes, cancelledNotes, unusedNumbers };
 }

@@ -89,9 +89,11 @@ export interface FromDocsSummary {
   documents: number;
   /** With `checkpoints.resume`: the documents the run did not read again (0 otherwise). */
   resumedFromDocument: number;
-  /** C100s written (regular, cancelled and denied). */
+  /** C100s written (regular, cancelled, denied and unused numbers). */
   notes: number;
   cancelledNotes: number;
+  /** C100 COD_SIT 05 written, one per unused number of a homologated inutilização. */
+  unusedNumbers: number;
   coupons: number;
   cancelledCoupons: number;
   duplicates: number;
@@ -160,6 +162,13 @@ export async function spedFromDocs(sources: string | readonly string[], output: 
           report({ code: 'FROMDOCS_DUPLICATE', severity: 'warning', source: c.source, message: `CF-e ${c.key} already read from ${r.first}: counted once` });
         }
       }
+      for (const u of got.unused) {
+        const r = store.addUnused(u);
+        if (r.duplicates > 0) {
+          duplicates += r.duplicates;
+          report({ code: 'FROMDOCS_DUPLICATE', severity: 'warning', source: u.source, message: `${r.duplicates} of the unused numbers ${u.first}–${u.last} of series ${u.serie} (model ${u.model}) already read from ${r.first ?? '?'}: counted once` });
+        }
+      }
       for (const k of got.cancels) store.addCancel(k);
     };
     if (!from?.loaded) {
@@ -188,6 +197,10 @@ export async function spedFromDocs(sources: string | readonly string[], output: 
     }
     const documents = skipped + counter.documents;
     store.seal();
+    for (const c of store.conflicts()) {
+      const [model, serie, number] = c.number.split('|');
+      report({ code: 'FROMDOCS_UNUSED_CONFLICT', severity: 'warning', source: c.unusedSource, message: `number ${number} of series ${serie} (model ${model}) is voided here but note ${c.noteKey} (${c.noteSource}) was issued with it: the note is booked, the unused number is not` });
+    }
     const context = { layout, version, records, company, period };
     const written = layoutId === 'efd-contribuicoes' ? await writeContribuicoes(store, output, context) : await writeIcmsIpi(store, output, context);
     return { documents, resumedFromDocument: skipped, duplicates, findings, layout: layoutId, ...written };
