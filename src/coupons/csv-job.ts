@@ -11,6 +11,7 @@ import iconv from 'iconv-lite';
 import { asBuffer } from '../nfe/wire-document.js';
 import { countedEvent, type CountedEvent, type Dimension } from './aggregate.js';
 import type { CsvMapping } from './csv-mapping.js';
+import { plainRecords } from './csv-plain.js';
 import { CouponRows, csvParseOptions, rowKey, unreadable, unsplittable, type CsvCoupon, type CsvIndex, type CsvRow } from './from-csv.js';
 import type { CouponFinding } from './types.js';
 
@@ -58,40 +59,46 @@ export interface CsvChunkResult {
 
 export async function csvChunkJob(p: CsvChunkPayload): Promise<CsvChunkResult> {
   const text = iconv.decode(asBuffer(p.bytes), p.mapping.encoding);
-  const parser = parse(csvParseOptions(p.mapping, p.first));
   const skipped: CouponFinding[] = [];
-  parser.on('skip', (err: CsvError & { lines?: number }) => skipped.push(unsplittable(p.name, err.lines === undefined ? undefined : p.lineOffset + err.lines, err.message)));
-  parser.end(text);
   const result: CsvChunkResult = { preHead: [], head: null, inHead: [], headIsTail: false, entries: [], tail: null, trailing: [], fatal: null };
   const grouper = new CouponRows(p.index, p.mapping, p.name);
   const out: CsvCoupon[] = [];
   const counted = (c: CsvCoupon): CountedCsv => ({ events: c.events.map((ev) => countedEvent(ev, p.by)), findings: c.findings });
   // pre: before the first row; head: inside the first run (item rows only); body: after it
-  let state: 'pre' | 'head' | 'body' = p.mapping.rows === 'item' ? 'pre' : 'body';
+  let state = (p.mapping.rows === 'item' ? 'pre' : 'body') as 'pre' | 'head' | 'body';
   let records = 0;
-  try {
-    for await (const rec of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      if (records++ === 0 && p.first && p.mapping.header) {
-        result.preHead.push(...skipped.splice(0));
-        continue;
-      }
-      const row: CsvRow = { line: p.lineOffset + rec.info.lines, cells: rec.record };
-      if (state === 'pre') {
-        result.preHead.push(...skipped.splice(0));
-        state = rowKey(row, p.index) === '' ? 'body' : 'head';
-      } else if (state === 'head') {
-        result.inHead.push(...skipped.splice(0));
-        if (grouper.ends(row)) {
-          result.head = grouper.take();
-          state = 'body';
-        }
-      } else if (skipped.length > 0) out.push({ events: [], findings: skipped.splice(0) });
-      grouper.push(row, out);
-      for (const c of out.splice(0)) result.entries.push(counted(c));
+  const record = (cells: string[], lines: number): void => {
+    if (records++ === 0 && p.first && p.mapping.header) {
+      result.preHead.push(...skipped.splice(0));
+      return;
     }
-  } catch (err) {
-    if (!(err instanceof CsvError)) throw err;
-    result.fatal = unreadable(p.name, err.message);
+    const row: CsvRow = { line: p.lineOffset + lines, cells };
+    if (state === 'pre') {
+      result.preHead.push(...skipped.splice(0));
+      state = rowKey(row, p.index) === '' ? 'body' : 'head';
+    } else if (state === 'head') {
+      result.inHead.push(...skipped.splice(0));
+      if (grouper.ends(row)) {
+        result.head = grouper.take();
+        state = 'body';
+      }
+    } else if (skipped.length > 0) out.push({ events: [], findings: skipped.splice(0) });
+    grouper.push(row, out);
+    for (const c of out.splice(0)) result.entries.push(counted(c));
+  };
+  // plain text (no quotes: nearly every export) is split without csv-parse's byte-by-byte machine, to the same records
+  const plain = plainRecords(text, p.mapping.delimiter);
+  if (plain) for (const r of plain) record(r.cells, r.line);
+  else {
+    const parser = parse(csvParseOptions(p.mapping, p.first));
+    parser.on('skip', (err: CsvError & { lines?: number }) => skipped.push(unsplittable(p.name, err.lines === undefined ? undefined : p.lineOffset + err.lines, err.message)));
+    parser.end(text);
+    try {
+      for await (const rec of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) record(rec.record, rec.info.lines);
+    } catch (err) {
+      if (!(err instanceof CsvError)) throw err;
+      result.fatal = unreadable(p.name, err.message);
+    }
   }
   if (state === 'head') {
     result.head = grouper.take();
