@@ -13,6 +13,7 @@ import { countedEvent, type CountedEvent, type Dimension } from './aggregate.js'
 import type { CsvMapping } from './csv-mapping.js';
 import { plainRecords } from './csv-plain.js';
 import { CouponRows, csvParseOptions, rowKey, unreadable, unsplittable, type CsvCoupon, type CsvIndex, type CsvRow } from './from-csv.js';
+import { PresumBuilder, type Presum } from './presum.js';
 import type { CouponFinding } from './types.js';
 
 export interface CsvChunkPayload {
@@ -25,6 +26,8 @@ export interface CsvChunkPayload {
   /** The chunk starts the export: a BOM may open it, and its first record is the header when there is one. */
   readonly first: boolean;
   readonly by: readonly Dimension[];
+  /** Sum the chunk's sales here (presum.ts): they come back `presummed`, their sums in `presum`. */
+  readonly presum: boolean;
 }
 
 /** A run of rows of one key, as read. */
@@ -47,23 +50,31 @@ export interface CsvChunkResult {
   readonly inHead: CouponFinding[];
   /** The chunk ended inside its first run (it is also its last). */
   headIsTail: boolean;
-  /** Then, in order: the coupons and findings the chunk's rows give. */
-  readonly entries: CountedCsv[];
+  /** Then, in order: the coupons and findings the chunk's rows give (a number: sale i of `presum`, presummedSale). */
+  readonly entries: (CountedCsv | number)[];
   /** The chunk's last run of rows, which the next chunk may continue. */
   tail: RawRun | null;
   /** Findings of unsplittable records after the chunk's last row. */
   trailing: CouponFinding[];
   /** A record that ends the reading (a quote left open): its finding; nothing after it counts. */
   fatal: CouponFinding | null;
+  /** With `presum`: the sums of the entries' presummed sales, and those sales. */
+  presum: Presum | null;
 }
 
 export async function csvChunkJob(p: CsvChunkPayload): Promise<CsvChunkResult> {
   const text = iconv.decode(asBuffer(p.bytes), p.mapping.encoding);
   const skipped: CouponFinding[] = [];
-  const result: CsvChunkResult = { preHead: [], head: null, inHead: [], headIsTail: false, entries: [], tail: null, trailing: [], fatal: null };
+  const result: CsvChunkResult = { preHead: [], head: null, inHead: [], headIsTail: false, entries: [], tail: null, trailing: [], fatal: null, presum: null };
   const grouper = new CouponRows(p.index, p.mapping, p.name);
   const out: CsvCoupon[] = [];
-  const counted = (c: CsvCoupon): CountedCsv => ({ events: c.events.map((ev) => countedEvent(ev, p.by)), findings: c.findings });
+  const presum = p.presum ? new PresumBuilder() : null;
+  const counted = (c: CsvCoupon): CountedCsv | number => {
+    const events = c.events.map((ev) => countedEvent(ev, p.by));
+    const sale = events[0];
+    if (presum && events.length === 1 && c.findings.length === 0 && sale!.kind === 'sale' && !sale!.cancelledInDocument) return presum.take(sale!);
+    return { events, findings: c.findings };
+  };
   // pre: before the first row; head: inside the first run (item rows only); body: after it
   let state = (p.mapping.rows === 'item' ? 'pre' : 'body') as 'pre' | 'head' | 'body';
   let records = 0;
@@ -105,5 +116,6 @@ export async function csvChunkJob(p: CsvChunkPayload): Promise<CsvChunkResult> {
     result.headIsTail = true;
   } else result.tail = grouper.take();
   result.trailing = skipped;
+  result.presum = presum?.result() ?? null;
   return result;
 }
