@@ -7,10 +7,10 @@
  * back where the reading of the whole stream would report them.
  */
 import { CsvError, parse } from 'csv-parse';
-import iconv from 'iconv-lite';
 import { asBuffer } from '../nfe/wire-document.js';
 import { countedEvent, type CountedEvent, type Dimension } from './aggregate.js';
 import type { CsvMapping } from './csv-mapping.js';
+import { decodeCsv } from './csv-decode.js';
 import { plainRecords } from './csv-plain.js';
 import { CouponRows, csvParseOptions, rowKey, unreadable, unsplittable, type CsvCoupon, type CsvIndex, type CsvRow } from './from-csv.js';
 import { PresumBuilder, type Presum } from './presum.js';
@@ -63,7 +63,7 @@ export interface CsvChunkResult {
 }
 
 export async function csvChunkJob(p: CsvChunkPayload): Promise<CsvChunkResult> {
-  const text = iconv.decode(asBuffer(p.bytes), p.mapping.encoding);
+  const text = decodeCsv(asBuffer(p.bytes), p.mapping.encoding);
   const skipped: CouponFinding[] = [];
   const result: CsvChunkResult = { preHead: [], head: null, inHead: [], headIsTail: false, entries: [], tail: null, trailing: [], fatal: null, presum: null };
   const grouper = new CouponRows(p.index, p.mapping, p.name);
