@@ -95,11 +95,24 @@ export class DocumentSplitter {
           else if (b === 0x21) state = S.Bang;
           else state = S.StartTag;
           break;
-        case S.StartTag:
-          if (b === 0x22 || b === 0x27) {
-            quote = b;
+        case S.StartTag: {
+          // the tag's name and attributes: nothing but a quote or the tag's end matters (a tight loop to the next)
+          let j = i;
+          let c = b;
+          while (c !== 0x3e && c !== 0x22 && c !== 0x27 && ++j < n) c = chunk[j]!;
+          if (j > i) {
+            prev2 = j - i >= 2 ? chunk[j - 2]! : prev;
+            prev = chunk[j - 1]!;
+          }
+          if (j === n) {
+            i = n;
+            continue;
+          }
+          i = j;
+          if (c === 0x22 || c === 0x27) {
+            quote = c;
             state = S.StartTagQuote;
-          } else if (b === 0x3e) {
+          } else {
             state = S.Text;
             if (prev !== 0x2f) depth++;
             else if (depth === 0) {
@@ -108,7 +121,10 @@ export class DocumentSplitter {
               docFrom = -1;
             }
           }
-          break;
+          prev2 = prev;
+          prev = c;
+          continue;
+        }
         case S.StartTagQuote: {
           // an attribute value: skip to its closing quote
           const q = b === quote ? i : chunk.indexOf(quote, i + 1);
@@ -124,18 +140,31 @@ export class DocumentSplitter {
           prev = quote;
           continue;
         }
-        case S.EndTag:
-          if (b === 0x3e) {
-            state = S.Text;
-            depth--;
-            if (depth <= 0) {
-              out.push(docFrom, i + 1, 1);
-              inDoc = false;
-              depth = 0;
-              docFrom = -1;
-            }
+        case S.EndTag: {
+          // the tag's name: only its end matters
+          const gt = b === 0x3e ? i : chunk.indexOf(0x3e, i + 1);
+          const j = gt === -1 ? n : gt;
+          if (j > i) {
+            prev2 = j - i >= 2 ? chunk[j - 2]! : prev;
+            prev = chunk[j - 1]!;
           }
-          break;
+          if (j === n) {
+            i = n;
+            continue;
+          }
+          i = j;
+          state = S.Text;
+          depth--;
+          if (depth <= 0) {
+            out.push(docFrom, i + 1, 1);
+            inDoc = false;
+            depth = 0;
+            docFrom = -1;
+          }
+          prev2 = prev;
+          prev = 0x3e;
+          continue;
+        }
         case S.Pi:
           if (b === 0x3e && prev === 0x3f) state = S.Text;
           break;
