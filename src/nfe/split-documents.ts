@@ -95,11 +95,17 @@ export class DocumentSplitter {
           else if (b === 0x21) state = S.Bang;
           else state = S.StartTag;
           break;
-        case S.StartTag: {
-          // the tag's name and attributes: nothing but a quote or the tag's end matters (a tight loop to the next)
+        case S.StartTag:
+        case S.EndTag: {
+          // a tag's name and attributes: nothing but a quote (start tags) or the tag's end matters; a tight loop
+          // (indexOf in an end tag) to the next of them instead of a switch round per byte
+          const end = state === S.EndTag;
           let j = i;
           let c = b;
-          while (c !== 0x3e && c !== 0x22 && c !== 0x27 && ++j < n) c = chunk[j]!;
+          if (end) {
+            const gt = b === 0x3e ? i : chunk.indexOf(0x3e, i + 1);
+            j = gt === -1 ? n : gt;
+          } else while (c !== 0x3e && c !== 0x22 && c !== 0x27 && ++j < n) c = chunk[j]!;
           if (j > i) {
             prev2 = j - i >= 2 ? chunk[j - 2]! : prev;
             prev = chunk[j - 1]!;
@@ -109,9 +115,19 @@ export class DocumentSplitter {
             continue;
           }
           i = j;
+          c = chunk[j]!;
           if (c === 0x22 || c === 0x27) {
             quote = c;
             state = S.StartTagQuote;
+          } else if (end) {
+            state = S.Text;
+            depth--;
+            if (depth <= 0) {
+              out.push(docFrom, i + 1, 1);
+              inDoc = false;
+              depth = 0;
+              docFrom = -1;
+            }
           } else {
             state = S.Text;
             if (prev !== 0x2f) depth++;
@@ -138,31 +154,6 @@ export class DocumentSplitter {
           state = S.StartTag;
           prev2 = q >= 1 ? chunk[q - 1]! : prev;
           prev = quote;
-          continue;
-        }
-        case S.EndTag: {
-          // the tag's name: only its end matters
-          const gt = b === 0x3e ? i : chunk.indexOf(0x3e, i + 1);
-          const j = gt === -1 ? n : gt;
-          if (j > i) {
-            prev2 = j - i >= 2 ? chunk[j - 2]! : prev;
-            prev = chunk[j - 1]!;
-          }
-          if (j === n) {
-            i = n;
-            continue;
-          }
-          i = j;
-          state = S.Text;
-          depth--;
-          if (depth <= 0) {
-            out.push(docFrom, i + 1, 1);
-            inDoc = false;
-            depth = 0;
-            docFrom = -1;
-          }
-          prev2 = prev;
-          prev = 0x3e;
           continue;
         }
         case S.Pi:
