@@ -4,6 +4,7 @@
  * items fall in; what it added (its contribution) can be serialized, kept in the key store, and taken back out
  * when a cancellation arrives after it. Exact: cents as BigInts.
  */
+import type { Presum } from './presum.js';
 import type { CouponCancellation, CouponEvent, CouponItem, CouponSale } from './types.js';
 
 /** Grouping dimensions: per coupon (day, model, equipment, emitter) or per item (cst, cfop, rate). */
@@ -100,6 +101,8 @@ export interface CountedSale {
   readonly source: string;
   readonly cancelledInDocument?: boolean;
   readonly contribution: Contribution;
+  /** Its parts are already in its chunk's sums (presum.ts): the contribution holds its `data` only. */
+  readonly presummed?: boolean;
 }
 
 export type CountedEvent = CountedSale | CouponCancellation;
@@ -127,7 +130,7 @@ export class Aggregator {
 
   /** Counts a sale, by its contribution (contributionOf with this aggregator's `by`). */
   addSale(c: Contribution): void {
-    for (const p of c.parts) this.#apply(p, 1n);
+    for (const p of c.parts) this.#apply(p, 1);
   }
 
   /** Counts a sale as cancelled: its coupon and gross value in the cancelled columns. */
@@ -137,22 +140,33 @@ export class Aggregator {
 
   /** Moves a counted sale (its serialized contribution) to the cancelled columns. */
   cancelContribution(data: string): void {
-    for (const line of data.split('\n')) {
-      const f = line.split('\t');
-      const p: Part = {
-        group: f[0]!, items: Number(f[1]), gross: BigInt(f[2]!), discount: BigInt(f[3]!), icmsBase: BigInt(f[4]!),
-        icmsValue: BigInt(f[5]!), pis: BigInt(f[6]!), cofins: BigInt(f[7]!),
-      };
-      this.#apply(p, -1n);
+    for (const p of partsOf(data)) {
+      this.#apply(p, -1);
       this.#cancel(p);
     }
   }
 
-  #apply(p: Part, sign: 1n | -1n): void {
+  /** Adds a chunk's presummed sales (presum.ts). */
+  addPresum(s: Presum): void {
+    for (let i = 0; i < s.groups.length; i++) {
+      const r = this.#row(s.groups[i]!);
+      r.coupons += s.coupons[i]!;
+      r.items += s.items[i]!;
+      for (let a = 0; a < AMOUNTS.length; a++) r[AMOUNTS[a]!] += s.amounts[i * AMOUNTS.length + a]!;
+    }
+  }
+
+  /** Takes a presummed sale (its serialized contribution) back out: it was not counted after all. */
+  revertSale(data: string): void {
+    for (const p of partsOf(data)) this.#apply(p, -1);
+  }
+
+  #apply(p: Part, sign: 1 | -1): void {
     const r = this.#row(p.group);
-    r.coupons += Number(sign);
-    r.items += Number(sign) * p.items;
-    for (const a of AMOUNTS) r[a] += sign * p[a];
+    r.coupons += sign;
+    r.items += sign * p.items;
+    if (sign === 1) for (const a of AMOUNTS) r[a] += p[a];
+    else for (const a of AMOUNTS) r[a] -= p[a];
   }
 
   #cancel(p: Part): void {
@@ -161,16 +175,21 @@ export class Aggregator {
     r.cancelledGross += p.gross;
   }
 
+  /** The rows that count something (not a group only presummed sales taken back out touched). */
+  #counted(): [string, GroupSums][] {
+    return [...this.#rows].filter(([, r]) => r.coupons !== 0 || r.cancelled !== 0);
+  }
+
   /** The rows, sorted by their values (deterministic whatever the input order). */
   rows(): GroupRow[] {
-    return [...this.#rows.entries()]
+    return this.#counted()
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([k, s]) => ({ values: this.by.length === 0 ? [] : k.split(SEP), ...s }));
   }
 
   /** The rows as plain strings (a checkpoint's part): group, then every sum in SUM_FIELDS order. */
   snapshot(): string[][] {
-    return [...this.#rows].map(([group, r]) => [group, ...SUM_FIELDS.map((f) => String(r[f]))]);
+    return this.#counted().map(([group, r]) => [group, ...SUM_FIELDS.map((f) => String(r[f]))]);
   }
 
   /** Takes back the rows of a snapshot (a resumed run, before anything else is added). */
@@ -189,6 +208,17 @@ export class Aggregator {
   get size(): number {
     return this.#rows.size;
   }
+}
+
+/** The parts of a serialized contribution (Contribution.data). */
+function partsOf(data: string): Part[] {
+  return data.split('\n').map((line) => {
+    const f = line.split('\t');
+    return {
+      group: f[0]!, items: Number(f[1]), gross: BigInt(f[2]!), discount: BigInt(f[3]!), icmsBase: BigInt(f[4]!),
+      icmsValue: BigInt(f[5]!), pis: BigInt(f[6]!), cofins: BigInt(f[7]!),
+    };
+  });
 }
 
 /** The sum of every row (the coupons column counts coupon-row pairs: see `CouponSummary.totals` for coupons). */

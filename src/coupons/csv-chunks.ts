@@ -16,7 +16,10 @@ import { countedEvent, type Dimension } from './aggregate.js';
 import type { CsvMapping } from './csv-mapping.js';
 import type { CountedCsv, CsvChunkPayload, CsvChunkResult, RawRun } from './csv-job.js';
 import { csvCoupon, csvIndex, csvParseOptions, type CsvIndex } from './from-csv.js';
+import { presummedSale, type Presum } from './presum.js';
 import type { CouponFinding } from './types.js';
+
+const NO_FINDINGS: readonly CouponFinding[] = [];
 
 /** Bytes per chunk (cut at the last record end before it). */
 export const CSV_CHUNK_BYTES = 1 << 20;
@@ -107,6 +110,11 @@ export interface PooledCsvRun {
   readonly chunkBytes?: number;
   /** Each coupon (or finding-only entry) of the export, in order. */
   readonly take: (c: CountedCsv) => Promise<void>;
+  /**
+   * With it, the workers presum each chunk's sales (presum.ts): a chunk's sums come here before its coupons go
+   * to `take`, and those coupons are `presummed`. Without it every sale comes with its parts.
+   */
+  readonly addPresum?: (s: Presum) => void;
 }
 
 /** Reads an export on the pool; resolves once every coupon went to `take`. */
@@ -127,6 +135,7 @@ export async function readCsvPooled(run: PooledCsvRun): Promise<void> {
   };
   const join = async (r: CsvChunkResult): Promise<void> => {
     if (stopped) return; // past a record that ended the reading
+    if (r.presum) run.addPresum!(r.presum);
     await findings(trailing);
     await findings(r.preHead);
     if (r.head) {
@@ -140,7 +149,7 @@ export async function readCsvPooled(run: PooledCsvRun): Promise<void> {
     } else if (r.entries.length > 0 || r.tail || r.fatal) await flush();
     for (const e of r.entries) {
       run.signal?.throwIfAborted();
-      await run.take(e);
+      await run.take(typeof e === 'number' ? { events: [presummedSale(r.presum!, e)], findings: NO_FINDINGS } : e);
     }
     if (r.tail) pending = r.tail;
     trailing = r.trailing;
@@ -164,7 +173,7 @@ export async function readCsvPooled(run: PooledCsvRun): Promise<void> {
       })(),
       (c) => {
         const owned = new Uint8Array(c.bytes); // its own ArrayBuffer, moved to the worker
-        const payload: CsvChunkPayload = { bytes: owned, mapping, index: index!, name, lineOffset: c.lineOffset, first: c.first, by: run.by };
+        const payload: CsvChunkPayload = { bytes: owned, mapping, index: index!, name, lineOffset: c.lineOffset, first: c.first, by: run.by, presum: run.addPresum !== undefined };
         return run.pool.run<CsvChunkResult>('coupons.csv-chunk', payload, { transfer: [owned.buffer as ArrayBuffer] });
       },
       join,

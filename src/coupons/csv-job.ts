@@ -7,11 +7,13 @@
  * back where the reading of the whole stream would report them.
  */
 import { CsvError, parse } from 'csv-parse';
-import iconv from 'iconv-lite';
 import { asBuffer } from '../nfe/wire-document.js';
 import { countedEvent, type CountedEvent, type Dimension } from './aggregate.js';
 import type { CsvMapping } from './csv-mapping.js';
+import { decodeCsv } from './csv-decode.js';
+import { plainRecords } from './csv-plain.js';
 import { CouponRows, csvParseOptions, rowKey, unreadable, unsplittable, type CsvCoupon, type CsvIndex, type CsvRow } from './from-csv.js';
+import { PresumBuilder, type Presum } from './presum.js';
 import type { CouponFinding } from './types.js';
 
 export interface CsvChunkPayload {
@@ -24,6 +26,8 @@ export interface CsvChunkPayload {
   /** The chunk starts the export: a BOM may open it, and its first record is the header when there is one. */
   readonly first: boolean;
   readonly by: readonly Dimension[];
+  /** Sum the chunk's sales here (presum.ts): they come back `presummed`, their sums in `presum`. */
+  readonly presum: boolean;
 }
 
 /** A run of rows of one key, as read. */
@@ -46,57 +50,72 @@ export interface CsvChunkResult {
   readonly inHead: CouponFinding[];
   /** The chunk ended inside its first run (it is also its last). */
   headIsTail: boolean;
-  /** Then, in order: the coupons and findings the chunk's rows give. */
-  readonly entries: CountedCsv[];
+  /** Then, in order: the coupons and findings the chunk's rows give (a number: sale i of `presum`, presummedSale). */
+  readonly entries: (CountedCsv | number)[];
   /** The chunk's last run of rows, which the next chunk may continue. */
   tail: RawRun | null;
   /** Findings of unsplittable records after the chunk's last row. */
   trailing: CouponFinding[];
   /** A record that ends the reading (a quote left open): its finding; nothing after it counts. */
   fatal: CouponFinding | null;
+  /** With `presum`: the sums of the entries' presummed sales, and those sales. */
+  presum: Presum | null;
 }
 
 export async function csvChunkJob(p: CsvChunkPayload): Promise<CsvChunkResult> {
-  const text = iconv.decode(asBuffer(p.bytes), p.mapping.encoding);
-  const parser = parse(csvParseOptions(p.mapping, p.first));
+  const text = decodeCsv(asBuffer(p.bytes), p.mapping.encoding);
   const skipped: CouponFinding[] = [];
-  parser.on('skip', (err: CsvError & { lines?: number }) => skipped.push(unsplittable(p.name, err.lines === undefined ? undefined : p.lineOffset + err.lines, err.message)));
-  parser.end(text);
-  const result: CsvChunkResult = { preHead: [], head: null, inHead: [], headIsTail: false, entries: [], tail: null, trailing: [], fatal: null };
+  const result: CsvChunkResult = { preHead: [], head: null, inHead: [], headIsTail: false, entries: [], tail: null, trailing: [], fatal: null, presum: null };
   const grouper = new CouponRows(p.index, p.mapping, p.name);
   const out: CsvCoupon[] = [];
-  const counted = (c: CsvCoupon): CountedCsv => ({ events: c.events.map((ev) => countedEvent(ev, p.by)), findings: c.findings });
+  const presum = p.presum ? new PresumBuilder() : null;
+  const counted = (c: CsvCoupon): CountedCsv | number => {
+    const events = c.events.map((ev) => countedEvent(ev, p.by));
+    const sale = events[0];
+    if (presum && events.length === 1 && c.findings.length === 0 && sale!.kind === 'sale' && !sale!.cancelledInDocument) return presum.take(sale!);
+    return { events, findings: c.findings };
+  };
   // pre: before the first row; head: inside the first run (item rows only); body: after it
-  let state: 'pre' | 'head' | 'body' = p.mapping.rows === 'item' ? 'pre' : 'body';
+  let state = (p.mapping.rows === 'item' ? 'pre' : 'body') as 'pre' | 'head' | 'body';
   let records = 0;
-  try {
-    for await (const rec of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      if (records++ === 0 && p.first && p.mapping.header) {
-        result.preHead.push(...skipped.splice(0));
-        continue;
-      }
-      const row: CsvRow = { line: p.lineOffset + rec.info.lines, cells: rec.record };
-      if (state === 'pre') {
-        result.preHead.push(...skipped.splice(0));
-        state = rowKey(row, p.index) === '' ? 'body' : 'head';
-      } else if (state === 'head') {
-        result.inHead.push(...skipped.splice(0));
-        if (grouper.ends(row)) {
-          result.head = grouper.take();
-          state = 'body';
-        }
-      } else if (skipped.length > 0) out.push({ events: [], findings: skipped.splice(0) });
-      grouper.push(row, out);
-      for (const c of out.splice(0)) result.entries.push(counted(c));
+  const record = (cells: string[], lines: number): void => {
+    if (records++ === 0 && p.first && p.mapping.header) {
+      result.preHead.push(...skipped.splice(0));
+      return;
     }
-  } catch (err) {
-    if (!(err instanceof CsvError)) throw err;
-    result.fatal = unreadable(p.name, err.message);
+    const row: CsvRow = { line: p.lineOffset + lines, cells };
+    if (state === 'pre') {
+      result.preHead.push(...skipped.splice(0));
+      state = rowKey(row, p.index) === '' ? 'body' : 'head';
+    } else if (state === 'head') {
+      result.inHead.push(...skipped.splice(0));
+      if (grouper.ends(row)) {
+        result.head = grouper.take();
+        state = 'body';
+      }
+    } else if (skipped.length > 0) out.push({ events: [], findings: skipped.splice(0) });
+    grouper.push(row, out);
+    for (const c of out.splice(0)) result.entries.push(counted(c));
+  };
+  // plain text (no quotes: nearly every export) is split without csv-parse's byte-by-byte machine, to the same records
+  const plain = plainRecords(text, p.mapping.delimiter);
+  if (plain) for (const r of plain) record(r.cells, r.line);
+  else {
+    const parser = parse(csvParseOptions(p.mapping, p.first));
+    parser.on('skip', (err: CsvError & { lines?: number }) => skipped.push(unsplittable(p.name, err.lines === undefined ? undefined : p.lineOffset + err.lines, err.message)));
+    parser.end(text);
+    try {
+      for await (const rec of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) record(rec.record, rec.info.lines);
+    } catch (err) {
+      if (!(err instanceof CsvError)) throw err;
+      result.fatal = unreadable(p.name, err.message);
+    }
   }
   if (state === 'head') {
     result.head = grouper.take();
     result.headIsTail = true;
   } else result.tail = grouper.take();
   result.trailing = skipped;
+  result.presum = presum?.result() ?? null;
   return result;
 }

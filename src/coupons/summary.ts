@@ -20,6 +20,7 @@ import { readCsvCoupons } from './from-csv.js';
 import type { CountedDocument, CouponReadOptions } from './extract-job.js';
 import { mk } from './from-xml.js';
 import { KeyStore } from './key-store.js';
+import type { Presum } from './presum.js';
 import { openStream, SourceCounter, sourceUnits, xmlItems, type SourceUnit } from './sources.js';
 import { openZipEntry, type ZipCsvEntry } from './zip-csv.js';
 import type { CouponFinding } from './types.js';
@@ -137,11 +138,13 @@ export async function summarizeCoupons(sources: string | readonly string[], opti
     const e = store.get(ev.key);
     if (e === undefined || e.state === 'pending') {
       if (e?.state === 'pending' || ev.cancelledInDocument) {
-        agg.addCancelledSale(ev.contribution);
+        // a presummed sale (never one cancelled in its document) is in the sums already: moved to the cancelled columns
+        if (ev.presummed) agg.cancelContribution(ev.contribution.data);
+        else agg.addCancelledSale(ev.contribution);
         totals.cancelled++;
         store.set(ev.key, { state: 'cancelled', data: '' });
       } else {
-        agg.addSale(ev.contribution);
+        if (!ev.presummed) agg.addSale(ev.contribution);
         store.set(ev.key, { state: 'sale', data: ev.contribution.data });
         totals.coupons++;
       }
@@ -149,6 +152,7 @@ export async function summarizeCoupons(sources: string | readonly string[], opti
     }
     // the key was counted already: a repeated delivery (a document saying the sale is cancelled still cancels it)
     if (ev.cancelledInDocument && e.state === 'sale') return cancel(ev.key, ev.source, true);
+    if (ev.presummed) agg.revertSale(ev.contribution.data);
     totals.duplicates++;
     report(mk('COUPON_DUPLICATE', ev.source, 'the coupon was already counted: this delivery is not counted again', ev.key, 'warning'));
   };
@@ -206,6 +210,8 @@ export async function summarizeCoupons(sources: string | readonly string[], opti
       if (pool.threads > 1) {
         await readCsvPooled({
           pool, stream, name: u.path, mapping, by, take: (c) => coupon(c.events, c.findings),
+          // the workers presum a chunk's sales unless a checkpoint may fall inside a chunk (its sums must be exact there)
+          ...(cps ? {} : { addPresum: (s: Presum) => agg.addPresum(s) }),
           ...(options.signal ? { signal: options.signal } : {}), ...(options.csvChunkBytes ? { chunkBytes: options.csvChunkBytes } : {}),
         });
       } else {

@@ -96,10 +96,39 @@ export class DocumentSplitter {
           else state = S.StartTag;
           break;
         case S.StartTag:
-          if (b === 0x22 || b === 0x27) {
-            quote = b;
+        case S.EndTag: {
+          // a tag's name and attributes: nothing but a quote (start tags) or the tag's end matters; a tight loop
+          // (indexOf in an end tag) to the next of them instead of a switch round per byte
+          const end = state === S.EndTag;
+          let j = i;
+          let c = b;
+          if (end) {
+            const gt = b === 0x3e ? i : chunk.indexOf(0x3e, i + 1);
+            j = gt === -1 ? n : gt;
+          } else while (c !== 0x3e && c !== 0x22 && c !== 0x27 && ++j < n) c = chunk[j]!;
+          if (j > i) {
+            prev2 = j - i >= 2 ? chunk[j - 2]! : prev;
+            prev = chunk[j - 1]!;
+          }
+          if (j === n) {
+            i = n;
+            continue;
+          }
+          i = j;
+          c = chunk[j]!;
+          if (c === 0x22 || c === 0x27) {
+            quote = c;
             state = S.StartTagQuote;
-          } else if (b === 0x3e) {
+          } else if (end) {
+            state = S.Text;
+            depth--;
+            if (depth <= 0) {
+              out.push(docFrom, i + 1, 1);
+              inDoc = false;
+              depth = 0;
+              docFrom = -1;
+            }
+          } else {
             state = S.Text;
             if (prev !== 0x2f) depth++;
             else if (depth === 0) {
@@ -108,7 +137,10 @@ export class DocumentSplitter {
               docFrom = -1;
             }
           }
-          break;
+          prev2 = prev;
+          prev = c;
+          continue;
+        }
         case S.StartTagQuote: {
           // an attribute value: skip to its closing quote
           const q = b === quote ? i : chunk.indexOf(quote, i + 1);
@@ -124,18 +156,6 @@ export class DocumentSplitter {
           prev = quote;
           continue;
         }
-        case S.EndTag:
-          if (b === 0x3e) {
-            state = S.Text;
-            depth--;
-            if (depth <= 0) {
-              out.push(docFrom, i + 1, 1);
-              inDoc = false;
-              depth = 0;
-              docFrom = -1;
-            }
-          }
-          break;
         case S.Pi:
           if (b === 0x3e && prev === 0x3f) state = S.Text;
           break;

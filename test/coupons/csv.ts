@@ -18,7 +18,7 @@ import { summaryJson } from '../../src/coupons/summary-format.js';
 import type { CouponFinding } from '../../src/coupons/types.js';
 import { run } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { cfe, money, oracleItems } from '../helpers/coupons.js';
+import { cfe, cfeCancel, money, oracleItems } from '../helpers/coupons.js';
 import { writeZip } from '../helpers/zip.js';
 
 const ITEM_MAPPING = {
@@ -273,4 +273,38 @@ t.test('CSV exports inside a zip: read after the zip\'s XML entries, as a source
   const s = await summarizeCoupons([damaged, join(dir, 'sat.xml')], { mapping, onFinding: (f) => got.push(f) });
   t.match(got.find((f) => f.code === 'NFE_ZIP_ERROR'), { source: `${damaged}!pos.csv`, message: /zip entry cannot be read: too many bytes/ });
   t.equal(s.totals.coupons, 3, 'z.xml, then 1 and 5 from the next source');
+});
+
+t.test('on worker threads, presummed chunks: second deliveries with other items and sales cancelled before they came give the one-thread summary', async (t) => {
+  const dir = tempDir('coupons-csv-presum-');
+  const mapping = parseCsvMapping({ rows: 'item', delimiter: ';', decimalComma: true, encoding: 'windows-1252', columns: { key: 'k', date: 'd', gross: 'g', cst: 'cst', cfop: 'cfop', cancelled: 'x' }, cancelledValues: ['S'] });
+  for (let round = 0; round < 6; round++) {
+    const r = mulberry32(7700 + round);
+    const rows = (s: number, day: string, cancelled: boolean): string[] =>
+      Array.from({ length: 1 + Math.floor(r() * 4) }, () => [cfe(s).key, day, `${Math.floor(r() * 900)},${String(Math.floor(r() * 100)).padStart(2, '0')}`, r() < 0.5 ? '00' : '60', r() < 0.5 ? '5102' : '5405', cancelled ? 'S' : 'N'].join(';'));
+    const lines = ['k;d;g;cst;cfop;x'];
+    const cancelledFirst: number[] = [];
+    for (let s = 1; s <= 80; s++) {
+      lines.push(...rows(s, `2026-01-0${1 + (s % 5)}`, false));
+      const roll = r();
+      // a second delivery on a day no sale has (its rows must not appear), a cancellation row, a cancellation that came first
+      if (roll < 0.15 && s > 1) lines.push(...rows(s - 1, '2026-01-31', false));
+      else if (roll < 0.25) lines.push(...rows(s, '2026-01-30', true));
+      else if (roll < 0.35) cancelledFirst.push(s);
+    }
+    const csv = join(dir, `export-${round}.csv`);
+    writeFileSync(csv, iconv.encode(`${lines.join('\r\n')}\r\n`, 'windows-1252'));
+    const xml = join(dir, `cancellations-${round}.xml`);
+    writeFileSync(xml, cancelledFirst.map((s) => cfeCancel(s).xml).join('\n'));
+    const runs: { json: string; findings: string[] }[] = [];
+    for (const threads of [1, 2]) {
+      const findings: string[] = [];
+      const s = await summarizeCoupons([xml, csv], { mapping, threads, csvChunkBytes: 200 + Math.floor(r() * 600), onFinding: (f) => findings.push(`${f.source} ${f.key ?? ''} ${f.code}`) });
+      runs.push({ json: summaryJson(s), findings });
+      t.ok(s.rows.every((row) => row.values[0] !== '2026-01-31'), `round ${round}, ${threads} thread(s): no row of second deliveries only`);
+      t.ok(s.totals.cancelled >= cancelledFirst.length && s.totals.duplicates > 0, `round ${round}: there are cancelled coupons and duplicates`);
+    }
+    t.equal(runs[1]!.json, runs[0]!.json, `round ${round}: 2 threads, the same summary`);
+    t.same(runs[1]!.findings, runs[0]!.findings, `round ${round}: the same findings in the same order`);
+  }
 });
