@@ -14,6 +14,7 @@ import { buildCfeKey } from '../../src/coupons/cfe/key.js';
 import { parseCsvMapping, type CsvMapping } from '../../src/coupons/csv-mapping.js';
 import { readCsvCoupons } from '../../src/coupons/from-csv.js';
 import { summarizeCoupons } from '../../src/coupons/summary.js';
+import { createPool } from '../../src/pool/pool.js';
 import { summaryJson } from '../../src/coupons/summary-format.js';
 import type { CouponFinding } from '../../src/coupons/types.js';
 import { run } from '../helpers/cli.js';
@@ -194,6 +195,9 @@ t.test('a directory tree mixing XML, zips and CSV exports: each read as what it 
 });
 
 t.test('on worker threads, cut into small chunks: the same coupons, findings and summary as one thread', async (t) => {
+  // one pool of each size for every round (a pool per run would start its workers 50 times)
+  const pools = new Map([2, 3].map((n) => [n, createPool({ threads: n })]));
+  t.teardown(() => Promise.all([...pools.values()].map((p) => p.close())));
   for (let round = 0; round < 25; round++) {
     const r = mulberry32(5000 + round);
     const perItem = r() < 0.7;
@@ -218,7 +222,7 @@ t.test('on worker threads, cut into small chunks: the same coupons, findings and
     const runs: { json: string; findings: string[] }[] = [];
     for (const threads of [1, 2, 3]) {
       const findings: string[] = [];
-      const s = await summarizeCoupons('-', { asCsv: true, mapping, threads, csvChunkBytes: 64 + Math.floor(r() * 400), stdin: Readable.from([bytes]), onFinding: (f) => findings.push(`${f.source} ${f.key ?? ''} ${f.code} ${f.message}`) });
+      const s = await summarizeCoupons('-', { asCsv: true, mapping, ...(threads === 1 ? { threads } : { pool: pools.get(threads)! }), csvChunkBytes: 64 + Math.floor(r() * 400), stdin: Readable.from([bytes]), onFinding: (f) => findings.push(`${f.source} ${f.key ?? ''} ${f.code} ${f.message}`) });
       runs.push({ json: summaryJson(s), findings });
     }
     t.equal(runs[1]!.json, runs[0]!.json, `round ${round}: 2 threads, the same summary`);
@@ -276,6 +280,8 @@ t.test('CSV exports inside a zip: read after the zip\'s XML entries, as a source
 });
 
 t.test('on worker threads, presummed chunks: second deliveries with other items and sales cancelled before they came give the one-thread summary', async (t) => {
+  const pool = createPool({ threads: 2 });
+  t.teardown(() => pool.close());
   const dir = tempDir('coupons-csv-presum-');
   const mapping = parseCsvMapping({ rows: 'item', delimiter: ';', decimalComma: true, encoding: 'windows-1252', columns: { key: 'k', date: 'd', gross: 'g', cst: 'cst', cfop: 'cfop', cancelled: 'x' }, cancelledValues: ['S'] });
   for (let round = 0; round < 6; round++) {
@@ -299,7 +305,7 @@ t.test('on worker threads, presummed chunks: second deliveries with other items 
     const runs: { json: string; findings: string[] }[] = [];
     for (const threads of [1, 2]) {
       const findings: string[] = [];
-      const s = await summarizeCoupons([xml, csv], { mapping, threads, csvChunkBytes: 200 + Math.floor(r() * 600), onFinding: (f) => findings.push(`${f.source} ${f.key ?? ''} ${f.code}`) });
+      const s = await summarizeCoupons([xml, csv], { mapping, ...(threads === 1 ? { threads } : { pool }), csvChunkBytes: 200 + Math.floor(r() * 600), onFinding: (f) => findings.push(`${f.source} ${f.key ?? ''} ${f.code}`) });
       runs.push({ json: summaryJson(s), findings });
       t.ok(s.rows.every((row) => row.values[0] !== '2026-01-31'), `round ${round}, ${threads} thread(s): no row of second deliveries only`);
       t.ok(s.totals.cancelled >= cancelledFirst.length && s.totals.duplicates > 0, `round ${round}: there are cancelled coupons and duplicates`);
