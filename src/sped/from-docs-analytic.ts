@@ -35,8 +35,19 @@ export function dec(text: string): Decimal {
 /** A SPED amount with 2 decimals. */
 export const money = (d: Decimal): string => d.format(',', 2);
 
+/** Texts that are already an amount with 2 decimals (or a whole number) as Decimal would write them: no leading zeros, no sign. */
+const CENTS = /^(?:0|[1-9]\d*)\.\d\d$/;
+const WHOLE = /^(?:0|[1-9]\d*)$/;
+
+/** money(dec(text)) — a decimal text of the XML or of the store as a SPED amount — without the Decimal for the texts that need no rounding. */
+export function moneyOf(text: string): string {
+  if (CENTS.test(text)) return text.replace('.', ',');
+  if (WHOLE.test(text)) return `${text},00`;
+  return money(dec(text));
+}
+
 /** A rate of the XML ('18.0000') as ALIQ_ICMS ('18,00'); '' is '0,00'. */
-export const rateOf = (text: string): string => money(dec(text));
+export const rateOf = (text: string): string => moneyOf(text);
 
 /** CST_ICMS of an item: origin + CST, or origin + the Tabela B code the rules give a CSOSN. */
 export function cstIcms(orig: string, cst: string, csosn: string): string {

@@ -6,7 +6,7 @@ import type { ParsedNfe } from '../nfe/parse.js';
 import { list, o, s, type Obj } from '../nfe/csv-fields.js';
 import { variantOf } from '../nfe/totals.js';
 import { Decimal } from '../common/decimal.js';
-import { AnalyticGroups, cstIcms, dec, money, rateOf, storeGroup } from './from-docs-analytic.js';
+import { AnalyticGroups, cstIcms, dec, money, moneyOf, rateOf, storeGroup } from './from-docs-analytic.js';
 import { inPeriod, warn, type ExtractContext, type Extracted } from './from-docs-entries.js';
 import { itemTaxes, PisCofinsGroups, storePisCofins } from './from-docs-pis-cofins.js';
 import { CONTRIB_RULES } from './from-docs-rules.js';
@@ -58,9 +58,9 @@ export function extractCoupon(parsed: ParsedNfe, ctx: ExtractContext, out: Extra
     ...base,
     groups: groups.list().map(storeGroup),
     c800: ctx.records.make('C800', {
-      COD_MOD: '59', COD_SIT: '00', NUM_CFE: s(ide.nCFe), DT_DOC: day, VL_CFE: money(dec(s(o(inf.total).vCFe))), VL_PIS: money(dec(s(tot.vPIS))),
-      VL_COFINS: money(dec(s(tot.vCOFINS))), CNPJ_CPF: buyer, NR_SAT: s(ide.nserieSAT), CHV_CFE: key, VL_DESC: money(vDesc), VL_MERC: money(dec(s(tot.vProd))),
-      VL_OUT_DA: money(vOut), VL_ICMS: money(dec(s(tot.vICMS))), VL_PIS_ST: money(dec(s(tot.vPISST))), VL_COFINS_ST: money(dec(s(tot.vCOFINSST))),
+      COD_MOD: '59', COD_SIT: '00', NUM_CFE: s(ide.nCFe), DT_DOC: day, VL_CFE: moneyOf(s(o(inf.total).vCFe)), VL_PIS: moneyOf(s(tot.vPIS)),
+      VL_COFINS: moneyOf(s(tot.vCOFINS)), CNPJ_CPF: buyer, NR_SAT: s(ide.nserieSAT), CHV_CFE: key, VL_DESC: money(vDesc), VL_MERC: moneyOf(s(tot.vProd)),
+      VL_OUT_DA: money(vOut), VL_ICMS: moneyOf(s(tot.vICMS)), VL_PIS_ST: moneyOf(s(tot.vPISST)), VL_COFINS_ST: moneyOf(s(tot.vCOFINSST)),
     }),
   });
 }

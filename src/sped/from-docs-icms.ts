@@ -5,7 +5,7 @@
  */
 import type { Writable } from 'node:stream';
 import { Decimal } from '../common/decimal.js';
-import { AnalyticGroups, dec, loadGroup, money, type AnalyticGroup } from './from-docs-analytic.js';
+import { AnalyticGroups, dec, loadGroup, money, moneyOf, storeGroup, type StoredGroup } from './from-docs-analytic.js';
 import { spedDate, type RecordMaker } from './from-docs-records.js';
 import { FROM_DOCS_RULES } from './from-docs-rules.js';
 import type { FromDocsStore } from './from-docs-store.js';
@@ -34,19 +34,21 @@ class Apuration {
   debits = Decimal.ZERO;
   credits = Decimal.ZERO;
   constructor(private readonly layout: Layout) {}
-  add(g: AnalyticGroup): void {
+  /** A group as stored (its VL_ICMS the only sum read: the others are only written). */
+  add(g: StoredGroup): void {
     const rule = this.layout.data.consistency?.apuration;
-    if (!rule || rule.excludeCfops.includes(g.cfop)) return;
-    if (rule.debitPrefixes.includes(g.cfop[0] ?? '')) this.debits = this.debits.add(g.icms);
-    else if (rule.creditPrefixes.includes(g.cfop[0] ?? '')) this.credits = this.credits.add(g.icms);
+    const cfop = g[1];
+    if (!rule || rule.excludeCfops.includes(cfop)) return;
+    if (rule.debitPrefixes.includes(cfop[0] ?? '')) this.debits = this.debits.add(dec(g[5]));
+    else if (rule.creditPrefixes.includes(cfop[0] ?? '')) this.credits = this.credits.add(dec(g[5]));
   }
 }
 
-/** C190 of a note, C850 or C890 of coupons. */
-function analytic(records: RecordMaker, code: 'C190' | 'C850' | 'C890', g: AnalyticGroup): string[] {
-  const base = { CST_ICMS: g.cst, CFOP: g.cfop, ALIQ_ICMS: g.rate, VL_OPR: money(g.opr), VL_BC_ICMS: money(g.bc), VL_ICMS: money(g.icms) };
+/** C190 of a note, C850 or C890 of coupons, from a group as stored (its sums as exact decimal texts). */
+function analytic(records: RecordMaker, code: 'C190' | 'C850' | 'C890', g: StoredGroup): string[] {
+  const base = { CST_ICMS: g[0], CFOP: g[1], ALIQ_ICMS: g[2], VL_OPR: moneyOf(g[3]), VL_BC_ICMS: moneyOf(g[4]), VL_ICMS: moneyOf(g[5]) };
   if (code !== 'C190') return records.make(code, base);
-  return records.make(code, { ...base, VL_BC_ICMS_ST: money(g.bcSt), VL_ICMS_ST: money(g.icmsSt), VL_RED_BC: money(g.redBc), VL_IPI: money(g.ipi) });
+  return records.make(code, { ...base, VL_BC_ICMS_ST: moneyOf(g[6]), VL_ICMS_ST: moneyOf(g[7]), VL_RED_BC: moneyOf(g[8]), VL_IPI: moneyOf(g[9]) });
 }
 
 const C100_KEPT = ['IND_OPER', 'IND_EMIT', 'COD_MOD', 'SER', 'NUM_DOC', 'CHV_NFE'];
@@ -69,8 +71,7 @@ export async function writeIcmsIpi(store: FromDocsStore, output: Writable, w: Wr
 
   const apuration = new Apuration(w.layout);
   const { notes, cancelledNotes, unusedNumbers } = await putNotes(store, records, put, C100_KEPT, async (note) => {
-    for (const s of note.groups) {
-      const g = loadGroup(s);
+    for (const g of note.groups) {
       apuration.add(g);
       await put(analytic(records, 'C190', g));
     }
@@ -130,8 +131,7 @@ async function perCoupon(store: FromDocsStore, records: RecordMaker, apuration: 
       continue;
     }
     await put(coupon.c800);
-    for (const s of coupon.groups) {
-      const g = loadGroup(s);
+    for (const g of coupon.groups) {
       apuration.add(g);
       await put(analytic(records, 'C850', g));
     }
@@ -145,7 +145,7 @@ async function perEquipmentDay(store: FromDocsStore, records: RecordMaker, apura
   const days = satDays(store.coupons(), () => new AnalyticGroups(), (sums, c) => sums.addAll(c.groups.map(loadGroup)), counts);
   for (const d of days) {
     await put(records.make('C860', { COD_MOD: '59', NR_SAT: d.sat, DT_DOC: d.day, DOC_INI: d.first, DOC_FIM: d.last }));
-    for (const g of d.sums.list()) {
+    for (const g of d.sums.list().map(storeGroup)) {
       apuration.add(g);
       await put(analytic(records, 'C890', g));
     }

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { list, o, s, type Obj } from '../nfe/csv-fields.js';
 import { variantOf } from '../nfe/totals.js';
 import { Decimal } from '../common/decimal.js';
-import { AnalyticGroups, cstIcms, dec, money, rateOf, reducesBase, storeGroup } from './from-docs-analytic.js';
+import { AnalyticGroups, cstIcms, dec, money, moneyOf, rateOf, reducesBase, storeGroup } from './from-docs-analytic.js';
 import { fail, inPeriod, numberingKey, warn, type ExtractContext, type Extracted, type ItemEntry } from './from-docs-entries.js';
 import { c170Taxes, entryTaxes, itemTaxes, PisCofinsGroups, storePisCofins } from './from-docs-pis-cofins.js';
 import { CONTRIB_RULES, entryCfop, FROM_DOCS_RULES } from './from-docs-rules.js';
@@ -145,8 +145,8 @@ export function extractNote(nfe: Obj, prot: Obj, appended: boolean, source: stri
     c170.push(ctx.records.make('C170', {
       NUM_ITEM: s(det['@nItem']) || String(c170.length + 1), COD_ITEM: code, QTD: dec(s(prod.qCom)).format(',', 5), UNID: uCom, VL_ITEM: money(vProd), VL_DESC: money(vDesc),
       IND_MOV: '0', CST_ICMS: cst, CFOP: cfop, VL_BC_ICMS: money(bc), ALIQ_ICMS: rate, VL_ICMS: money(vIcms), VL_BC_ICMS_ST: money(bcSt),
-      ALIQ_ST: money(dec(s(icms.pICMSST))), VL_ICMS_ST: money(icmsSt),
-      ...(ipiCst ? { IND_APUR: '0', CST_IPI: received ? entryIpiCst(ipiCst) : ipiCst, COD_ENQ: s(o(imp.IPI).cEnq), VL_BC_IPI: money(dec(s(ipi.vBC))), ALIQ_IPI: money(dec(s(ipi.pIPI))), VL_IPI: money(vIpi) } : {}),
+      ALIQ_ST: moneyOf(s(icms.pICMSST)), VL_ICMS_ST: money(icmsSt),
+      ...(ipiCst ? { IND_APUR: '0', CST_IPI: received ? entryIpiCst(ipiCst) : ipiCst, COD_ENQ: s(o(imp.IPI).cEnq), VL_BC_IPI: moneyOf(s(ipi.vBC)), ALIQ_IPI: moneyOf(s(ipi.pIPI)), VL_IPI: money(vIpi) } : {}),
       ...(booked ? c170Taxes(booked.taxes) : {}),
     }));
   }
@@ -159,17 +159,17 @@ export function extractNote(nfe: Obj, prot: Obj, appended: boolean, source: stri
   const indPag = s(pag?.indPag);
   const c100 = ctx.records.make('C100', {
     IND_OPER: oper, IND_EMIT: indEmit, COD_PART: part?.code ?? '', COD_MOD: model, COD_SIT: '00', SER: serie, NUM_DOC: number, CHV_NFE: key,
-    DT_DOC: spedDate(dhEmi), DT_E_S: spedDate(dhES || dhEmi), VL_DOC: money(dec(s(tot.vNF))),
+    DT_DOC: spedDate(dhEmi), DT_E_S: spedDate(dhES || dhEmi), VL_DOC: moneyOf(s(tot.vNF)),
     IND_PGTO: indPag === '0' || indPag === '1' ? indPag : list(o(inf.cobr).dup).length > 0 ? '1' : '0',
-    VL_DESC: money(dec(s(tot.vDesc))), VL_ABAT_NT: '0,00', VL_MERC: money(dec(s(tot.vProd))), IND_FRT: s(o(inf.transp).modFrete) || '9',
-    VL_FRT: money(dec(s(tot.vFrete))), VL_SEG: money(dec(s(tot.vSeg))), VL_OUT_DA: money(dec(s(tot.vOutro))),
+    VL_DESC: moneyOf(s(tot.vDesc)), VL_ABAT_NT: '0,00', VL_MERC: moneyOf(s(tot.vProd)), IND_FRT: s(o(inf.transp).modFrete) || '9',
+    VL_FRT: moneyOf(s(tot.vFrete)), VL_SEG: moneyOf(s(tot.vSeg)), VL_OUT_DA: moneyOf(s(tot.vOutro)),
     // the ICMS, ST and IPI totals are the C190 sums (the validator's C100 = ΣC190 rule); a note whose own totals disagree is reported
     VL_BC_ICMS: money(groups.total('bc')), VL_ICMS: money(groups.total('icms')),
     ...(nfce
       ? {}
       : {
           VL_BC_ICMS_ST: money(groups.total('bcSt')), VL_ICMS_ST: money(groups.total('icmsSt')), VL_IPI: money(ipiTotal),
-          VL_PIS: money(dec(s(tot.vPIS))), VL_COFINS: money(dec(s(tot.vCOFINS))), VL_PIS_ST: '0,00', VL_COFINS_ST: '0,00',
+          VL_PIS: moneyOf(s(tot.vPIS)), VL_COFINS: moneyOf(s(tot.vCOFINS)), VL_PIS_ST: '0,00', VL_COFINS_ST: '0,00',
         }),
     // EFD-Contribuições: PIS and COFINS are the items' as booked (an entry's: its credit)
     ...(contrib ? { VL_PIS: money(pisCofins.total('pis')), VL_COFINS: money(pisCofins.total('cofins')) } : {}),

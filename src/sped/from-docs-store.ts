@@ -14,9 +14,10 @@ import { makeDurable, readCheckpointState, writeCheckpointState } from '../commo
 import type { StoredGroup } from './from-docs-analytic.js';
 import type { CouponEntry, NoteEntry, UnusedEntry } from './from-docs-extract.js';
 import { numberingKey } from './from-docs-entries.js';
+import { packLists, unpackLists } from './from-docs-packed.js';
 import type { StoredPisCofins } from './from-docs-pis-cofins.js';
 
-/** What the store keeps of a note (JSON). */
+/** What the store keeps of a note (packed: from-docs-packed.ts). */
 export interface StoredNote {
   /** `unused`: a number of a homologated inutilização (its C100 is already cut to the COD_SIT 05 fields). */
   status: NoteEntry['status'] | 'unused';
@@ -26,7 +27,7 @@ export interface StoredNote {
   pisCofins?: StoredPisCofins[];
 }
 
-/** What the store keeps of a coupon (JSON). */
+/** What the store keeps of a coupon (packed: from-docs-packed.ts). */
 export interface StoredCoupon {
   sat: string;
   day: string;
@@ -38,6 +39,56 @@ export interface StoredCoupon {
 
 export const DEFAULT_BUDGET_BYTES = 64 * 1024 * 1024;
 const BATCH = 2000;
+/**
+ * The form of the tables and payloads (PRAGMA user_version). A durable file of another form (an earlier
+ * version's checkpoint) is emptied when opened: its rows could not be read back, so its run starts over.
+ */
+const STORE_FORMAT = 2;
+const TABLES = ['notes', 'refs', 'parts', 'items', 'convs', 'coupons', 'cancels', 'checkpoint'];
+
+/** A note's payload: a head (status, the counts of C170s, groups and PIS/COFINS groups, '' when none), C100, then those lists. */
+function packNote(n: StoredNote): string {
+  const head = [n.status, String(n.c170.length), String(n.groups.length), n.pisCofins ? String(n.pisCofins.length) : ''];
+  return packLists([head, n.c100, ...n.c170, ...n.groups, ...(n.pisCofins ?? [])]);
+}
+
+function unpackNote(text: string): StoredNote {
+  const [head, c100, ...rest] = unpackLists(text) as [string[], string[], ...string[][]];
+  const c170 = Number(head[1]);
+  const groups = Number(head[2]);
+  return {
+    status: head[0] as StoredNote['status'],
+    c100,
+    c170: rest.slice(0, c170),
+    groups: rest.slice(c170, c170 + groups) as StoredGroup[],
+    ...(head[3] !== '' ? { pisCofins: rest.slice(c170 + groups) as StoredPisCofins[] } : {}),
+  };
+}
+
+/** A coupon's payload: a head (SAT, day, number, the counts of groups and PIS/COFINS groups, '' when none), C800, then those lists. */
+function packCoupon(c: StoredCoupon): string {
+  const head = [c.sat, c.day, c.number, String(c.groups.length), c.pisCofins ? String(c.pisCofins.length) : ''];
+  return packLists([head, c.c800, ...c.groups, ...(c.pisCofins ?? [])]);
+}
+
+function unpackCoupon(text: string): StoredCoupon {
+  const [head, c800, ...rest] = unpackLists(text) as [string[], string[], ...string[][]];
+  const groups = Number(head[3]);
+  return {
+    sat: head[0]!,
+    day: head[1]!,
+    number: head[2]!,
+    c800,
+    groups: rest.slice(0, groups) as StoredGroup[],
+    ...(head[4] !== '' ? { pisCofins: rest.slice(groups) as StoredPisCofins[] } : {}),
+  };
+}
+
+/**
+ * Of two differing copies of a document, whether the new one is kept: the one whose JSON (the form the store
+ * kept before payloads were packed) sorts first, so that the copy kept never changed with the store's form.
+ */
+const keepsNew = <T>(fresh: T, old: T): boolean => JSON.stringify(fresh) < JSON.stringify(old);
 
 /** The outcome of adding an entry: new, or a duplicate of a key already stored (with where it was seen). */
 export type AddResult = { duplicate: false } | { duplicate: true; first: string };
@@ -79,10 +130,15 @@ export class FromDocsStore {
       this.db.pragma('journal_mode = OFF');
       this.db.pragma('synchronous = OFF');
     } else makeDurable(this.db);
+    if (this.db.pragma('user_version', { simple: true }) !== STORE_FORMAT) {
+      for (const t of TABLES) this.db.exec(`DROP TABLE IF EXISTS ${t}`);
+      if (options.path !== undefined) makeDurable(this.db);
+      this.db.pragma(`user_version = ${STORE_FORMAT}`);
+    }
     this.db.pragma('temp_store = FILE');
     this.db.pragma(`cache_size = -${kib}`);
     this.db.exec(`
-      CREATE TABLE IF NOT EXISTS notes (key TEXT PRIMARY KEY, sort TEXT NOT NULL, source TEXT NOT NULL, payload TEXT NOT NULL, num TEXT);
+      CREATE TABLE IF NOT EXISTS notes (key TEXT PRIMARY KEY, sort TEXT NOT NULL, source TEXT NOT NULL, status TEXT NOT NULL, payload TEXT NOT NULL, num TEXT);
       CREATE INDEX IF NOT EXISTS notes_num ON notes (num);
       CREATE TABLE IF NOT EXISTS refs (note TEXT NOT NULL, kind TEXT NOT NULL, code TEXT NOT NULL, unit TEXT);
       CREATE INDEX IF NOT EXISTS refs_note ON refs (note);
@@ -93,9 +149,9 @@ export class FromDocsStore {
       CREATE TABLE IF NOT EXISTS cancels (key TEXT PRIMARY KEY);
     `);
     this.st = {
-      noteIns: this.db.prepare('INSERT INTO notes (key, sort, source, payload, num) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING'),
+      noteIns: this.db.prepare('INSERT INTO notes (key, sort, source, status, payload, num) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING'),
       noteGet: this.db.prepare('SELECT source, payload FROM notes WHERE key = ?'),
-      noteSet: this.db.prepare('UPDATE notes SET sort = ?, payload = ? WHERE key = ?'),
+      noteSet: this.db.prepare('UPDATE notes SET sort = ?, status = ?, payload = ? WHERE key = ?'),
       refsDel: this.db.prepare('DELETE FROM refs WHERE note = ?'),
       refIns: this.db.prepare('INSERT INTO refs (note, kind, code, unit) VALUES (?, ?, ?, ?)'),
       partIns: this.db.prepare('INSERT INTO parts (code, record) VALUES (?, ?) ON CONFLICT (code) DO UPDATE SET record = excluded.record WHERE excluded.record < parts.record'),
@@ -132,19 +188,20 @@ export class FromDocsStore {
 
   addNote(n: NoteEntry): AddResult {
     this.tick();
-    const payload = JSON.stringify({ status: n.status, c100: n.c100, c170: n.c170, groups: n.groups, ...(n.pisCofins ? { pisCofins: n.pisCofins } : {}) } satisfies StoredNote);
+    const stored: StoredNote = { status: n.status, c100: n.c100, c170: n.c170, groups: n.groups, ...(n.pisCofins ? { pisCofins: n.pisCofins } : {}) };
+    const payload = packNote(stored);
     if (n.participant) this.st.partIns!.run(n.participant.code, JSON.stringify(n.participant.record));
     for (const it of n.items) {
       this.st.itemIns!.run(it.code, it.inventoryUnit, JSON.stringify(it.record));
       if (it.factor !== null) this.st.convIns!.run(it.code, it.unit, it.factor);
     }
-    if (this.st.noteIns!.run(n.key, n.sort, n.source, payload, n.number ?? null).changes === 1) {
+    if (this.st.noteIns!.run(n.key, n.sort, n.source, n.status, payload, n.number ?? null).changes === 1) {
       this.refs(n);
       return { duplicate: false };
     }
     const old = this.st.noteGet!.get(n.key) as { source: string; payload: string };
-    if (payload < old.payload) {
-      this.st.noteSet!.run(n.sort, payload, n.key);
+    if (payload !== old.payload && keepsNew(stored, unpackNote(old.payload))) {
+      this.st.noteSet!.run(n.sort, n.status, payload, n.key);
       this.st.refsDel!.run(n.key);
       this.refs(n);
     }
@@ -158,11 +215,12 @@ export class FromDocsStore {
 
   addCoupon(c: CouponEntry): AddResult {
     this.tick();
-    const payload = JSON.stringify({ sat: c.sat, day: c.day, number: c.number, c800: c.c800, groups: c.groups, ...(c.pisCofins ? { pisCofins: c.pisCofins } : {}) } satisfies StoredCoupon);
+    const stored: StoredCoupon = { sat: c.sat, day: c.day, number: c.number, c800: c.c800, groups: c.groups, ...(c.pisCofins ? { pisCofins: c.pisCofins } : {}) };
+    const payload = packCoupon(stored);
     const sort = `${c.sat}|${c.isoDay}|${c.number.padStart(6, '0')}|${c.key}`;
     if (this.st.couponIns!.run(c.key, sort, c.source, payload).changes === 1) return { duplicate: false };
     const old = this.st.couponGet!.get(c.key) as { source: string; payload: string };
-    if (payload < old.payload) this.st.couponSet!.run(sort, payload, c.key);
+    if (payload !== old.payload && keepsNew(stored, unpackCoupon(old.payload))) this.st.couponSet!.run(sort, payload, c.key);
     return { duplicate: true, first: old.source };
   }
 
@@ -178,9 +236,9 @@ export class FromDocsStore {
       const num = numberingKey(u.model, u.serie, n);
       const c100 = [...u.c100];
       c100[u.numberAt] = String(n);
-      const payload = JSON.stringify({ status: 'unused', c100, c170: [], groups: [] } satisfies StoredNote);
+      const payload = packNote({ status: 'unused', c100, c170: [], groups: [] });
       const sort = `1|${u.isoDay}|${u.model}|${u.serie.padStart(3, '0')}|${String(n).padStart(9, '0')}|`;
-      if (this.st.noteIns!.run(UNUSED_PREFIX + num, sort, u.source, payload, num).changes === 1) continue;
+      if (this.st.noteIns!.run(UNUSED_PREFIX + num, sort, u.source, 'unused', payload, num).changes === 1) continue;
       duplicates++;
       first ??= (this.st.noteGet!.get(UNUSED_PREFIX + num) as { source: string }).source;
     }
@@ -208,7 +266,7 @@ export class FromDocsStore {
       CREATE TEMP TABLE used AS
         SELECT DISTINCT r.kind AS kind, r.code AS code, r.unit AS unit FROM refs r
         JOIN notes n ON n.key = r.note
-        WHERE json_extract(n.payload, '$.status') = 'regular' AND NOT EXISTS (SELECT 1 FROM cancels c WHERE c.key = n.key);
+        WHERE n.status = 'regular' AND NOT EXISTS (SELECT 1 FROM cancels c WHERE c.key = n.key);
       CREATE INDEX used_code ON used (kind, code);
     `);
   }
@@ -256,7 +314,7 @@ export class FromDocsStore {
       WHERE n.key NOT LIKE '${UNUSED_PREFIX}%' OR NOT EXISTS (SELECT 1 FROM notes m WHERE m.num = n.num AND m.key NOT LIKE '${UNUSED_PREFIX}%')
       ORDER BY n.sort`);
     for (const row of q.iterate() as Iterable<{ key: string; payload: string; cancelled: number }>) {
-      yield { key: row.key, note: JSON.parse(row.payload) as StoredNote, cancelledByEvent: row.cancelled === 1 };
+      yield { key: row.key, note: unpackNote(row.payload), cancelledByEvent: row.cancelled === 1 };
     }
   }
 
@@ -264,7 +322,7 @@ export class FromDocsStore {
   *coupons(): Generator<{ key: string; coupon: StoredCoupon; cancelled: boolean }> {
     const q = this.db.prepare(`SELECT c.key, c.payload, EXISTS (SELECT 1 FROM cancels x WHERE x.key = c.key) AS cancelled FROM coupons c ORDER BY c.sort`);
     for (const row of q.iterate() as Iterable<{ key: string; payload: string; cancelled: number }>) {
-      yield { key: row.key, coupon: JSON.parse(row.payload) as StoredCoupon, cancelled: row.cancelled === 1 };
+      yield { key: row.key, coupon: unpackCoupon(row.payload), cancelled: row.cancelled === 1 };
     }
   }
 
