@@ -60,7 +60,7 @@ export { parseCsvMapping, loadCsvMapping, CSV_MAPPING_SCHEMA } from './coupons/c
 export type { CsvMapping } from './coupons/csv-mapping.js';
 export { couponsOfDocument } from './coupons/from-xml.js';
 export { readCsvCoupons } from './coupons/from-csv.js';
-export { KeyStore } from './coupons/key-store.js';
+export { KeyStore } from './common/key-store.js';
 export { formatCouponFinding } from './coupons/types.js';
 export type { CouponEvent, CouponSale, CouponCancellation, CouponItem, CouponFinding, CouponFindingCode } from './coupons/types.js';
 
@@ -75,7 +75,8 @@ export { noDocumentsFinding } from './nfe/batch.js';
 export type { NfeSources, NfeBatchOptions, NfeBatchSummary } from './nfe/batch.js';
 export { readXmlDocuments, detectEncoding, DEFAULT_MAX_DOCUMENT_BYTES } from './nfe/source.js';
 export type { XmlDocument, XmlSourceFailure, XmlSourceItem, XmlEncoding, ReadXmlOptions } from './nfe/source.js';
-export { readNfe, parseNfe, parseNfeText, parseItem, notesOf, DuplicateKeyTracker, ATTRIBUTE_PREFIX, TEXT_PROPERTY } from './nfe/parse.js';
+export { readNfe, parseNfe, parseNfeText, parseItem, notesOf, ATTRIBUTE_PREFIX, TEXT_PROPERTY } from './nfe/parse.js';
+export { DuplicateKeyTracker } from './nfe/duplicate-keys.js';
 export type { ParsedNfe, ParseOptions } from './nfe/parse.js';
 export { finding as nfeFinding, formatFinding as formatNfeFinding } from './nfe/findings.js';
 export type { NfeFinding, NfeFindingCode, Severity as NfeSeverity } from './nfe/findings.js';

@@ -19,7 +19,7 @@ import { readCsvPooled } from './csv-chunks.js';
 import { readCsvCoupons } from './from-csv.js';
 import type { CountedDocument, CouponReadOptions } from './extract-job.js';
 import { mk } from './from-xml.js';
-import { KeyStore } from './key-store.js';
+import { KeyStore } from '../common/key-store.js';
 import type { Presum } from './presum.js';
 import { openStream, SourceCounter, sourceUnits, xmlItems, type SourceUnit } from './sources.js';
 import { openZipEntry, type ZipCsvEntry } from './zip-csv.js';

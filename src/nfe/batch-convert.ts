@@ -8,7 +8,7 @@ import { stringify } from 'csv-stringify/sync';
 import { UsageError } from '../errors.js';
 import type { CsvFilter } from './csv.js';
 import { shareEvents, type ConvertedDocument, type CsvPayload } from './convert-jobs.js';
-import { DuplicateKeyTracker } from './parse.js';
+import { DuplicateKeyTracker } from './duplicate-keys.js';
 import type { EventStatus } from './validate.js';
 import { FindingTally, writeChunk, type NfeBatchOptions, type NfeBatchSummary, type NfeSources } from './batch.js';
 import { runPooledDocuments, withNfePool } from './batch-pool.js';
@@ -21,14 +21,18 @@ import { DOCUMENT_COLUMNS, ITEM_COLUMNS } from './csv.js';
 async function runConversion(sources: NfeSources, output: Writable, options: NfeBatchOptions, job: string, payload: Record<string, unknown>): Promise<NfeBatchSummary> {
   const tally = new FindingTally(options);
   const dups = new DuplicateKeyTracker();
-  await runPooledDocuments<ConvertedDocument>({
-    sources, options, job, counter: tally,
-    payload: { ...payload, ...(options.maxDepth !== undefined ? { maxDepth: options.maxDepth } : {}) },
-    emit: async (d) => {
-      if (d.text) await writeChunk(output, d.text);
-      return (await tally.document([...d.findings, ...dups.check(d)])) && options.failFast === true;
-    },
-  });
+  try {
+    await runPooledDocuments<ConvertedDocument>({
+      sources, options, job, counter: tally,
+      payload: { ...payload, ...(options.maxDepth !== undefined ? { maxDepth: options.maxDepth } : {}) },
+      emit: async (d) => {
+        if (d.text) await writeChunk(output, d.text);
+        return (await tally.document([...d.findings, ...dups.check(d)])) && options.failFast === true;
+      },
+    });
+  } finally {
+    dups.close();
+  }
   return tally.summary();
 }
 

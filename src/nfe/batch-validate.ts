@@ -3,7 +3,7 @@
  * check (xmllint, one run per schema for a group of documents). The `fiscal nfe validate` command wraps it.
  */
 import type { NfeFinding } from './findings.js';
-import { DuplicateKeyTracker } from './parse.js';
+import { DuplicateKeyTracker } from './duplicate-keys.js';
 import { assertSchemaCheckCanRun, validateSchemas, type SchemaInput } from './schema-validate.js';
 import { asBuffer } from './wire-document.js';
 import type { ValidatedDocument } from './validate-job.js';
@@ -60,19 +60,23 @@ export async function validateNfeSources(sources: NfeSources, options: ValidateN
     batchBytes = 0;
     return stop;
   };
-  await runPooledDocuments<ValidatedDocument>({
-    sources, options, counter: tally,
-    job: 'nfe.validate',
-    payload: { schema: schemaDirs !== undefined, ...(options.maxDepth !== undefined ? { maxDepth: options.maxDepth } : {}) },
-    emit: async (d) => {
-      const findings = [...d.parseFindings, ...dups.check(d), ...d.ruleFindings];
-      const schema: SchemaInput | null = d.schema ? { source: d.source, kind: d.schema.kind, version: d.schema.version, bytes: typeof d.schema.bytes === 'string' ? d.schema.bytes : asBuffer(d.schema.bytes) } : null;
-      batch.push({ source: d.source, findings, schema });
-      batchBytes += schema ? schema.bytes.length : 0;
-      if ((options.failFast && findings.some((f) => f.severity === 'error')) || batch.length >= maxDocs || batchBytes >= maxBytes) return flush();
-      return false;
-    },
-  });
+  try {
+    await runPooledDocuments<ValidatedDocument>({
+      sources, options, counter: tally,
+      job: 'nfe.validate',
+      payload: { schema: schemaDirs !== undefined, ...(options.maxDepth !== undefined ? { maxDepth: options.maxDepth } : {}) },
+      emit: async (d) => {
+        const findings = [...d.parseFindings, ...dups.check(d), ...d.ruleFindings];
+        const schema: SchemaInput | null = d.schema ? { source: d.source, kind: d.schema.kind, version: d.schema.version, bytes: typeof d.schema.bytes === 'string' ? d.schema.bytes : asBuffer(d.schema.bytes) } : null;
+        batch.push({ source: d.source, findings, schema });
+        batchBytes += schema ? schema.bytes.length : 0;
+        if ((options.failFast && findings.some((f) => f.severity === 'error')) || batch.length >= maxDocs || batchBytes >= maxBytes) return flush();
+        return false;
+      },
+    });
+  } finally {
+    dups.close();
+  }
   if (!tally.stopped) await flush();
   return { ...tally.summary(), notSchemaChecked };
 }

@@ -5,7 +5,6 @@
  * Never throws for a bad document: everything wrong is a finding on the result.
  */
 import iconv from 'iconv-lite';
-import { ownCopy } from '../common/own-copy.js';
 import { finding, type NfeFinding } from './findings.js';
 import { detectEncoding, readXmlDocuments, type ReadXmlOptions, type XmlEncoding, type XmlSourceItem } from './source.js';
 import { NFE_KINDS, ROOT_ALIASES, type AnyDocument, type DocumentKind, type NfeDocument, type NfeKind } from './types.js';
@@ -182,18 +181,3 @@ export function parseItem(item: XmlSourceItem, options: ParseOptions = {}): Pars
   return item.ok ? parseNfe(item, options) : failed(item.source, [item.finding]);
 }
 
-/** Reports a key already seen in the batch (notes only: events legitimately repeat their note's key). */
-export class DuplicateKeyTracker {
-  readonly #seen = new Map<string, string>();
-  check(parsed: Pick<ParsedNfe, 'source' | 'kind' | 'keys'>): NfeFinding[] {
-    const out: NfeFinding[] = [];
-    if (parsed.kind !== 'NFe' && parsed.kind !== 'nfeProc' && parsed.kind !== 'enviNFe' && parsed.kind !== 'CFe') return out;
-    for (const k of parsed.keys) {
-      const first = this.#seen.get(k);
-      if (first !== undefined) out.push(finding('NFE_DUPLICATE_KEY', parsed.source, `key ${k} already seen in ${first}`));
-      // a copy of the key: the key itself is a slice of the document's text and would keep all of it alive
-      else this.#seen.set(ownCopy(k), parsed.source);
-    }
-    return out;
-  }
-}

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { summarizeCoupons, type SummarizeCouponsOptions } from '../../src/coupons/summary.js';
 import { summaryJson } from '../../src/coupons/summary-format.js';
-import { KeyStore } from '../../src/coupons/key-store.js';
+import { KeyStore } from '../../src/common/key-store.js';
 import { loadCsvMapping } from '../../src/coupons/csv-mapping.js';
 import { openLedger } from '../../src/tasks/open-ledger.js';
 import { runTask } from '../../src/tasks/run-task.js';

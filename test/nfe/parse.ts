@@ -1,7 +1,7 @@
 import t from 'tap';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { decodeXmlText, DuplicateKeyTracker, parseNfe, parseNfeText } from '../../src/nfe/parse.js';
+import { decodeXmlText, parseNfe, parseNfeText } from '../../src/nfe/parse.js';
 import { generateNfe, generateNfeXml } from '../../src/nfe/generate.js';
 import { buildNfe } from '../../src/nfe/build.js';
 
@@ -84,13 +84,6 @@ t.test('random mutations of generated documents never crash the reader', async (
     t.ok(p.kind !== null || p.findings.length > 0, 'a result either parses or has findings');
   }
   t.ok(findings > 100, `most mutations give findings (${findings})`);
-});
-
-t.test('duplicate keys across a batch', async (t) => {
-  const d = new DuplicateKeyTracker();
-  const xml = generateNfeXml(3);
-  t.same(d.check(parse(xml, 'a')), []);
-  t.equal(d.check(parse(xml, 'b'))[0]?.code, 'NFE_DUPLICATE_KEY');
 });
 
 t.test('every sample parses without crashing, with the expected kind', { skip: existsSync(shared) ? false : `no ${shared}` }, async (t) => {

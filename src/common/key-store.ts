@@ -1,5 +1,7 @@
 /**
- * What the summary remembers per access key — the sale was counted (with what it added to the sums, so that a
+ * A key → (state, data) store within a memory budget, for the detectors that must remember every access key of a
+ * stream of any length (the coupon summary's, the NF-e batches' duplicate keys). The coupon summary's use: what it
+ * remembers per access key — the sale was counted (with what it added to the sums, so that a
  * cancellation arriving later can take it back out), counted as cancelled, or a cancellation is waiting for its
  * sale — within a memory budget: entries live in a Map until their estimated size passes `memoryBytes`, then the
  * whole Map is written to an SQLite table in a temporary file (better-sqlite3, one transaction) and emptied.
@@ -10,8 +12,8 @@ import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ownCopy } from '../common/own-copy.js';
-import { makeDurable, readCheckpointState, snapshotSqlite, writeCheckpointState } from '../common/sqlite-checkpoint.js';
+import { ownCopy } from './own-copy.js';
+import { makeDurable, readCheckpointState, snapshotSqlite, writeCheckpointState } from './sqlite-checkpoint.js';
 
 /** `sale`: counted, `data` its contribution; `cancelled`: counted as cancelled; `pending`: a cancellation waits for its sale. */
 export type KeyState = 'sale' | 'cancelled' | 'pending';
