@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import { once } from 'node:events';
 import cliProgress from 'cli-progress';
-import { ioError } from '../errors.js';
+import { ioError, SourceError } from '../errors.js';
 
 export interface InputSource {
   /** Name used in findings: the path, or `-` for stdin. */
@@ -39,7 +39,11 @@ export interface Output {
   abort(): Promise<void>;
 }
 
-/** An output: stdout when `path` is undefined or `-`, else a temporary file renamed on commit. */
+/**
+ * An output: stdout when `path` is undefined or `-`; a device, pipe or socket (`-o /dev/null`, a FIFO) written as
+ * it is — a temporary file renamed over it would replace the device with a file; else a temporary file beside
+ * `path`, renamed on commit.
+ */
 export async function openOutput(path: string | undefined, stdout: Writable = process.stdout): Promise<Output> {
   if (path === undefined || path === '-') {
     return {
@@ -50,8 +54,35 @@ export async function openOutput(path: string | undefined, stdout: Writable = pr
       async abort() {},
     };
   }
+  const existing = await fsp.stat(path).catch(() => null);
+  // a device, pipe or socket: written in place (there is nothing to make atomic)
+  if (existing !== null && !existing.isFile() && !existing.isDirectory()) {
+    const w = await openWriter(path, path, 'w');
+    return { stream: w.stream, commit: () => w.close(), abort: async () => void w.stream.destroy() };
+  }
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const stream = createWriteStream(tmp, { flags: 'wx' });
+  const w = await openWriter(tmp, path, 'wx');
+  return {
+    stream: w.stream,
+    async commit() {
+      try {
+        await w.close();
+        await fsp.rename(tmp, path);
+      } catch (err) {
+        await fsp.rm(tmp, { force: true });
+        throw err instanceof SourceError ? err : ioError(err, path, 'write');
+      }
+    },
+    async abort() {
+      w.stream.destroy();
+      await fsp.rm(tmp, { force: true }).catch(() => {});
+    },
+  };
+}
+
+/** A write stream at `file`, open; `close()` ends it and throws the first write error (named by `path`). */
+async function openWriter(file: string, path: string, flags: 'w' | 'wx'): Promise<{ stream: Writable; close(): Promise<void> }> {
+  const stream = createWriteStream(file, { flags });
   try {
     await once(stream, 'open');
   } catch (err) {
@@ -61,21 +92,11 @@ export async function openOutput(path: string | undefined, stdout: Writable = pr
   stream.on('error', (err) => { failure = err; });
   return {
     stream,
-    async commit() {
+    async close() {
       if (failure) throw ioError(failure, path, 'write');
       stream.end();
-      try {
-        await once(stream, 'close');
-        if (failure) throw failure;
-        await fsp.rename(tmp, path);
-      } catch (err) {
-        await fsp.rm(tmp, { force: true });
-        throw ioError(err, path, 'write');
-      }
-    },
-    async abort() {
-      stream.destroy();
-      await fsp.rm(tmp, { force: true }).catch(() => {});
+      await once(stream, 'close');
+      if (failure) throw ioError(failure, path, 'write');
     },
   };
 }

@@ -196,6 +196,11 @@ async function work(
     } catch (err) {
       throw outputError(outLoc.display, err);
     }
+    // the output is renamed into place: over a device or a pipe (`/dev/null`) that would replace it with a file
+    const existing = outLoc.kind === 'file' ? await fsp.stat(target).catch(() => null) : null;
+    if (existing !== null && !existing.isFile() && !existing.isDirectory()) {
+      throw new TaskError('TASK_OUTPUT', `cannot write ${outLoc.display}: not a regular file (a task's output is a file or directory it renames into place)`);
+    }
     const resume = claim.checkpoint !== null && (await exists(partialPath)) ? claim.checkpoint : null;
     const output: TaskOutputTarget = {
       kind,

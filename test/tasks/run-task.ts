@@ -1,5 +1,5 @@
 import t from 'tap';
-import { readFileSync, writeFileSync, existsSync, readdirSync, mkdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, existsSync, readdirSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { runTask as run, type RunTaskOptions, type TaskManifest } from '../../src/tasks/run-task.js';
 import { MANIFEST_SCHEMA } from '../../src/tasks/task.js';
@@ -158,6 +158,10 @@ t.test('bad tasks give a failed manifest with a clear code and leave nothing beh
   t.match(await ledger.get(underFile.key!), { status: 'failed', attempts: 1, error: { code: 'TASK_OUTPUT' } });
   const proc = await runTask({ type: 'sped.stats', input: EFD, output: '/proc/fiscal-engine-test/stats.txt' }, opts);
   t.match(proc.error, { code: 'TASK_OUTPUT' });
+  // a device is no output to rename over: /dev/null stays the device
+  const devNull = await runTask({ type: 'sped.stats', input: EFD, output: '/dev/null' }, opts);
+  t.match(devNull.error, { code: 'TASK_OUTPUT', message: /not a regular file/ });
+  t.ok(statSync('/dev/null').isCharacterDevice(), '/dev/null is still a device');
 
   // a failure on the input: recorded, and retried by the next delivery (attempts grows)
   const notJsonl = { type: 'sped.from-jsonl', input: EFD, output: join(dir, 'back.txt') };
