@@ -92,3 +92,28 @@ t.test('an unfinished document at the end is left open, whitespace alone is no d
   t.same(out, [0, 6, 0]);
   t.equal(s.inDocument, true);
 });
+
+// The scan has a fast lane for plain tags that runs only where a chunk holds more than the current byte; with one
+// byte per chunk it never runs, and the state machine alone is the oracle. Malformed markup soup (unbalanced tags,
+// `<>`, `</>`, a quote right after `<`, stray quotes and `>`, `<!`/`<?` openers, bytes past 0x7f) must be cut the
+// same way at any chunking.
+const SOUP = ['<a>', '</a>', '<b/>', '<>', '</>', '<"x>', "<'", '"', "'", '>', '/>', '<', '</', '<!', '<?', '?>', '-->', '<!--',
+  ']]>', '<![CDATA[', '<c k="v>/">', "<d k='<'/>", 'text', ' ', '\n', '\u00e7\u00e3o', '<e\n/>', '<f a=1/>'];
+
+t.test('malformed markup soup: any chunking cuts where one byte per chunk cuts', async (t) => {
+  for (let seed = 1; seed <= 400; seed++) {
+    const r = rng(seed * 7919);
+    const tokens = Array.from({ length: 1 + Math.floor(r() * 40) }, () => SOUP[Math.floor(r() * SOUP.length)]!);
+    const input = Buffer.from(tokens.join(''), 'latin1');
+    const oracle = split(input, Array.from({ length: Math.max(0, input.length - 1) }, (_, i) => i + 1)).map((b) => b.toString('latin1'));
+    const cuts = Array.from({ length: Math.floor(r() * 6) }, () => Math.floor(r() * input.length)).sort((a, b) => a - b);
+    for (const [how, at] of [['whole', []], ['random cuts', cuts]] as const) {
+      const got = split(input, [...at]).map((b) => b.toString('latin1'));
+      if (JSON.stringify(got) !== JSON.stringify(oracle)) {
+        t.same(got, oracle, `seed ${seed}, ${how} ${at.join(',')}: ${JSON.stringify(input.toString('latin1'))}`);
+        return;
+      }
+    }
+  }
+  t.pass('400 malformed streams cut alike at any chunking');
+});
