@@ -5,6 +5,8 @@
  * runs in the calling thread: the summary never depends on the thread count.
  */
 import { parseItem } from '../nfe/parse.js';
+import { DEFAULT_MAX_DEPTH } from '../nfe/xml-tokens.js';
+import { readCfeFast } from './cfe/fast-read.js';
 import type { XmlSourceItem } from '../nfe/source.js';
 import { verifyXml } from '../nfe/verify.js';
 import { fromWire, type DocumentsPayload } from '../nfe/wire-document.js';
@@ -29,10 +31,15 @@ export interface CountedDocument {
   readonly findings: readonly CouponFinding[];
 }
 
-/** One source item's coupon events and findings (a document that cannot be read: its finding, no event). */
+/**
+ * One source item's coupon events and findings (a document that cannot be read: its finding, no event). The usual
+ * CF-e is read by the fast lane (cfe/fast-read.ts); everything else, and anything the lane does not take as it is,
+ * by the general reader — the same events and findings either way.
+ */
 export function couponsOfItem(item: XmlSourceItem, options: CouponReadOptions): CouponsOfDocument {
   const depth = options.maxDepth !== undefined ? { maxDepth: options.maxDepth } : {};
-  const parsed = parseItem(item, depth);
+  const fast = item.ok && item.encoding === 'utf-8' ? readCfeFast(item.source, item.bytes, options.maxDepth ?? DEFAULT_MAX_DEPTH) : null;
+  const parsed = fast ?? parseItem(item, depth);
   const got = couponsOfDocument(parsed);
   if (options.verify && item.ok && got.events.length > 0) {
     const r = verifyXml(item.bytes, depth);
