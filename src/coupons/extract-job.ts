@@ -11,6 +11,7 @@ import type { XmlSourceItem } from '../nfe/source.js';
 import { verifyXml } from '../nfe/verify.js';
 import { fromWire, type DocumentsPayload } from '../nfe/wire-document.js';
 import { countedEvent, type CountedEvent, type Dimension } from './aggregate.js';
+import { PresumBuilder, presummedSale, type Presum } from './presum.js';
 import { couponsOfDocument, mk, type CouponsOfDocument } from './from-xml.js';
 import type { CouponFinding } from './types.js';
 
@@ -23,12 +24,27 @@ export interface CouponReadOptions {
 export interface CouponsPayload extends DocumentsPayload, CouponReadOptions {
   /** The summary's grouping: each sale comes back with its contribution to the rows (contributionOf). */
   readonly by: readonly Dimension[];
+  /**
+   * Sum the group's sales here (presum.ts): a document that is one sale without findings comes back as its index
+   * in the group's presum, which travels on the group's first result (CountedDocument.presum).
+   */
+  readonly presum?: boolean;
 }
 
 /** One document's counted events and findings, as the job sends them back. */
 export interface CountedDocument {
   readonly events: readonly CountedEvent[];
   readonly findings: readonly CouponFinding[];
+  /** On a group's first result, with `presum`: the sums of the group's presummed sales (added before its events). */
+  readonly presum?: Presum;
+}
+
+/** A document's result from the job: its events and findings, or (with `presum`) sale `i` of the group's presum. */
+export type CountedResult = CountedDocument | number;
+
+/** A result as the summary takes it: a presummed sale made whole again from the group's presum. */
+export function countedDocumentOf(r: CountedResult, presum: Presum | null): CountedDocument {
+  return typeof r === 'number' ? { events: [presummedSale(presum!, r)], findings: [] } : r;
 }
 
 /**
@@ -48,9 +64,20 @@ export function couponsOfItem(item: XmlSourceItem, options: CouponReadOptions): 
   return got;
 }
 
-export function extractCouponsJob(payload: CouponsPayload): CountedDocument[] {
-  return payload.docs.map((d) => {
+export function extractCouponsJob(payload: CouponsPayload): CountedResult[] {
+  const presum = payload.presum ? new PresumBuilder() : null;
+  const results: CountedResult[] = payload.docs.map((d) => {
     const got = couponsOfItem(fromWire(d), payload);
-    return { events: got.events.map((ev) => countedEvent(ev, payload.by)), findings: got.findings };
+    const events = got.events.map((ev) => countedEvent(ev, payload.by));
+    const sale = events[0];
+    if (presum && events.length === 1 && got.findings.length === 0 && sale!.kind === 'sale' && !sale!.cancelledInDocument) return presum.take(sale!);
+    return { events, findings: got.findings };
   });
+  const sums = presum?.result();
+  if (sums && results.length > 0) {
+    // the first result carries the sums: a presummed one is sent whole
+    const first = countedDocumentOf(results[0]!, sums);
+    results[0] = { ...first, presum: sums };
+  }
+  return results;
 }

@@ -17,7 +17,7 @@ import type { CsvMapping } from './csv-mapping.js';
 import { COUPON_CHECKPOINT_VERSION, countersOf, DEFAULT_CHECKPOINT_EVERY, parseCheckpointState, type CouponCheckpointOptions, type CouponCheckpointState, type CouponPosition } from './checkpoint.js';
 import { readCsvPooled } from './csv-chunks.js';
 import { readCsvCoupons } from './from-csv.js';
-import type { CountedDocument, CouponReadOptions } from './extract-job.js';
+import { countedDocumentOf, type CountedResult, type CouponReadOptions } from './extract-job.js';
 import { mk } from './from-xml.js';
 import { KeyStore } from '../common/key-store.js';
 import type { Presum } from './presum.js';
@@ -225,15 +225,24 @@ export async function summarizeCoupons(sources: string | readonly string[], opti
   // position after each item travels beside it, in the same order as the results
   const readXml = (pool: FiscalPool, units: AsyncIterable<SourceUnit>): Promise<void> => {
     const positions: CouponPosition[] = [];
-    return runPooledDocuments<CountedDocument>({
+    // on workers, a group's sales are summed there (presum.ts) unless a checkpoint may fall inside a group (its
+    // sums must be exact there); the sums come on the group's first result and are added before its events
+    const presum = pool.threads > 1 && !cps;
+    let sums: Presum | null = null;
+    return runPooledDocuments<CountedResult>({
       sources: [],
       read: (readAhead, signal, deferFiles) => xmlItems(units, { maxBytes: options.maxBytes ?? DEFAULT_MAX_DOCUMENT_BYTES, readAhead, signal, deferFiles, ...(options.stdin ? { stdin: options.stdin } : {}) }, position, counter, positions),
       limits: COUPON_JOB_LIMITS,
       options: { pool, ...(options.signal ? { signal: options.signal } : {}) },
       job: 'coupons.extract',
-      payload: { ...readOptions, by },
+      payload: { ...readOptions, by, ...(presum ? { presum: true } : {}) },
       counter: { documents: 0, stopped: false },
-      emit: async (got) => {
+      emit: async (result) => {
+        if (typeof result !== 'number' && result.presum) {
+          sums = result.presum;
+          agg.addPresum(sums);
+        }
+        const got = countedDocumentOf(result, sums);
         await take(got.events, got.findings, positions.shift()!);
         return false;
       },

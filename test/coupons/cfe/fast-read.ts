@@ -25,7 +25,7 @@ const takesLane = (bytes: Buffer, maxDepth = 64): boolean => readCfeFast('doc.xm
 
 const CATALOG: CfeProduct[] = Array.from({ length: 50 }, (_, i) => ({
   code: String(10000 + i), name: `PRODUTO ${['AÇÚCAR', 'FEIJÃO', 'PÃO', 'CAFÉ'][i % 4]} ${i}`, ncm: String(10000000 + i * 7919), unit: 'UN',
-  gtin: i % 5 === 0 ? '' : `789${String(1000000000 + i).slice(0, 10)}`, cst: ['00', '20', '40', '60'][i % 4]!, rate: ['18.00', '12.00', '', ''][i % 4]!,
+  gtin: i % 5 === 0 ? '' : `789${String(1000000000 + i).slice(0, 10)}`, cst: (['00', '20', '40', '60'] as const)[i % 4]!, rate: ['18.00', '12.00', '', ''][i % 4]!,
 }));
 
 function storeCoupon(seed: number): Buffer {
