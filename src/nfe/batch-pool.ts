@@ -11,7 +11,7 @@ import { createPool, mapInOrder, resolveThreads, type FiscalPool, type RunJobOpt
 import type { NfeBatchOptions, NfeSources } from './batch.js';
 import { readOptionsOf } from './batch.js';
 import { DEFAULT_READ_AHEAD, readXmlSources, type XmlDeferredFile, type XmlSourceItem } from './source.js';
-import { toWire, type WireDocument } from './wire-document.js';
+import { toWireGroup, type WireDocument } from './wire-document.js';
 
 /** Where a batch runs: the caller's pool, or one of `threads` made for the call (default: the cores). */
 export type NfePoolOptions = Pick<NfeBatchOptions, 'threads' | 'pool'>;
@@ -49,14 +49,16 @@ async function* groupItems(
   stop: AbortController,
 ): AsyncGenerator<Group> {
   let pending: Promise<IteratorResult<XmlSourceItem | XmlDeferredFile>> | null = null;
-  let docs: WireDocument[] = [];
-  let transfer: ArrayBuffer[] | null = workers ? [] : null;
+  let group: (XmlSourceItem | XmlDeferredFile)[] = [];
   let bytes = 0;
+  // one turn of the event loop, shared by the waits of a group: it comes only once nothing else is ready (made
+  // anew after a group goes, since the consumer may have held us over several turns)
+  let turn: Promise<typeof NOT_READY> | null = null;
   const take = (): Group => {
-    const g = { docs, transfer };
-    docs = [];
-    transfer = workers ? [] : null;
+    const g = toWireGroup(group, workers);
+    group = [];
     bytes = 0;
+    turn = null;
     return g;
   };
   try {
@@ -64,10 +66,14 @@ async function* groupItems(
       pending ??= items.next();
       let r: IteratorResult<XmlSourceItem | XmlDeferredFile> | typeof NOT_READY;
       try {
-        r = docs.length === 0 ? await pending : await Promise.race([pending, nextTurn()]);
+        if (group.length === 0) r = await pending;
+        else {
+          turn ??= nextTurn();
+          r = await Promise.race([pending, turn]);
+        }
       } catch (error) {
         pending = null;
-        if (docs.length) yield take();
+        if (group.length) yield take();
         yield { error };
         return;
       }
@@ -77,11 +83,11 @@ async function* groupItems(
       }
       pending = null;
       if (r.done) break;
-      docs.push(toWire(r.value, transfer));
+      group.push(r.value);
       bytes += r.value.ok === true ? r.value.bytes.length : 0;
-      if (docs.length >= limits.documents || bytes >= limits.bytes) yield take();
+      if (group.length >= limits.documents || bytes >= limits.bytes) yield take();
     }
-    if (docs.length) yield take();
+    if (group.length) yield take();
   } finally {
     if (pending) {
       stop.abort();

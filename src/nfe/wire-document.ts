@@ -23,19 +23,30 @@ export function asBuffer(bytes: Uint8Array): Buffer {
 }
 
 /**
- * The wire form of a source item. With `transfer`, the bytes' ArrayBuffer is added to it: a Buffer that owns its
- * whole ArrayBuffer goes as it is; one that shares it (Node's pool of small Buffers, a slice) is copied first,
- * so that moving it detaches nothing else. Without `transfer` (one thread) the Buffer itself goes.
+ * The wire form of a group of source items. On worker threads (`transfer`) their bytes are copied into one
+ * ArrayBuffer, which is moved to the worker (one allocation and one transferable per group, not one per document;
+ * each document is a view of it); on one thread the Buffers themselves go.
  */
-export function toWire(item: XmlSourceItem | XmlDeferredFile, transfer: ArrayBuffer[] | null): WireDocument {
+export function toWireGroup(items: readonly (XmlSourceItem | XmlDeferredFile)[], transfer: boolean): { docs: WireDocument[]; transfer: ArrayBuffer[] | null } {
+  if (!transfer) return { docs: items.map((item) => wireOf(item, null)), transfer: null };
+  let total = 0;
+  for (const item of items) if (item.ok === true) total += item.bytes.length;
+  const pack = new Uint8Array(total);
+  let at = 0;
+  const docs = items.map((item) => {
+    if (item.ok !== true) return wireOf(item, null);
+    pack.set(item.bytes, at);
+    const bytes = pack.subarray(at, at + item.bytes.length);
+    at += item.bytes.length;
+    return wireOf(item, bytes);
+  });
+  return { docs, transfer: total > 0 ? [pack.buffer] : [] };
+}
+
+function wireOf(item: XmlSourceItem | XmlDeferredFile, bytes: Uint8Array | null): WireDocument {
   if (item.ok === 'deferred') return { source: item.source, path: item.source, cap: item.cap };
   if (!item.ok) return { source: item.source, failure: item.finding };
-  if (!transfer) return { source: item.source, bytes: item.bytes, encoding: item.encoding };
-  const b = item.bytes;
-  const owned = b.buffer instanceof ArrayBuffer && b.byteOffset === 0 && b.byteLength === b.buffer.byteLength;
-  const bytes = owned ? b : new Uint8Array(b);
-  transfer.push(bytes.buffer as ArrayBuffer);
-  return { source: item.source, bytes, encoding: item.encoding };
+  return { source: item.source, bytes: bytes ?? item.bytes, encoding: item.encoding };
 }
 
 /** The source item again, in the job. */
