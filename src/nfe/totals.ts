@@ -13,7 +13,12 @@ const text = (v: unknown): string | undefined => (typeof v === 'string' && v !==
 /** The single variant group inside a choice (ICMS → ICMS00 …, PIS → PISAliq …). */
 export function variantOf(group: unknown): [string, Obj] | null {
   if (!isObj(group)) return null;
-  for (const [k, v] of Object.entries(group)) if (!k.startsWith('@') && isObj(v)) return [k, v];
+  // own keys in Object.entries' order, without its array of pairs (this runs for every tax group of every item)
+  for (const k in group) {
+    if (!Object.hasOwn(group, k) || k.charCodeAt(0) === 64 /* @ */) continue;
+    const v = group[k];
+    if (isObj(v)) return [k, v];
+  }
   return null;
 }
 
