@@ -5,10 +5,16 @@
  * cancellation arriving later can take it back out), counted as cancelled, or a cancellation is waiting for its
  * sale — within a memory budget: entries live in a Map until their estimated size passes `memoryBytes`, then the
  * whole Map is written to an SQLite table in a temporary file (better-sqlite3, one transaction) and emptied.
- * A look-up asks the Map first, then the table. Memory stays at the budget whatever the number of keys; the
- * spilled keys cost disk (about 100 bytes each plus their contributions).
+ * A look-up asks the Map first, then a Bloom filter of the keys on disk (a sixteenth of the budget: 4 MiB for the
+ * default 64 MiB, under 1% false positives up to about 3 million spilled keys), then the table only when the filter
+ * says the key may be there — a key seen for the first time, nearly every key of a stream, costs no disk read.
+ * The table is a plain rowid table with a unique index on the key, written in key order per spill: the contributions
+ * are appended, only the small index entries go in at random places (1M coupons: 5 s of writes instead of 33 s
+ * for a table keyed by the access key, 16 KiB pages). Memory stays at the budget whatever the number of keys; the spilled keys
+ * cost disk (about 100 bytes each plus their contributions).
  */
 import Database from 'better-sqlite3';
+import { BloomFilter } from './bloom-filter.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,6 +62,8 @@ export class KeyStore {
   #put: Database.Statement<[string, number, string]> | null = null;
   #spilled = 0;
   #spills = 0;
+  /** The keys in the table (null until there is a table). */
+  #onDisk: BloomFilter | null = null;
 
   readonly #durable: boolean;
 
@@ -71,10 +79,17 @@ export class KeyStore {
   }
 
   #open(db: Database.Database): void {
-    db.exec('CREATE TABLE IF NOT EXISTS keys (key TEXT PRIMARY KEY, state INTEGER NOT NULL, data TEXT NOT NULL) WITHOUT ROWID');
+    // 16 KiB pages: the spill's writes 15% faster than at 4 KiB (taken by a new file only)
+    db.pragma('page_size = 16384');
+    // (a file of an earlier version has the table keyed by the key, WITHOUT ROWID: the index is redundant there)
+    db.exec('CREATE TABLE IF NOT EXISTS keys (key TEXT NOT NULL, state INTEGER NOT NULL, data TEXT NOT NULL)');
+    db.exec('CREATE UNIQUE INDEX IF NOT EXISTS keys_key ON keys (key)');
     this.#db = db;
     this.#get = db.prepare('SELECT state, data FROM keys WHERE key = ?');
     this.#put = db.prepare('INSERT OR REPLACE INTO keys (key, state, data) VALUES (?, ?, ?)');
+    this.#onDisk = new BloomFilter(Math.max(1 << 16, this.#budget / 2));
+    // a durable file resumed: the keys it holds
+    for (const row of db.prepare<[], { key: string }>('SELECT key FROM keys').iterate()) this.#onDisk.add(row.key);
   }
 
   /** Whether the entries in memory passed the budget (a durable store's caller commits then). */
@@ -116,7 +131,7 @@ export class KeyStore {
 
   get(key: string): KeyEntry | undefined {
     const m = this.#memory.get(key);
-    if (m !== undefined || !this.#get) return m;
+    if (m !== undefined || !this.#get || !this.#onDisk!.has(key)) return m;
     const row = this.#get.get(key);
     return row ? { state: STATE_OF[row.state]!, data: row.data } : undefined;
   }
@@ -153,9 +168,14 @@ export class KeyStore {
   /** Writes the entries in memory, and whatever `also` writes, in one transaction; then empties memory. */
   #write(db: Database.Database, also: () => void): void {
     const put = this.#put!;
-    const entries = [...this.#memory];
+    const onDisk = this.#onDisk!;
+    // in key order: the index entries go in as runs instead of at random places
+    const entries = [...this.#memory].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     db.transaction(() => {
-      for (const [k, e] of entries) put.run(k, STATE_CODE[e.state], e.data);
+      for (const [k, e] of entries) {
+        put.run(k, STATE_CODE[e.state], e.data);
+        onDisk.add(k);
+      }
       also();
     })();
     this.#spilled += entries.length;
