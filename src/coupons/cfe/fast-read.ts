@@ -36,10 +36,10 @@ export interface Spec {
   readonly children: readonly Spec[];
 }
 
-const leaf = (name: string): Spec => ({ name, bytes: Buffer.from(name, 'latin1'), kind: LEAF, repeats: false, children: [] });
-const leaves = (...names: string[]): Spec[] => names.map(leaf);
-const container = (name: string, children: Spec[], repeats = false): Spec => ({ name, bytes: Buffer.from(name, 'latin1'), kind: CONTAINER, repeats, children });
-const group = (name: string, variantLeaves: Spec[]): Spec => ({ name, bytes: Buffer.from(name, 'latin1'), kind: GROUP, repeats: false, children: variantLeaves });
+export const leaf = (name: string): Spec => ({ name, bytes: Buffer.from(name, 'latin1'), kind: LEAF, repeats: false, children: [] });
+export const leaves = (...names: string[]): Spec[] => names.map(leaf);
+export const container = (name: string, children: Spec[], repeats = false): Spec => ({ name, bytes: Buffer.from(name, 'latin1'), kind: CONTAINER, repeats, children });
+export const group = (name: string, variantLeaves: Spec[]): Spec => ({ name, bytes: Buffer.from(name, 'latin1'), kind: GROUP, repeats: false, children: variantLeaves });
 
 /** What from-xml.ts reads of a CF-e, as paths of the general tree (`det` repeats; test/coupons/cfe/fast-read.ts checks the schema agrees). */
 export const CFE_SPEC: Spec = container('CFe', [
@@ -58,6 +58,15 @@ export const CFE_SPEC: Spec = container('CFe', [
   ]),
 ]);
 export const CFE_CANC_SPEC: Spec = container('CFeCanc', [container('infCFe', [])]);
+
+/** What a reader of CF-e keeps: the paths of a sale (CFe) and of a cancellation (CFeCanc). */
+export interface CfeLaneSpecs {
+  readonly CFe: Spec;
+  readonly CFeCanc: Spec;
+}
+
+/** The coupon summary's (from-xml.ts). */
+export const SUMMARY_SPECS: CfeLaneSpecs = { CFe: CFE_SPEC, CFeCanc: CFE_CANC_SPEC };
 
 /** The variant inside a GROUP: a container of the group's leaves, under whatever name it has. */
 const variantSpecs = new Map<Spec, Spec>();
@@ -165,6 +174,9 @@ const seen = new Int32Array(MAX_FAST_DEPTH + 1);
 const textFrom = new Int32Array(MAX_FAST_DEPTH + 1);
 const specs: (Spec | null)[] = new Array<Spec | null>(MAX_FAST_DEPTH + 1).fill(null);
 const objs: (Obj | null)[] = new Array<Obj | null>(MAX_FAST_DEPTH + 1).fill(null);
+// where a kept element's object hangs in its parent's: the object (or array) and the key (or index)
+const hungOn: (Obj | Obj[] | null)[] = new Array<Obj | Obj[] | null>(MAX_FAST_DEPTH + 1).fill(null);
+const hungAt: (string | number)[] = new Array<string | number>(MAX_FAST_DEPTH + 1).fill('');
 // the attributes of the start tag being read
 const MAX_FAST_ATTRS = 64;
 const attrFrom = new Int32Array(MAX_FAST_ATTRS);
@@ -182,19 +194,21 @@ function closeKept(b: Buffer, d: number, to: number): boolean {
     objs[d - 1]![spec.name] = v;
     return true;
   }
-  // an element without children or attributes is text in the general tree, not an object
-  if (kids[d] === 0 && attrCounts[d] === 0) return false;
-  return spec.kind !== GROUP || kids[d] === 1;
+  if (kids[d] === 0 && attrCounts[d] === 0) {
+    // an element without children or attributes is text in the general tree ('' here: its text was whitespace)
+    if (d === 0) return false;
+    (hungOn[d] as Record<string | number, unknown>)[hungAt[d]!] = '';
+  }
+  return true;
 }
 
 /**
  * The pruned tree of a CF-e (`{ CFe: … }` or `{ CFeCanc: … }`) as ParsedNfe, or null when the document must go
  * the general way. `bytes` is the document as read (UTF-8 or undeclared encoding only; the caller checks).
  */
-export function readCfeFast(source: string, bytes: Buffer, maxDepth: number): ParsedNfe | null {
+export function readCfeFast(source: string, bytes: Buffer, maxDepth: number, lane: CfeLaneSpecs = SUMMARY_SPECS): ParsedNfe | null {
   const b = bytes;
   const n = b.length;
-  if (b.indexOf(AMP) !== -1 || b.indexOf(CDATA_END) !== -1 || !isUtf8(b)) return null;
   const depthLimit = Math.min(maxDepth, MAX_FAST_DEPTH);
   let p = b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0;
   // the XML declaration, first thing in the document
@@ -295,8 +309,8 @@ export function readCfeFast(source: string, bytes: Buffer, maxDepth: number): Pa
     let obj: Obj | null = null;
     if (depth === 0) {
       if (rootName !== null) return null; // a second root
-      if (sameBytes(b, nf, nt, CFE_SPEC.bytes)) spec = CFE_SPEC;
-      else if (sameBytes(b, nf, nt, CFE_CANC_SPEC.bytes)) spec = CFE_CANC_SPEC;
+      if (sameBytes(b, nf, nt, lane.CFe.bytes)) spec = lane.CFe;
+      else if (sameBytes(b, nf, nt, lane.CFeCanc.bytes)) spec = lane.CFeCanc;
       else return null; // not a CF-e: the general reader says what it is
       rootName = spec.name as CfeKind;
       root = obj = {};
@@ -310,7 +324,10 @@ export function readCfeFast(source: string, bytes: Buffer, maxDepth: number): Pa
           if (kids[d]! > 1) return null; // a second variant
           spec = variantOf(parent);
           obj = {};
-          objs[d]![nameOf(b, nf, nt)] = obj;
+          const key = nameOf(b, nf, nt);
+          objs[d]![key] = obj;
+          hungOn[depth] = objs[d]!;
+          hungAt[depth] = key;
         } else {
           const list = parent.children;
           for (let k = 0; k < list.length; k++) {
@@ -324,8 +341,15 @@ export function readCfeFast(source: string, bytes: Buffer, maxDepth: number): Pa
           if (spec !== null && spec.kind !== LEAF) {
             obj = {};
             const into = objs[d]!;
-            if (spec.repeats) ((into[spec.name] ??= []) as Obj[]).push(obj);
-            else into[spec.name] = obj;
+            if (spec.repeats) {
+              const list = (into[spec.name] ??= []) as Obj[];
+              hungOn[depth] = list;
+              hungAt[depth] = list.push(obj) - 1;
+            } else {
+              into[spec.name] = obj;
+              hungOn[depth] = into;
+              hungAt[depth] = spec.name;
+            }
           }
         }
       }
@@ -352,6 +376,8 @@ export function readCfeFast(source: string, bytes: Buffer, maxDepth: number): Pa
     p = q;
   }
   if (depth !== 0 || rootName === null || root === null) return null;
+  // checked last, so that a document of another kind (an NF-e) is turned away at its root, before them
+  if (b.indexOf(AMP) !== -1 || b.indexOf(CDATA_END) !== -1 || !isUtf8(b)) return null;
   const facts = describeCfe(rootName, root);
   return { source, kind: rootName, key: facts.key, keys: facts.key ? [facts.key] : [], version: facts.version, wrappers: [], doc: { [rootName]: root } as ParsedNfe['doc'], findings: [] };
 }
