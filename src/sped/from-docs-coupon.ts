@@ -11,6 +11,35 @@ import { inPeriod, warn, type ExtractContext, type Extracted } from './from-docs
 import { itemTaxes, PisCofinsGroups, storePisCofins } from './from-docs-pis-cofins.js';
 import { CONTRIB_RULES } from './from-docs-rules.js';
 import { spedDate } from './from-docs-records.js';
+import { container, group, leaf, leaves, type CfeLaneSpecs } from '../coupons/cfe/fast-read.js';
+
+/**
+ * What from-docs reads of a CF-e (extractCoupon below, and a cancellation's emitter and chCanc in
+ * from-docs-extract.ts): the paths the CF-e fast lane keeps for it (src/coupons/cfe/fast-read.ts).
+ */
+export const FROM_DOCS_CFE_LANE: CfeLaneSpecs = {
+  CFe: container('CFe', [
+    container('infCFe', [
+      container('ide', leaves('dEmi', 'nserieSAT', 'nCFe')),
+      container('emit', leaves('CNPJ')),
+      container('dest', leaves('CNPJ', 'CPF')),
+      container('det', [
+        container('prod', leaves('vDesc', 'vRatDesc', 'CFOP', 'vProd', 'vItem')),
+        container('imposto', [
+          group('ICMS', leaves('Orig', 'CST', 'CSOSN', 'pICMS', 'vICMS')),
+          group('PIS', leaves('CST', 'vBC', 'pPIS', 'vPIS', 'qBCProd', 'vAliqProd')),
+          group('COFINS', leaves('CST', 'vBC', 'pCOFINS', 'vCOFINS', 'qBCProd', 'vAliqProd')),
+        ]),
+      ], true),
+      container('total', [
+        container('ICMSTot', leaves('vDesc', 'vOutro', 'vPIS', 'vCOFINS', 'vProd', 'vICMS', 'vPISST', 'vCOFINSST')),
+        leaf('vCFe'),
+        container('DescAcrEntr', leaves('vDescSubtot', 'vAcresSubtot')),
+      ]),
+    ]),
+  ]),
+  CFeCanc: container('CFeCanc', [container('infCFe', [container('emit', leaves('CNPJ'))])]),
+};
 
 /** The entries of one CF-e SAT sale of the company: its C800 and C850 groups. */
 export function extractCoupon(parsed: ParsedNfe, ctx: ExtractContext, out: Extracted): void {
