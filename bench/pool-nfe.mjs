@@ -12,7 +12,8 @@
  * Processes are not pinned (the point is to use every core); stdout goes to /dev/null; wall time is measured
  * around the whole process (start-up and the pool's included); peak RSS is the process's own ru_maxrss. Each
  * round runs every command at 1 thread and at N threads, alternating which goes first; the ratio is per round
- * (1-thread seconds / N-thread seconds), then the median. Before the rounds (unless --no-check) each command runs
+ * (1-thread seconds / N-thread seconds), then the median; each round also runs N one-thread processes at once, the
+ * machine's own ceiling for work that shares nothing (a shared or hyper-threaded machine gives less than N×). Before the rounds (unless --no-check) each command runs
  * once at both counts with -o FILE, and the outputs must be byte-identical. The batch is kept in --data DIR
  * (default /work/tmp-pool-nfe/data, else a temp dir) and reused when it matches. Figures go between the
  * pool-nfe-bench markers of docs/benchmarks.md (unless --no-write). Exit 1 when verify misses the target.
@@ -107,9 +108,18 @@ async function main() {
         runs.set(k, [...(runs.get(k) ?? []), r]);
         process.stderr.write(`round ${round + 1} ${cmd.padEnd(9)} --threads ${n} ${r.seconds.toFixed(2).padStart(7)} s ${(o.count / r.seconds).toFixed(0).padStart(6)} docs/s ${(r.rss / 2 ** 20).toFixed(0).padStart(4)} MiB\n`);
       }
+      // the machine's own ceiling: N independent one-thread processes at once (what N cores give work that shares
+      // nothing); the pool's ratio is read against it
+      const together = await Promise.all(Array.from({ length: o.threads }, () => measureNode(argvOf(cmd, b.dir, 1), { cwd: ROOT, cpu: null })));
+      for (const r of together) if (r.code !== 0) throw new Error(`${cmd} --threads 1 (${o.threads} at once) exited ${r.code}:\n${r.stderr.slice(0, 1500)}`);
+      const wall = Math.max(...together.map((r) => r.seconds));
+      runs.set(`${cmd}/together`, [...(runs.get(`${cmd}/together`) ?? []), { seconds: wall, rss: 0 }]);
+      process.stderr.write(`round ${round + 1} ${cmd.padEnd(9)} ${o.threads} × --threads 1 at once ${wall.toFixed(2).padStart(7)} s\n`);
     }
   }
   const ratioOf = (cmd) => median(runs.get(`${cmd}/1`).map((r, i) => r.seconds / runs.get(`${cmd}/${o.threads}`)[i].seconds));
+  // N processes' work in the time of the slowest, against one process alone, per round
+  const ceilingOf = (cmd) => median(runs.get(`${cmd}/1`).map((r, i) => (o.threads * r.seconds) / runs.get(`${cmd}/together`)[i].seconds));
   const cpu = cpus();
   const L = [];
   L.push(`Run: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, \`node bench/pool-nfe.mjs${process.argv.slice(2).map((a) => ` ${a}`).join('')}\`.`);
@@ -128,6 +138,10 @@ async function main() {
       L.push(`| \`fiscal nfe ${cmd} DIR --threads ${n}\` | ${n} | ${s.toFixed(2)} | ${(o.count / s).toFixed(0)} | ${(Math.max(...rs.map((r) => r.rss)) / 2 ** 20).toFixed(0)} | ${n === 1 ? '' : `${ratioOf(cmd).toFixed(2)} ×`} |`);
     }
   }
+  L.push('');
+  L.push(`The machine's ceiling, ${o.threads} independent \`--threads 1\` processes at once (their work in the time of the slowest, against one alone, median of rounds): ` +
+    o.commands.map((cmd) => `${cmd} ${ceilingOf(cmd).toFixed(2)} ×`).join(', ') + '. The pool cannot pass it; its ratio over the ceiling is its own efficiency: ' +
+    o.commands.map((cmd) => `${cmd} ${((100 * ratioOf(cmd)) / ceilingOf(cmd)).toFixed(0)} %`).join(', ') + '.');
   L.push('');
   let missed = false;
   if (o.commands.includes('verify')) {
