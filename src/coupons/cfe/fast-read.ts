@@ -1,17 +1,18 @@
 /**
- * The coupon summary's fast lane for the usual CF-e: one pass over the bytes that checks what the general reader
- * checks (the tokenizer's well-formedness rules, the tree's refused names, the depth limit) and keeps only what
- * the summary reads (from-xml.ts: the key, ide/dEmi and nserieSAT, emit/CNPJ, each det's amounts, CFOP and tax
- * groups, the totals; a cancellation's chCanc) — a pruned tree with exactly the values the general tree has at
- * those paths. No string per element, no token list, no tree of the rest of the document (the signature, the
- * addresses, the payments).
+ * The fast lane for the usual CF-e: one pass over the bytes that checks what the general reader checks (the
+ * tokenizer's well-formedness rules, the tree's refused names, the depth limit) and keeps only the paths its reader
+ * reads (CfeLaneSpecs: the coupon summary's, SUMMARY_SPECS — the key, ide/dEmi and nserieSAT, emit/CNPJ, each
+ * det's amounts, CFOP and tax groups, the totals, a cancellation's chCanc; from-docs has its own) — a pruned tree
+ * with exactly the values the general tree has at those paths (an array where the schemas say an element repeats,
+ * '' for an element without children or attributes). No string per element, no token list, no tree of the rest of
+ * the document (the signature, the addresses, the payments).
  *
  * It is a lane, not a second reader: for anything it does not take as it is — another encoding, bytes that are not
  * UTF-8, an entity or character reference, a comment, CDATA or processing instruction, a prefixed element name, a
- * needed element repeated, with attributes or odd text, a tax group with more than one variant, a malformed
+ * kept element repeated, with attributes or odd text, a tax group with more than one variant, a malformed
  * document — it answers null and the general reader (src/nfe/parse.ts) reads the document, with its findings.
- * So the summary is the same either way; test/coupons/cfe/fast-read.ts holds the two side by side on generated,
- * mutated and hand-made documents.
+ * So the result is the same either way; test/coupons/cfe/fast-read.ts and test/sped/from-docs-cfe-lane.ts hold the
+ * two side by side on generated, mutated and hand-made documents.
  */
 import { isUtf8 } from 'node:buffer';
 import type { ParsedNfe } from '../../nfe/parse.js';
