@@ -71,9 +71,7 @@ export async function csvChunkJob(p: CsvChunkPayload): Promise<CsvChunkResult> {
   const presum = p.presum ? new PresumBuilder() : null;
   const counted = (c: CsvCoupon): CountedCsv | number => {
     const events = c.events.map((ev) => countedEvent(ev, p.by));
-    const sale = events[0];
-    if (presum && events.length === 1 && c.findings.length === 0 && sale!.kind === 'sale' && !sale!.cancelledInDocument) return presum.take(sale!);
-    return { events, findings: c.findings };
+    return presum?.takeItem(events, c.findings) ?? { events, findings: c.findings };
   };
   // pre: before the first row; head: inside the first run (item rows only); body: after it
   let state = (p.mapping.rows === 'item' ? 'pre' : 'body') as 'pre' | 'head' | 'body';

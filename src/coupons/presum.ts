@@ -6,7 +6,7 @@
  * group that only such sales touched nets to zero and is dropped (Aggregator.rows: a counted row always has a
  * coupon or a cancelled coupon). A sale marked cancelled in its own document is never presummed.
  */
-import { AMOUNTS, type CountedSale } from './aggregate.js';
+import { AMOUNTS, type CountedEvent, type CountedSale } from './aggregate.js';
 
 /**
  * The presummed sales of one chunk: per group, its coupons (parts), items and amounts (AMOUNTS order); and the
@@ -34,6 +34,17 @@ export function presummedSale(s: Presum, i: number): CountedSale {
 export class PresumBuilder {
   readonly #index = new Map<string, number>();
   readonly #sum: Presum = { groups: [], coupons: [], items: [], amounts: [], keys: [], sources: [], data: [] };
+
+  /**
+   * What an item (a document, a CSV coupon) is in the sums: the index of its sale when it is one sale without
+   * findings and not cancelled in its own document (taken into the sums), else null (it goes to the main thread
+   * as it is).
+   */
+  takeItem(events: readonly CountedEvent[], findings: readonly unknown[]): number | null {
+    const sale = events[0];
+    if (events.length !== 1 || findings.length !== 0 || sale!.kind !== 'sale' || sale!.cancelledInDocument) return null;
+    return this.take(sale!);
+  }
 
   /** Adds a sale (not cancelled in its document) to the sums; its index (presummedSale gives it back). */
   take(sale: CountedSale): number {
