@@ -5,8 +5,7 @@
  * runs in the calling thread: the summary never depends on the thread count.
  */
 import { parseItem } from '../nfe/parse.js';
-import { DEFAULT_MAX_DEPTH } from '../nfe/xml-tokens.js';
-import { readCfeFast } from './cfe/fast-read.js';
+import { readCfeItem } from './cfe/fast-read.js';
 import type { XmlSourceItem } from '../nfe/source.js';
 import { verifyXml } from '../nfe/verify.js';
 import { fromWire, type DocumentsPayload } from '../nfe/wire-document.js';
@@ -54,8 +53,7 @@ export function countedDocumentOf(r: CountedResult, presum: Presum | null): Coun
  */
 export function couponsOfItem(item: XmlSourceItem, options: CouponReadOptions): CouponsOfDocument {
   const depth = options.maxDepth !== undefined ? { maxDepth: options.maxDepth } : {};
-  const fast = item.ok && item.encoding === 'utf-8' ? readCfeFast(item.source, item.bytes, options.maxDepth ?? DEFAULT_MAX_DEPTH) : null;
-  const parsed = fast ?? parseItem(item, depth);
+  const parsed = readCfeItem(item, options.maxDepth) ?? parseItem(item, depth);
   const got = couponsOfDocument(parsed);
   if (options.verify && item.ok && got.events.length > 0) {
     const r = verifyXml(item.bytes, depth);
@@ -69,9 +67,7 @@ export function extractCouponsJob(payload: CouponsPayload): CountedResult[] {
   const results: CountedResult[] = payload.docs.map((d) => {
     const got = couponsOfItem(fromWire(d), payload);
     const events = got.events.map((ev) => countedEvent(ev, payload.by));
-    const sale = events[0];
-    if (presum && events.length === 1 && got.findings.length === 0 && sale!.kind === 'sale' && !sale!.cancelledInDocument) return presum.take(sale!);
-    return { events, findings: got.findings };
+    return presum?.takeItem(events, got.findings) ?? { events, findings: got.findings };
   });
   const sums = presum?.result();
   if (sums && results.length > 0) {

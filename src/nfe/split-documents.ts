@@ -9,6 +9,8 @@
  * so its speed bounds how fast the workers can be fed.
  */
 
+import { indexOfNear } from '../common/byte-search.js';
+
 const enum S {
   Text,
   Lt,
@@ -65,19 +67,13 @@ export class DocumentSplitter {
     let p = from;
     this.#laneEnded = false;
     for (;;) {
-      // the next `<` and, in an end tag, its `>`: a short run looked at here, a long one found by indexOf (a call
-      // costs more than the few bytes of a usual value or tag name)
-      let lt = p;
-      while (lt < n && chunk[lt] !== 0x3c && lt - p < 24) lt++;
-      if (lt < n && chunk[lt] !== 0x3c) lt = chunk.indexOf(0x3c, lt);
+      const lt = indexOfNear(chunk, 0x3c, p);
       if (lt === -1 || lt + 1 >= n) break;
       const c1 = chunk[lt + 1]!;
       if (c1 === 0x2f) {
         // an end tag: nothing in it but its `>` matters
-        let gt = lt + 2;
-        while (gt < n && chunk[gt] !== 0x3e && gt - lt < 40) gt++;
-        if (gt < n && chunk[gt] !== 0x3e) gt = chunk.indexOf(0x3e, gt);
-        if (gt === -1 || gt >= n) break;
+        const gt = indexOfNear(chunk, 0x3e, lt + 2);
+        if (gt === -1) break;
         p = gt + 1;
         depth--;
         if (depth <= 0) {

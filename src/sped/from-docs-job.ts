@@ -3,8 +3,7 @@
  * entries on a worker (from-docs-extract.ts); the main thread only stores them, in input order.
  */
 import { parseItem } from '../nfe/parse.js';
-import { DEFAULT_MAX_DEPTH } from '../nfe/xml-tokens.js';
-import { readCfeFast } from '../coupons/cfe/fast-read.js';
+import { readCfeItem } from '../coupons/cfe/fast-read.js';
 import { FROM_DOCS_CFE_LANE } from './from-docs-coupon.js';
 import { fromWire, type DocumentsPayload } from '../nfe/wire-document.js';
 import type { Company } from './from-docs-company.js';
@@ -32,7 +31,6 @@ export function extractJob(payload: ExtractPayload): Extracted[] {
   return payload.docs.map((d) => {
     const item = fromWire(d);
     // a usual CF-e through the fast lane (what it does not take as it is, the general reader reads)
-    const fast = item.ok && item.encoding === 'utf-8' ? readCfeFast(item.source, item.bytes, payload.maxDepth ?? DEFAULT_MAX_DEPTH, FROM_DOCS_CFE_LANE) : null;
-    return extractDocument(fast ?? parseItem(item, opts), ctx);
+    return extractDocument(readCfeItem(item, payload.maxDepth, FROM_DOCS_CFE_LANE) ?? parseItem(item, opts), ctx);
   });
 }

@@ -16,6 +16,9 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { ParsedNfe } from '../../nfe/parse.js';
+import type { XmlSourceItem } from '../../nfe/source.js';
+import { DEFAULT_MAX_DEPTH } from '../../nfe/xml-tokens.js';
+import { indexOfNear } from '../../common/byte-search.js';
 import { describeCfe } from './model.js';
 import type { CfeKind } from './types.js';
 
@@ -71,7 +74,7 @@ export const SUMMARY_SPECS: CfeLaneSpecs = { CFe: CFE_SPEC, CFeCanc: CFE_CANC_SP
 
 /** The variant inside a GROUP: a container of the group's leaves, under whatever name it has. */
 const variantSpecs = new Map<Spec, Spec>();
-function variantOf(g: Spec): Spec {
+function variantSpecOf(g: Spec): Spec {
   let v = variantSpecs.get(g);
   if (!v) variantSpecs.set(g, (v = { name: '', bytes: Buffer.alloc(0), kind: CONTAINER, repeats: false, children: g.children }));
   return v;
@@ -224,11 +227,7 @@ export function readCfeFast(source: string, bytes: Buffer, maxDepth: number, lan
   let root: Obj | null = null;
 
   for (;;) {
-    // the next `<`: a short run of text looked at here, a long one (a signature, a QR code) found by indexOf
-    let lt = p;
-    while (lt < n && b[lt] !== 0x3c && lt - p < 24) lt++;
-    if (lt >= n) lt = -1;
-    else if (b[lt] !== 0x3c) lt = b.indexOf(0x3c, lt);
+    const lt = indexOfNear(b, 0x3c, p);
     const textEnd = lt === -1 ? n : lt;
     if (textEnd > p) {
       // text: outside the root and in kept containers only whitespace; a leaf's is read at its end tag
@@ -323,7 +322,7 @@ export function readCfeFast(source: string, bytes: Buffer, maxDepth: number, lan
         if (parent.kind === LEAF) return null; // an element inside a kept value
         if (parent.kind === GROUP) {
           if (kids[d]! > 1) return null; // a second variant
-          spec = variantOf(parent);
+          spec = variantSpecOf(parent);
           obj = {};
           const key = nameOf(b, nf, nt);
           objs[d]![key] = obj;
@@ -381,4 +380,12 @@ export function readCfeFast(source: string, bytes: Buffer, maxDepth: number, lan
   if (b.indexOf(AMP) !== -1 || b.indexOf(CDATA_END) !== -1 || !isUtf8(b)) return null;
   const facts = describeCfe(rootName, root);
   return { source, kind: rootName, key: facts.key, keys: facts.key ? [facts.key] : [], version: facts.version, wrappers: [], doc: { [rootName]: root } as ParsedNfe['doc'], findings: [] };
+}
+
+/**
+ * The lane for a source item: its pruned tree, or null when the general reader must read it (a failed read, a
+ * document in another encoding than UTF-8, or one the lane does not take as it is).
+ */
+export function readCfeItem(item: XmlSourceItem, maxDepth: number = DEFAULT_MAX_DEPTH, lane: CfeLaneSpecs = SUMMARY_SPECS): ParsedNfe | null {
+  return item.ok && item.encoding === 'utf-8' ? readCfeFast(item.source, item.bytes, maxDepth, lane) : null;
 }
