@@ -3,12 +3,12 @@
  * and a batch. Until the project's generator lands these are the fixtures; they are written here, not copied.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildAccessKey } from '../../src/nfe/key.js';
 import { TEST_CNPJ } from './certs.js';
+import { tempDir } from './temp-dir.js';
 
 export const SHARED = fileURLToPath(new URL('../../../shared/', import.meta.url));
 export const NFE_XSD = join(SHARED, 'xsd/nfe/PL_010_V1.30/nfe_v4.00.xsd');
@@ -82,7 +82,7 @@ export function enviNFeXml(n: number): string {
 
 let tmp: string | null = null;
 export function tmpFile(name: string, content: string | Buffer): string {
-  tmp ??= mkdtempSync(join(tmpdir(), 'fiscal-sign-test-'));
+  tmp ??= tempDir('fiscal-sign-test-');
   const p = join(tmp, name);
   writeFileSync(p, content);
   return p;

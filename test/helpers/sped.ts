@@ -1,7 +1,7 @@
 /** Test helpers: synthetic SPED files made by the project's own generator and writer, in memory or on disk. */
 import { PassThrough } from 'node:stream';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { tempDir } from './temp-dir.js';
 import { join } from 'node:path';
 import { SpedWriter } from '../../src/sped/writer.js';
 import { syntheticRecords, type SyntheticOptions } from '../../src/sped/synthetic.js';
@@ -55,9 +55,7 @@ export function setField(line: string, pos: number, value: string): string {
   return parts.join('|');
 }
 
-export function tempDir(prefix = 'fiscal-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
-}
+export { tempDir };
 
 export function writeTemp(name: string, data: Buffer | string): string {
   const path = join(tempDir(), name);

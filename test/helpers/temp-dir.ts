@@ -9,7 +9,7 @@ t.teardown(() => {
 });
 
 /** A fresh directory under the system's temporary folder, removed when the test file ends. */
-export function tempDir(prefix: string): string {
+export function tempDir(prefix = 'fiscal-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   made.push(dir);
   return dir;
