@@ -2,7 +2,8 @@ import t from 'tap';
 import { existsSync, mkdirSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { detectEncoding, readXmlDocuments, zipEntryNameProblem, type XmlSourceItem } from '../../src/nfe/source.js';
+import { detectEncoding, isXmlOrZipName, readXmlDocuments, walkTree, zipEntryNameProblem, type XmlSourceItem } from '../../src/nfe/source.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { generateNfeXml } from '../../src/nfe/generate.js';
 import { writeZip } from '../helpers/zip.js';
 
@@ -153,4 +154,33 @@ t.test('read-ahead: stopping early (--fail-fast) closes every file handle', { sk
   for await (const d of readXmlDocuments(dir)) if (d.ok) n++;
   t.equal(n, 60);
   t.equal(fds(), before, 'none after a full read either');
+});
+
+t.test('tree walk: names in code-unit order with subdirectories at their place, against a readdir oracle', async (t) => {
+  const root = tempDir('fiscal-walk-');
+  // prefixes, case, digits, accents, a directory named like a file and files beside directories that sort around them
+  const names = ['a.xml', 'a', 'a.xml.d', 'B.xml', 'b.xml', 'b', 'ab.xml', 'a-1.xml', 'a_1.xml', 'é.xml', 'e.xml', 'Z', 'z.zip', 'z', '10.xml', '9.xml', 'note.txt'];
+  const build = (dir: string, depth: number): void => {
+    for (const n of names) {
+      const isDir = /^[a-zA-Z]$|\.d$/.test(n);
+      if (isDir && depth < 2) {
+        mkdirSync(join(dir, n));
+        build(join(dir, n), depth + 1);
+      } else if (!isDir) writeFileSync(join(dir, n), n.endsWith('.zip') ? Buffer.alloc(0) : '<x/>');
+    }
+  };
+  build(root, 0);
+  const oracle = (dir: string): string[] => {
+    const out: string[] = [];
+    const entries = readdirSync(dir, { withFileTypes: true }).sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+    for (const e of entries) {
+      if (e.isDirectory()) out.push(...oracle(join(dir, e.name)));
+      else if (/\.(xml|zip)$/i.test(e.name)) out.push(join(dir, e.name));
+    }
+    return out;
+  };
+  const walked: string[] = [];
+  for await (const f of walkTree(root, isXmlOrZipName)) walked.push('path' in f ? f.path : `error ${f.dir}`);
+  t.same(walked, oracle(root));
+  t.ok(walked.length > 100, `${walked.length} files`);
 });
