@@ -159,7 +159,7 @@ t.test('read-ahead: stopping early (--fail-fast) closes every file handle', { sk
 t.test('tree walk: names in code-unit order with subdirectories at their place, against a readdir oracle', async (t) => {
   const root = tempDir('fiscal-walk-');
   // prefixes, case, digits, accents, a directory named like a file and files beside directories that sort around them
-  const names = ['a.xml', 'a', 'a.xml.d', 'B.xml', 'b.xml', 'b', 'ab.xml', 'a-1.xml', 'a_1.xml', 'é.xml', 'e.xml', 'Z', 'z.zip', 'z', '10.xml', '9.xml', 'note.txt'];
+  const names = ['a.xml', 'a', 'a.xml.d', 'B.xml', 'b.xml', 'b', 'ab.xml', 'a-1.xml', 'a_1.xml', 'é.xml', 'e.xml', 'Z', 'z.zip', 'z', '10.xml', '9.xml', 'note.txt', '\u{1F600}.xml', '\uFF21.xml', 'ação.XML'];
   const build = (dir: string, depth: number): void => {
     for (const n of names) {
       const isDir = /^[a-zA-Z]$|\.d$/.test(n);
