@@ -188,7 +188,7 @@ async function listDirectory(dir: string, accept: (name: string) => boolean): Pr
 }
 
 /** A list of names as UTF-8 bytes in one buffer, in the order given. */
-export class PackedNames {
+class PackedNames {
   private readonly bytes: Buffer;
   /** Name i is bytes [ends[i - 1] (0 for the first), ends[i]). */
   private readonly ends: Int32Array;
