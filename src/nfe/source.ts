@@ -160,8 +160,12 @@ export async function* walkTree(dir: string, accept: (name: string) => boolean, 
   const { files, dirs } = listing;
   for (let f = 0, d = 0; f < files.length || d < dirs.length; ) {
     if (signal?.aborted) return;
-    if (f === files.length || (d < dirs.length && dirs[d]! < files.name(f))) yield* walkTree(join(dir, dirs[d++]!), accept, signal);
-    else yield { path: join(dir, files.name(f++)) };
+    const file = f < files.length ? files.name(f) : null;
+    if (file === null || (d < dirs.length && dirs[d]! < file)) yield* walkTree(join(dir, dirs[d++]!), accept, signal);
+    else {
+      f++;
+      yield { path: join(dir, file) };
+    }
   }
 }
 
