@@ -9,7 +9,8 @@
  * ICP-Brasil otherName 2.16.76.1.3.3 of subjectAltName (2.16.76.1.3.1 holds a person's CPF).
  */
 import { X509Certificate, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import forge from 'node-forge';
+import { createRequire } from 'node:module';
+import type Forge from 'node-forge';
 import { EXIT_FINDINGS, EXIT_USAGE, FiscalError, type ExitCode } from '../errors.js';
 
 export type CertErrorCode =
@@ -53,6 +54,16 @@ const OID_SAN = '2.5.29.17';
 const OID_ICP_CNPJ = '2.16.76.1.3.3';
 const OID_ICP_PF = '2.16.76.1.3.1';
 
+let forgeModule: typeof Forge | null = null;
+
+/**
+ * node-forge, loaded at first use: verifying needs it only for a certificate whose CN does not carry the CNPJ or
+ * CPF, signing to open the PFX; loading it costs about 25 ms in every thread that imports this module.
+ */
+function forge(): typeof Forge {
+  return (forgeModule ??= createRequire(import.meta.url)('node-forge') as typeof Forge);
+}
+
 function field(dn: string, key: string): string {
   for (const line of dn.split('\n')) if (line.startsWith(`${key}=`)) return line.slice(key.length + 1);
   return '';
@@ -60,32 +71,33 @@ function field(dn: string, key: string): string {
 
 /** otherName values of subjectAltName, by OID (value as a latin1 string of the inner string's bytes). */
 function otherNames(der: Buffer): Map<string, string> {
+  const f = forge();
   const out = new Map<string, string>();
-  let cert: forge.asn1.Asn1;
+  let cert: Forge.asn1.Asn1;
   try {
-    cert = forge.asn1.fromDer(forge.util.createBuffer(der.toString('binary')));
+    cert = f.asn1.fromDer(f.util.createBuffer(der.toString('binary')));
   } catch {
     return out;
   }
-  const tbs = (cert.value as forge.asn1.Asn1[])[0];
-  const tbsParts = (tbs?.value ?? []) as forge.asn1.Asn1[];
+  const tbs = (cert.value as Forge.asn1.Asn1[])[0];
+  const tbsParts = (tbs?.value ?? []) as Forge.asn1.Asn1[];
   for (const part of tbsParts) {
-    if (part.tagClass !== forge.asn1.Class.CONTEXT_SPECIFIC || part.type !== 3) continue;
-    const exts = ((part.value as forge.asn1.Asn1[])[0]?.value ?? []) as forge.asn1.Asn1[];
+    if (part.tagClass !== f.asn1.Class.CONTEXT_SPECIFIC || part.type !== 3) continue;
+    const exts = ((part.value as Forge.asn1.Asn1[])[0]?.value ?? []) as Forge.asn1.Asn1[];
     for (const ext of exts) {
-      const items = ext.value as forge.asn1.Asn1[];
-      const oid = items[0] ? forge.asn1.derToOid(items[0].value as string) : '';
+      const items = ext.value as Forge.asn1.Asn1[];
+      const oid = items[0] ? f.asn1.derToOid(items[0].value as string) : '';
       if (oid !== OID_SAN) continue;
       const octets = items[items.length - 1];
       if (!octets || typeof octets.value !== 'string') continue;
-      const names = forge.asn1.fromDer(forge.util.createBuffer(octets.value));
-      for (const gn of names.value as forge.asn1.Asn1[]) {
-        if (gn.tagClass !== forge.asn1.Class.CONTEXT_SPECIFIC || gn.type !== 0) continue;
-        const [typeId, explicit] = gn.value as forge.asn1.Asn1[];
+      const names = f.asn1.fromDer(f.util.createBuffer(octets.value));
+      for (const gn of names.value as Forge.asn1.Asn1[]) {
+        if (gn.tagClass !== f.asn1.Class.CONTEXT_SPECIFIC || gn.type !== 0) continue;
+        const [typeId, explicit] = gn.value as Forge.asn1.Asn1[];
         if (!typeId || !explicit) continue;
-        const inner = (explicit.value as forge.asn1.Asn1[])[0];
+        const inner = (explicit.value as Forge.asn1.Asn1[])[0];
         const value = inner && typeof inner.value === 'string' ? inner.value : '';
-        out.set(forge.asn1.derToOid(typeId.value as string), value);
+        out.set(f.asn1.derToOid(typeId.value as string), value);
       }
     }
   }
@@ -141,10 +153,11 @@ export function isValidAt(info: CertificateInfo, at: Date): boolean {
  * or no certificate matching it), CERT_PFX_INVALID (not a PKCS#12 file / unsupported algorithm).
  */
 export function loadCertificate(pfx: Uint8Array, password: string): SigningCredentials {
-  let p12: forge.pkcs12.Pkcs12Pfx;
+  const f = forge();
+  let p12: Forge.pkcs12.Pkcs12Pfx;
   try {
-    const asn1 = forge.asn1.fromDer(forge.util.createBuffer(Buffer.from(pfx).toString('binary')));
-    p12 = forge.pkcs12.pkcs12FromAsn1(asn1, false, password);
+    const asn1 = f.asn1.fromDer(f.util.createBuffer(Buffer.from(pfx).toString('binary')));
+    p12 = f.pkcs12.pkcs12FromAsn1(asn1, false, password);
   } catch (err) {
     const msg = (err as Error)?.message ?? String(err);
     if (/MAC could not be verified|password/i.test(msg)) {
@@ -153,17 +166,17 @@ export function loadCertificate(pfx: Uint8Array, password: string): SigningCrede
     throw new CertificateError('CERT_PFX_INVALID', `not a readable PKCS#12 file: ${msg}`, EXIT_USAGE, { cause: err });
   }
   const keyBags = [
-    ...(p12.getBags({ bagType: forge.pki.oids.pkcs8ShroudedKeyBag as string })[forge.pki.oids.pkcs8ShroudedKeyBag as string] ?? []),
-    ...(p12.getBags({ bagType: forge.pki.oids.keyBag as string })[forge.pki.oids.keyBag as string] ?? []),
+    ...(p12.getBags({ bagType: f.pki.oids.pkcs8ShroudedKeyBag as string })[f.pki.oids.pkcs8ShroudedKeyBag as string] ?? []),
+    ...(p12.getBags({ bagType: f.pki.oids.keyBag as string })[f.pki.oids.keyBag as string] ?? []),
   ];
   const keyBag = keyBags.find((b) => b.key);
   if (!keyBag?.key) throw new CertificateError('CERT_NO_KEY', 'the PKCS#12 file holds no private key');
-  const privateKey = createPrivateKey(forge.pki.privateKeyToPem(keyBag.key));
+  const privateKey = createPrivateKey(f.pki.privateKeyToPem(keyBag.key));
   const spki = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
-  const certBags = p12.getBags({ bagType: forge.pki.oids.certBag as string })[forge.pki.oids.certBag as string] ?? [];
+  const certBags = p12.getBags({ bagType: f.pki.oids.certBag as string })[f.pki.oids.certBag as string] ?? [];
   for (const bag of certBags) {
     if (!bag.cert) continue;
-    const der = Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(bag.cert)).getBytes(), 'binary');
+    const der = Buffer.from(f.asn1.toDer(f.pki.certificateToAsn1(bag.cert)).getBytes(), 'binary');
     const x = new X509Certificate(der);
     if (Buffer.compare(x.publicKey.export({ type: 'spki', format: 'der' }), spki) === 0) {
       return { privateKey, certificate: x, certificateBase64: der.toString('base64'), info: certificateInfo(x) };
