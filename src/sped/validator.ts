@@ -17,7 +17,7 @@ import { ChildRules, exceptionsOf } from './exceptions.js';
 import { Consistency, type ConsistencyPlan } from './consistency.js';
 import { FieldChecker, type Period } from './field-validation.js';
 import { Hierarchy } from './hierarchy.js';
-import { compareVersions, type Layout, type LayoutId, type RegisterDef } from './layout.js';
+import { compareVersions, type FieldDef, type Layout, type LayoutId, type RegisterDef } from './layout.js';
 import { FieldPositions } from './positions.js';
 import { feedParser, parserOptions, SpedParser, type SpedReadInfo, type SpedReadOptions, type SpedSource } from './reader.js';
 import { References, type RegisterRefs } from './references.js';
@@ -75,6 +75,9 @@ interface RegState extends RegisterRefs {
   totals: TotalsRole;
   /** The Guia's exceptions of the register may limit its children (cancelled documents, NFC-e, …). */
   limitsChildren: boolean;
+  /** Its fields at `defsVersion` (`Layout.fieldsFor`, resolved once per version: not a string key per record). */
+  defs: readonly FieldDef[] | null;
+  defsVersion: string | null;
 }
 
 /** The checks that need the layout, created when the first record tells it. */
@@ -247,6 +250,8 @@ export class SpedValidator {
         dataLine: def ? isDataLine(reg, def.block) : false,
         totals: def ? totalsRole(reg, def.block) : 'none',
         limitsChildren: this.layout!.data.exceptions.some((x) => x.register === reg && x.children !== undefined),
+        defs: null,
+        defsVersion: null,
       };
       this.regs.set(reg, st);
     }
@@ -316,8 +321,17 @@ export class SpedValidator {
     p.references.check(st, reg, view, line);
     const plan = st.consistency ?? (st.consistency = p.consistency.planOf(def));
     p.consistency.record(def, plan, st.count, view, line);
-    if (st.limitsChildren || p.children.isOpen) p.children.record(def, this.layout!.fieldsFor(reg, this.version) ?? def.fields, mask, line);
+    if (st.limitsChildren || p.children.isOpen) p.children.record(def, this.fieldsOf(st, def), mask, line);
     if (reg === '9999') this.ended = true;
+  }
+
+  /** The register's fields at the file's version. */
+  private fieldsOf(st: RegState, def: RegisterDef): readonly FieldDef[] {
+    if (st.defs === null || st.defsVersion !== this.version) {
+      st.defs = this.layout!.fieldsFor(def.code, this.version) ?? def.fields;
+      st.defsVersion = this.version;
+    }
+    return st.defs;
   }
 
   private setLayout(layout: Layout, lineText: (line: number) => string = String): void {
